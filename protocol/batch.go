@@ -1,0 +1,75 @@
+package protocol
+
+import (
+	"crypto/rand"
+
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+)
+
+// Batch verifies many signatures at once. Ed25519 signatures go through
+// one batch equation under the same ZIP-215 rule as VerifySignature, so the
+// result for each signature is exactly what VerifySignature would say;
+// ECDSA signatures are checked one by one.
+type Batch struct {
+	bv      *voi.BatchVerifier
+	items   []batchItem
+	nEd     int
+	results []error
+}
+
+type batchItem struct {
+	alg           Alg
+	key, msg, sig []byte
+	pre           error // failed before verification (bad key, size)
+	ed            int   // index among Ed25519 items, or -1
+}
+
+// NewBatch returns a batch sized for n signatures.
+func NewBatch(n int) *Batch {
+	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), items: make([]batchItem, 0, n)}
+}
+
+// Add queues a signature and returns its index in Verify's result.
+func (b *Batch) Add(alg Alg, key, msg, sig []byte) int {
+	it := batchItem{alg: alg, key: key, msg: msg, sig: sig, ed: -1}
+	if err := CheckKey(alg, key); err != nil {
+		it.pre = err
+	} else if len(sig) != SigSize {
+		it.pre = errf(ClassBadSignature, "signature is %d bytes", len(sig))
+	} else if alg == AlgEd25519 {
+		it.ed = b.nEd
+		b.nEd++
+		b.bv.AddWithOptions(voi.PublicKey(key), msg, sig, zip215)
+	}
+	b.items = append(b.items, it)
+	return len(b.items) - 1
+}
+
+// Len is the number of queued signatures.
+func (b *Batch) Len() int { return len(b.items) }
+
+// Verify checks every queued signature and returns one error (nil: valid)
+// per Add, in order. The batch is reset afterwards.
+func (b *Batch) Verify() []error {
+	out := make([]error, len(b.items))
+	var edOK []bool
+	if b.nEd > 0 {
+		_, edOK = b.bv.Verify(rand.Reader)
+	}
+	for i, it := range b.items {
+		switch {
+		case it.pre != nil:
+			out[i] = it.pre
+		case it.ed >= 0:
+			if !edOK[it.ed] {
+				out[i] = errf(ClassBadSignature, "ed25519 signature does not verify")
+			}
+		default:
+			out[i] = VerifySignature(it.alg, it.key, it.msg, it.sig)
+		}
+	}
+	b.bv.Reset()
+	b.items = b.items[:0]
+	b.nEd = 0
+	return out
+}

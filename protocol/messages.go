@@ -1,0 +1,224 @@
+package protocol
+
+// Version is the protocol version carried by every message.
+const Version = 1
+
+// NonceSize is the size of a payment request nonce.
+const NonceSize = 16
+
+// Nonce is a payee SE's one-time request nonce.
+type Nonce [NonceSize]byte
+
+// Role is a certificate's place in the PKI.
+type Role uint8
+
+// Roles.
+const (
+	RoleRoot   Role = 1
+	RoleIssuer Role = 2
+	RoleDevice Role = 3
+)
+
+// SEClass says what kind of secure element holds a device key.
+type SEClass uint8
+
+// SE classes.
+const (
+	SENone      SEClass = 0 // root and issuer certificates
+	SEVirtual   SEClass = 1 // software (the virtual SE)
+	SESmartCard SEClass = 2 // PKCS#11 token or smart card
+	SETEE       SEClass = 3 // trusted execution environment
+)
+
+// Limits are a device's offline limits, set by the issuer's policy. All
+// amounts are minor units of the certificate's currency.
+type Limits struct {
+	_               struct{} `cbor:",toarray"`
+	Holding         uint64   // purse balance never above this
+	PerPayment      uint64   // one payment never above this
+	MaxOfflineCount uint64   // payments signed since the last sync
+	MaxOfflineValue uint64   // value paid since the last sync
+	MaxOfflineDays  uint64   // days since the last sync before the purse stops paying
+	MaxRevListAge   uint64   // seconds: a payee refuses payments while its revocation list is older
+}
+
+// Certificate binds a public key to a role, and for a device to an
+// account, a currency and its offline limits.
+type Certificate struct {
+	_         struct{} `cbor:",toarray"`
+	Version   uint8
+	Role      Role
+	Serial    uint64
+	Issuer    KeyID // KeyID of the signing key; a root names itself
+	KeyAlg    Alg
+	Key       []byte
+	NotBefore uint64 // unix seconds
+	NotAfter  uint64 // unix seconds, exclusive
+	Account   string // device: account reference; else empty
+	Class     SEClass
+	Currency  string // device: its purse currency; else empty
+	Limits    Limits
+	SigAlg    Alg
+	Sig       []byte
+}
+
+// RevocationList names revoked device and issuer keys. Numbers increase;
+// a device keeps the highest-numbered valid list it has seen.
+type RevocationList struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Number  uint64
+	Issued  uint64 // unix seconds
+	Signer  KeyID
+	Revoked []KeyID // strictly ascending
+	SigAlg  Alg
+	Sig     []byte
+}
+
+// Load is the ledger's signed credit of a reservation to one SE.
+type Load struct {
+	_        struct{} `cbor:",toarray"`
+	Version  uint8
+	Device   KeyID
+	Seq      uint64 // per device, from 1, each applied once and in order
+	Amount   uint64
+	Currency string
+	Time     uint64 // ledger time: the SE's clock never goes below it
+	Signer   KeyID
+	SigAlg   Alg
+	Sig      []byte
+}
+
+// PaymentRequest is what a payee shows: its certificate, what it asks, a
+// nonce its SE issued, and optionally the channel key and pairing secret.
+type PaymentRequest struct {
+	_          struct{} `cbor:",toarray"`
+	Version    uint8
+	Payee      Certificate
+	Amount     uint64 // 0: the payer chooses
+	Currency   string
+	Nonce      Nonce
+	Expiry     uint64 // unix seconds
+	Name       string // display name, at most MaxNameLen bytes of UTF-8
+	ChannelKey []byte // empty or a 32-byte X25519 public key
+	Pairing    []byte // empty or a 32-byte one-time pairing secret
+	SigAlg     Alg
+	Sig        []byte // by the payee's SE key
+}
+
+// Payment is signed by the payer's SE. Counter is the payer's log counter
+// of the entry that records it, so (Payer, Counter) names it for ever.
+type Payment struct {
+	_        struct{} `cbor:",toarray"`
+	Version  uint8
+	Payer    KeyID
+	Payee    KeyID
+	Amount   uint64
+	Currency string
+	Counter  uint64
+	Nonce    Nonce
+	Time     uint64
+	SigAlg   Alg
+	Sig      []byte
+}
+
+// PaymentBundle is what the payer hands over: the payment and the payer's
+// device certificate, so that a payee can verify it offline.
+type PaymentBundle struct {
+	_       struct{} `cbor:",toarray"`
+	Payment Payment
+	Cert    Certificate
+}
+
+// Receipt is the payee SE's countersignature of a payment.
+type Receipt struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Payment Hash // PaymentID of the payment received
+	Payee   KeyID
+	Counter uint64 // the payee's log counter of the receive entry
+	Time    uint64
+	SigAlg  Alg
+	Sig     []byte
+}
+
+// Redeem asks the ledger to move purse value back to the device's account.
+type Redeem struct {
+	_        struct{} `cbor:",toarray"`
+	Version  uint8
+	Device   KeyID
+	Counter  uint64
+	Amount   uint64
+	Currency string
+	Time     uint64
+	SigAlg   Alg
+	Sig      []byte
+}
+
+// EntryKind says what a log entry records.
+type EntryKind uint8
+
+// Entry kinds and the body each carries.
+const (
+	EntryLoad    EntryKind = 1 // body: Load; purse += amount
+	EntryPay     EntryKind = 2 // body: Payment signed by this SE; purse -= amount
+	EntryReceive EntryKind = 3 // body: PaymentBundle received; purse += amount
+	EntryRedeem  EntryKind = 4 // body: Redeem; purse -= amount
+	EntryConfirm EntryKind = 5 // body: Receipt from the payee; purse unchanged
+	EntrySync    EntryKind = 6 // body: SyncResult applied; purse unchanged
+)
+
+// LogEntry is one link of an SE's hash-chained log. Counters start at 1
+// and rise by one; Prev is the EntryHash of the previous entry (all zero
+// for counter 1).
+type LogEntry struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Device  KeyID
+	Counter uint64
+	Prev    Hash
+	Kind    EntryKind
+	Time    uint64
+	Body    []byte // canonical encoding of the message the kind names
+	SigAlg  Alg
+	Sig     []byte
+}
+
+// SyncUpload carries a device's log entries, in counter order.
+type SyncUpload struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Device  KeyID
+	Entries []LogEntry
+}
+
+// Settlement statuses in a SyncResult.
+const (
+	StatusPending  uint8 = 1 // seen, not yet settled
+	StatusSettled  uint8 = 2
+	StatusRejected uint8 = 3
+	StatusExpired  uint8 = 4 // never claimed; value returned to the payer
+)
+
+// PaymentStatus is the ledger's word on one payment.
+type PaymentStatus struct {
+	_       struct{} `cbor:",toarray"`
+	Payment Hash
+	Status  uint8
+}
+
+// SyncResult is the ledger's signed answer to a SyncUpload.
+type SyncResult struct {
+	_        struct{} `cbor:",toarray"`
+	Version  uint8
+	Device   KeyID
+	Acked    uint64 // every entry up to this counter is recorded
+	Time     uint64 // ledger time
+	Statuses []PaymentStatus
+	Missing  []uint64 // counters the ledger asks for again
+	Loads    []Load   // credits for this SE it has not yet applied
+	RevList  RevocationList
+	Signer   KeyID
+	SigAlg   Alg
+	Sig      []byte
+}
