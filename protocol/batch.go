@@ -14,7 +14,6 @@ type Batch struct {
 	bv      *voi.BatchVerifier
 	items   []batchItem
 	nEd     int
-	results []error
 }
 
 type batchItem struct {

@@ -11,10 +11,12 @@ const (
 	MaxLoadSize         = 192
 	MaxRedeemSize       = 160
 	MaxLogEntrySize     = 640
+	MaxEnrolmentSize    = 192
+	MaxReserveSize      = 192
 	MaxRevoked          = 100000
 	MaxRevListSize      = 64 + 17*MaxRevoked + 80
 	MaxSyncEntries      = 10000
-	MaxSyncUploadSize   = 32 + MaxSyncEntries*(MaxLogEntrySize+1)
+	MaxSyncUploadSize   = 128 + MaxSyncEntries*(MaxLogEntrySize+1)
 	MaxSyncStatuses     = 2 * MaxSyncEntries
 	MaxSyncLoads        = 64
 	MaxSyncResultSize   = 96 + MaxSyncStatuses*36 + MaxSyncEntries*9 + MaxSyncLoads*(MaxLoadSize+1) + MaxRevListSize

@@ -184,12 +184,45 @@ type LogEntry struct {
 	Sig     []byte
 }
 
-// SyncUpload carries a device's log entries, in counter order.
+// SyncUpload carries a device's log entries, in counter order, signed by
+// the device's SE so that only the device learns its SyncResult.
 type SyncUpload struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint8
 	Device  KeyID
+	Time    uint64 // the SE's clock
 	Entries []LogEntry
+	SigAlg  Alg
+	Sig     []byte
+}
+
+// EnrolmentRequest is an SE's request for a device certificate: it proves
+// possession of the key it names.
+type EnrolmentRequest struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	KeyAlg  Alg
+	Key     []byte
+	Account string
+	Class   SEClass
+	Time    uint64
+	SigAlg  Alg
+	Sig     []byte
+}
+
+// ReserveRequest asks the ledger to move Amount from the device's account
+// into its purse. RequestID makes it idempotent: the ledger answers a
+// repeated ID with the same Load and never debits twice.
+type ReserveRequest struct {
+	_         struct{} `cbor:",toarray"`
+	Version   uint8
+	Device    KeyID
+	RequestID Nonce
+	Amount    uint64
+	Currency  string
+	Time      uint64
+	SigAlg    Alg
+	Sig       []byte
 }
 
 // Settlement statuses in a SyncResult.

@@ -15,6 +15,9 @@ const (
 	CtxRedeem      = "offpay/1/redeem"
 	CtxLogEntry    = "offpay/1/log-entry"
 	CtxSyncResult  = "offpay/1/sync-result"
+	CtxSyncUpload  = "offpay/1/sync-upload"
+	CtxEnrolment   = "offpay/1/enrolment-request"
+	CtxReserve     = "offpay/1/reserve-request"
 )
 
 func signingInput(ctx string, body []byte) []byte {
@@ -208,4 +211,61 @@ func (r *SyncResult) Verify(issuer *Certificate) error {
 		return errf(ClassBadSignature, "sync result not signed by this issuer")
 	}
 	return VerifySignature(issuer.KeyAlg, issuer.Key, r.SigningInput(), r.Sig)
+}
+
+// SigningInput returns the bytes the upload's signature covers.
+func (u *SyncUpload) SigningInput() []byte {
+	x := *u
+	x.Sig = []byte{}
+	return signingInput(CtxSyncUpload, encode(&x))
+}
+
+// Sign signs u with s (the device's SE key).
+func (u *SyncUpload) Sign(s Signer) error { return sign(s, &u.SigAlg, &u.Sig, u.SigningInput) }
+
+// Verify checks u's signature against the device certificate's key.
+func (u *SyncUpload) Verify(dev *Certificate) error {
+	if u.SigAlg != dev.KeyAlg || u.Device != dev.ID() {
+		return errf(ClassBadSignature, "upload not signed by this device")
+	}
+	return VerifySignature(dev.KeyAlg, dev.Key, u.SigningInput(), u.Sig)
+}
+
+// SigningInput returns the bytes the request's signature covers.
+func (r *EnrolmentRequest) SigningInput() []byte {
+	x := *r
+	x.Sig = []byte{}
+	return signingInput(CtxEnrolment, encode(&x))
+}
+
+// Sign signs r with s, the key being enrolled.
+func (r *EnrolmentRequest) Sign(s Signer) error { return sign(s, &r.SigAlg, &r.Sig, r.SigningInput) }
+
+// Verify checks that r is signed by the key it names.
+func (r *EnrolmentRequest) Verify() error {
+	if r.SigAlg != r.KeyAlg {
+		return errf(ClassBadSignature, "enrolment request algorithm %v, key %v", r.SigAlg, r.KeyAlg)
+	}
+	return VerifySignature(r.KeyAlg, r.Key, r.SigningInput(), r.Sig)
+}
+
+// ID is the KeyID of the key being enrolled.
+func (r *EnrolmentRequest) ID() KeyID { return ComputeKeyID(r.KeyAlg, r.Key) }
+
+// SigningInput returns the bytes the request's signature covers.
+func (r *ReserveRequest) SigningInput() []byte {
+	x := *r
+	x.Sig = []byte{}
+	return signingInput(CtxReserve, encode(&x))
+}
+
+// Sign signs r with s (the device's SE key).
+func (r *ReserveRequest) Sign(s Signer) error { return sign(s, &r.SigAlg, &r.Sig, r.SigningInput) }
+
+// Verify checks r's signature against the device certificate's key.
+func (r *ReserveRequest) Verify(dev *Certificate) error {
+	if r.SigAlg != dev.KeyAlg || r.Device != dev.ID() {
+		return errf(ClassBadSignature, "reserve request not signed by this device")
+	}
+	return VerifySignature(dev.KeyAlg, dev.Key, r.SigningInput(), r.Sig)
 }

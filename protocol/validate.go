@@ -278,7 +278,36 @@ func (u *SyncUpload) validate() error {
 			return errf(ClassBadChain, "entries not consecutive at %d", e.Counter)
 		}
 	}
-	return nil
+	return checkSig(u.SigAlg, u.Sig)
+}
+
+func (r *EnrolmentRequest) validate() error {
+	if err := checkVersion(r.Version); err != nil {
+		return err
+	}
+	if err := CheckKey(r.KeyAlg, r.Key); err != nil {
+		return err
+	}
+	if len(r.Account) == 0 || len(r.Account) > MaxAccountLen || !utf8.ValidString(r.Account) {
+		return errf(ClassBadField, "account reference must be 1..%d bytes of UTF-8", MaxAccountLen)
+	}
+	if r.Class < SEVirtual || r.Class > SETEE {
+		return errf(ClassBadField, "SE class %d", r.Class)
+	}
+	return checkSig(r.SigAlg, r.Sig)
+}
+
+func (r *ReserveRequest) validate() error {
+	if err := checkVersion(r.Version); err != nil {
+		return err
+	}
+	if err := checkAmount(r.Amount, false); err != nil {
+		return err
+	}
+	if err := CheckCurrency(r.Currency); err != nil {
+		return err
+	}
+	return checkSig(r.SigAlg, r.Sig)
 }
 
 func (r *SyncResult) validate() error {

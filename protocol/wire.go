@@ -18,6 +18,8 @@ const (
 	TypeLogEntry       Type = 9
 	TypeSyncUpload     Type = 10
 	TypeSyncResult     Type = 11
+	TypeEnrolment      Type = 12
+	TypeReserve        Type = 13
 )
 
 // Message is any offpay message.
@@ -28,29 +30,33 @@ type Message interface {
 	validate() error
 }
 
-func (*Certificate) Type() Type    { return TypeCertificate }
-func (*RevocationList) Type() Type { return TypeRevocationList }
-func (*Load) Type() Type           { return TypeLoad }
-func (*PaymentRequest) Type() Type { return TypeRequest }
-func (*Payment) Type() Type        { return TypePayment }
-func (*PaymentBundle) Type() Type  { return TypeBundle }
-func (*Receipt) Type() Type        { return TypeReceipt }
-func (*Redeem) Type() Type         { return TypeRedeem }
-func (*LogEntry) Type() Type       { return TypeLogEntry }
-func (*SyncUpload) Type() Type     { return TypeSyncUpload }
-func (*SyncResult) Type() Type     { return TypeSyncResult }
+func (*Certificate) Type() Type      { return TypeCertificate }
+func (*RevocationList) Type() Type   { return TypeRevocationList }
+func (*Load) Type() Type             { return TypeLoad }
+func (*PaymentRequest) Type() Type   { return TypeRequest }
+func (*Payment) Type() Type          { return TypePayment }
+func (*PaymentBundle) Type() Type    { return TypeBundle }
+func (*Receipt) Type() Type          { return TypeReceipt }
+func (*Redeem) Type() Type           { return TypeRedeem }
+func (*LogEntry) Type() Type         { return TypeLogEntry }
+func (*SyncUpload) Type() Type       { return TypeSyncUpload }
+func (*SyncResult) Type() Type       { return TypeSyncResult }
+func (*EnrolmentRequest) Type() Type { return TypeEnrolment }
+func (*ReserveRequest) Type() Type   { return TypeReserve }
 
-func (c *Certificate) Marshal() []byte    { return encode(c) }
-func (r *RevocationList) Marshal() []byte { return encode(r) }
-func (l *Load) Marshal() []byte           { return encode(l) }
-func (r *PaymentRequest) Marshal() []byte { return encode(r) }
-func (p *Payment) Marshal() []byte        { return encode(p) }
-func (b *PaymentBundle) Marshal() []byte  { return encode(b) }
-func (r *Receipt) Marshal() []byte        { return encode(r) }
-func (r *Redeem) Marshal() []byte         { return encode(r) }
-func (e *LogEntry) Marshal() []byte       { return encode(e) }
-func (u *SyncUpload) Marshal() []byte     { return encode(u) }
-func (r *SyncResult) Marshal() []byte     { return encode(r) }
+func (c *Certificate) Marshal() []byte      { return encode(c) }
+func (r *RevocationList) Marshal() []byte   { return encode(r) }
+func (l *Load) Marshal() []byte             { return encode(l) }
+func (r *PaymentRequest) Marshal() []byte   { return encode(r) }
+func (p *Payment) Marshal() []byte          { return encode(p) }
+func (b *PaymentBundle) Marshal() []byte    { return encode(b) }
+func (r *Receipt) Marshal() []byte          { return encode(r) }
+func (r *Redeem) Marshal() []byte           { return encode(r) }
+func (e *LogEntry) Marshal() []byte         { return encode(e) }
+func (u *SyncUpload) Marshal() []byte       { return encode(u) }
+func (r *SyncResult) Marshal() []byte       { return encode(r) }
+func (r *EnrolmentRequest) Marshal() []byte { return encode(r) }
+func (r *ReserveRequest) Marshal() []byte   { return encode(r) }
 
 // New returns an empty message of type t.
 func New(t Type) (Message, error) {
@@ -77,6 +83,10 @@ func New(t Type) (Message, error) {
 		return new(SyncUpload), nil
 	case TypeSyncResult:
 		return new(SyncResult), nil
+	case TypeEnrolment:
+		return new(EnrolmentRequest), nil
+	case TypeReserve:
+		return new(ReserveRequest), nil
 	}
 	return nil, errf(ClassUnknownType, "type %d", t)
 }
@@ -106,6 +116,10 @@ func MaxSize(t Type) int {
 		return MaxSyncUploadSize
 	case TypeSyncResult:
 		return MaxSyncResultSize
+	case TypeEnrolment:
+		return MaxEnrolmentSize
+	case TypeReserve:
+		return MaxReserveSize
 	}
 	return 0
 }
