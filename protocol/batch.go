@@ -11,9 +11,9 @@ import (
 // result for each signature is exactly what VerifySignature would say;
 // ECDSA signatures are checked one by one.
 type Batch struct {
-	bv      *voi.BatchVerifier
-	items   []batchItem
-	nEd     int
+	bv    *voi.BatchVerifier
+	items []batchItem
+	nEd   int
 }
 
 type batchItem struct {
