@@ -1,0 +1,2 @@
+// Package offpay holds the domain's money type and error codes; standard library only.
+package offpay
