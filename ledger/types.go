@@ -20,7 +20,7 @@ type Account struct {
 // StatementLine is one movement of an account.
 type StatementLine struct {
 	Seq       int64     `json:"seq"`
-	Kind      string    `json:"kind"` // deposit, withdraw, reserve, redeem, settle_in, recovery, refund
+	Kind      string    `json:"kind"`         // deposit, withdraw, reserve, redeem, settle_in, recovery, refund
 	Amount    int64     `json:"amount_minor"` // signed: credit > 0, debit < 0
 	Balance   int64     `json:"balance_minor"`
 	Ref       string    `json:"ref"`
