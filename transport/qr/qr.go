@@ -1,0 +1,93 @@
+// Package qr carries offpay messages as QR code text and images: a single-frame text form,
+// a multi-frame form for larger messages, and PNG, terminal and image-decoding helpers.
+//
+// The text forms use only the QR alphanumeric character set, so encoders pick the
+// alphanumeric mode and decoders return the text intact (no character-set guessing, which
+// corrupts binary payloads). The byte-exact formats are in FORMAT.md.
+package qr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/offpay/offpay/internal/base45"
+)
+
+// Prefixes of the text forms. Their version digit changes if the framing changes.
+const (
+	SinglePrefix = "OP1:"  // one QR code holds the whole message
+	MultiPrefix  = "OPM1:" // one frame of a multi-frame message
+)
+
+// MaxTextLen is the longest text any QR code holds (version 40, level L, alphanumeric
+// mode). Longer input is refused before it is decoded.
+const MaxTextLen = 4296
+
+// MaxBytesV13M is the largest message whose single-frame text fits a version 13 code at
+// level M (483 alphanumeric characters). The byte-mode capacity of 13-M is 331 bytes;
+// the alphanumeric text costs about 3% of it.
+const MaxBytesV13M = 319
+
+// Errors returned by this package. Match them with errors.Is: returned errors may wrap
+// them with details.
+var (
+	ErrNotOffpay    = errors.New("qr: not an offpay code")
+	ErrCorrupt      = errors.New("qr: corrupt offpay code")
+	ErrTooLarge     = errors.New("qr: too large")
+	ErrNoQR         = errors.New("qr: no QR code found")
+	ErrImage        = errors.New("qr: unreadable image")
+	ErrOtherMessage = errors.New("qr: frame belongs to another message")
+)
+
+// Level is a QR error-correction level.
+type Level int
+
+// Error-correction levels, recovering about 7, 15, 25 and 30 percent of damaged codewords.
+const (
+	L Level = iota
+	M
+	Q
+	H
+)
+
+func (l Level) String() string {
+	if l < L || l > H {
+		return fmt.Sprintf("Level(%d)", int(l))
+	}
+	return "LMQH"[l : l+1]
+}
+
+// EncodeText returns the single-frame QR text of msg: SinglePrefix + base45(msg).
+func EncodeText(msg []byte) string {
+	return SinglePrefix + base45.Encode(msg)
+}
+
+// DecodeText returns the message in a single-frame QR text. Surrounding whitespace is
+// ignored. Messages are never empty. A text of another kind (a URL, or a multi-frame part, which needs an Assembler)
+// gives ErrNotOffpay; bad base45 gives ErrCorrupt.
+func DecodeText(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > MaxTextLen {
+		return nil, fmt.Errorf("%w: %d characters", ErrTooLarge, len(s))
+	}
+	body, ok := strings.CutPrefix(s, SinglePrefix)
+	if !ok {
+		return nil, ErrNotOffpay
+	}
+	if body == "" {
+		return nil, fmt.Errorf("%w: empty message", ErrCorrupt)
+	}
+	msg, err := base45.Decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return msg, nil
+}
+
+// IsOffpay reports whether s (surrounding whitespace ignored) has the prefix of one of the
+// offpay text forms. It does not check the rest.
+func IsOffpay(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.HasPrefix(s, SinglePrefix) || strings.HasPrefix(s, MultiPrefix)
+}
