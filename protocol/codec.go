@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"reflect"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -67,7 +68,22 @@ func decodeStrict(data []byte, v any, max int) error {
 	}
 	again := encode(v)
 	if !bytes.Equal(again, data) {
-		return errf(ClassNonCanonical, "re-encoding differs")
+		return mismatch(data, again)
 	}
 	return nil
+}
+
+// mismatch classifies an input that decoded but did not re-encode to
+// itself. If both encodings hold the same CBOR data-model value, the input
+// is a second spelling of a valid message (non-minimal integer or length
+// head): non_canonical. Otherwise the decoder filled a field from an item
+// of the wrong type or size (null, an array of small integers where a byte
+// string belongs, a byte string of the wrong length in a fixed-size field):
+// malformed, as SPEC.md requires of any item that does not match its field.
+func mismatch(data, again []byte) error {
+	var a, b any
+	if decMode.Unmarshal(data, &a) == nil && decMode.Unmarshal(again, &b) == nil && reflect.DeepEqual(a, b) {
+		return errf(ClassNonCanonical, "re-encoding differs")
+	}
+	return errf(ClassMalformed, "a field holds an item of the wrong type or size")
 }
