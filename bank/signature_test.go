@@ -1,0 +1,64 @@
+package bank
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestVerify(t *testing.T) {
+	now := time.Unix(1767225600, 0)
+	body := []byte(`{"id":"pay-1","kind":"payment_settled","data":{"amount_minor":1250}}`)
+	good := Sign(secret, now, body)
+	other := Sign([]byte("another-secret-0123456789"), now, body)
+	cases := []struct {
+		name   string
+		secret []byte
+		header string
+		body   []byte
+		now    time.Time
+		want   error
+	}{
+		{"valid", secret, good, body, now, nil},
+		{"valid within tolerance", secret, good, body, now.Add(4 * time.Minute), nil},
+		{"tampered body", secret, good, []byte(`{"id":"pay-1","kind":"payment_settled","data":{"amount_minor":9250}}`), now, ErrBadSignature},
+		{"body with trailing space", secret, good, append(append([]byte{}, body...), ' '), now, ErrBadSignature},
+		{"wrong secret", []byte("another-secret-0123456789"), good, body, now, ErrBadSignature},
+		{"timestamp moved", secret, "t=1767225601," + good[len("t=1767225600,"):], body, now, ErrBadSignature},
+		{"stale replay", secret, good, body, now.Add(6 * time.Minute), ErrStaleSignature},
+		{"from the future", secret, good, body, now.Add(-6 * time.Minute), ErrStaleSignature},
+		{"rotation: old and new", secret, other + "," + good[len("t=1767225600,"):], body, now, nil},
+		{"empty header", secret, "", body, now, ErrNoSignature},
+		{"no v1", secret, "t=1767225600", body, now, ErrNoSignature},
+		{"no t", secret, good[len("t=1767225600,"):], body, now, ErrNoSignature},
+		{"two t", secret, "t=1767225600," + good, body, now, ErrNoSignature},
+		{"bad hex", secret, "t=1767225600,v1=zz", body, now, ErrNoSignature},
+		{"short mac", secret, "t=1767225600,v1=abcd", body, now, ErrNoSignature},
+		{"negative t", secret, "t=-5,v1=" + good[len("t=1767225600,v1="):], body, now, ErrNoSignature},
+	}
+	for _, c := range cases {
+		err := VerifyAt(c.secret, c.header, c.body, 5*time.Minute, c.now)
+		if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		}
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	now := time.Unix(1767225600, 0)
+	f.Add(Sign(secret, now, []byte("{}")), []byte("{}"))
+	f.Add("t=1,v1=00", []byte(""))
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		err := VerifyAt(secret, header, body, time.Minute, now)
+		if err == nil && header != Sign(secret, now, body) {
+			// Only a header naming a correct MAC may pass; it need not be
+			// byte-identical to ours (order, extra schemes), so recheck.
+			if VerifyAt([]byte("other-secret-000000"), header, body, time.Minute, now) == nil {
+				t.Fatalf("header %q verifies under two secrets", header)
+			}
+		}
+		if err != nil && !errors.Is(err, ErrNoSignature) && !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrStaleSignature) {
+			t.Fatalf("untyped error %v", err)
+		}
+	})
+}
