@@ -238,7 +238,8 @@ func (c *PipeConn) Send(ctx context.Context, frame []byte) error {
 	if len(frame) > c.MTU() {
 		return fmt.Errorf("%w: %d bytes, MTU %d", ErrFrameTooLarge, len(frame), c.MTU())
 	}
-	f := append([]byte(nil), frame...)
+	f := make([]byte, len(frame)) // never nil: the radio takes nil for "no frame"
+	copy(f, frame)
 	select {
 	case c.out.queue <- f:
 		return nil

@@ -186,3 +186,9 @@ func TestPipeContext(t *testing.T) {
 	}
 	checkOrdered(t, exchange(t, a, b, 2, 10), 10) // the link survives a timed-out Recv
 }
+
+func TestPipeEmptyFrame(t *testing.T) {
+	a, b := Pipe(Config{TimeScale: 0.05})
+	defer a.Close()
+	checkOrdered(t, exchange(t, a, b, 3, 0), 0)
+}
