@@ -106,7 +106,7 @@ func (r *reader) add(f []byte) (kind byte, body []byte, done bool, err error) {
 	n := int(f[1])<<16 | int(binary.BigEndian.Uint16(f[2:4]))
 	data := f[startHdrLen:]
 	if n > r.limit {
-		r.skip = n - len(data)
+		r.skip = max(0, n-len(data))
 		return 0, nil, false, fmt.Errorf("%w: record of %d bytes", ErrTooLarge, n)
 	}
 	if len(data) > n {
