@@ -1,0 +1,101 @@
+package se
+
+import "github.com/offpay/offpay/protocol"
+
+// SE is a secure element holding one device key and one purse. It trusts
+// nothing above it: every input is checked, every time is at least the
+// highest ledger-signed time it has seen, and every state change is stored
+// before the signature that depends on it is returned. The interface is
+// narrow (messages in, messages out) so that a smart-card applet or a TEE
+// can implement it.
+//
+// All times are unix seconds from the caller's clock; the SE uses
+// max(now, its clock floor).
+type SE interface {
+	// Enrol creates the device key if there is none and returns an
+	// enrolment request for account signed by it.
+	Enrol(account string, now uint64) (*protocol.EnrolmentRequest, error)
+	// Install stores the device certificate (which must certify the SE's
+	// key), the trust anchors and the revocation list from enrolment.
+	Install(dev *protocol.Certificate, a Anchors, rl *protocol.RevocationList) error
+	// ApplyLoad credits an issuer-signed load for this device, in order.
+	ApplyLoad(l *protocol.Load) error
+	// Reserve signs a request to move amount from the account to the purse.
+	Reserve(amount uint64, id protocol.Nonce, now uint64) (*protocol.ReserveRequest, error)
+	// NewRequest issues a payment request with a fresh nonce the SE keeps
+	// until expiry. Amount 0 lets the payer choose.
+	NewRequest(r RequestParams, now uint64) (*protocol.PaymentRequest, error)
+	// Pay verifies the request and its payee, debits the purse and signs a
+	// payment. amount is used only for an open request (Amount 0).
+	Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*protocol.PaymentBundle, error)
+	// Receive verifies a payment addressed to this SE against one of its
+	// own open nonces, credits the purse and countersigns.
+	Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt, error)
+	// ConfirmReceipt records the payee's receipt of a pending payment.
+	ConfirmReceipt(r *protocol.Receipt, now uint64) error
+	// Redeem debits the purse and signs a redeem for the ledger.
+	Redeem(amount uint64, now uint64) (*protocol.Redeem, error)
+	// SyncUpload signs the log entries from counter since on (at most
+	// protocol.MaxSyncEntries of them).
+	SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error)
+	// ApplySyncResult applies an issuer-signed answer to an upload.
+	ApplySyncResult(r *protocol.SyncResult) error
+	// Log returns the retained log entries with counter >= since.
+	Log(since uint64) ([]protocol.LogEntry, error)
+	// Pending lists payments whose receipt has not come back.
+	Pending() ([]Pending, error)
+	// Certificate returns the device certificate (nil before Install).
+	Certificate() *protocol.Certificate
+	// Status reports the purse, counters and limits left at time now.
+	Status(now uint64) (Status, error)
+}
+
+// Anchors are the certificates an SE trusts: pinned roots and issuers
+// signed by them.
+type Anchors struct {
+	Roots   []*protocol.Certificate
+	Issuers []*protocol.Certificate
+}
+
+// RequestParams is what a payee asks for.
+type RequestParams struct {
+	Amount     uint64 // 0: payer chooses
+	Name       string
+	Expiry     uint64 // unix seconds
+	ChannelKey []byte // optional X25519 key for the proximity channel
+	Pairing    []byte // its one-time pairing secret
+}
+
+// Pending is a payment signed by this SE whose receipt has not come back.
+type Pending struct {
+	ID      protocol.Hash
+	Payee   protocol.KeyID
+	Amount  uint64
+	Counter uint64
+}
+
+// Status is the SE's view of its purse. It is comparable with ==.
+type Status struct {
+	Device       protocol.KeyID
+	Enrolled     bool // a certificate is installed
+	Currency     string
+	Balance      uint64 // value the purse can pay now
+	PendingCount int    // payments awaiting a receipt (already debited)
+	PendingValue uint64
+	Counter      uint64        // last log counter
+	Head         protocol.Hash // hash of the last log entry
+	Acked        uint64        // ledger has recorded the log up to here
+	LoadSeq      uint64        // last load applied
+	Limits       protocol.Limits
+	OfflineCount uint64 // payments signed and not yet acked by the ledger
+	OfflineValue uint64
+	CountLeft    uint64 // payments left before a sync is needed
+	ValueLeft    uint64 // value left before a sync is needed
+	HoldingLeft  uint64 // value the purse can still take in
+	LastSync     uint64 // ledger time of the last sync (or enrolment)
+	Deadline     uint64 // the purse stops paying at this time without a sync
+	Clock        uint64 // max(now, clock floor)
+	ClockFloor   uint64 // highest ledger-signed time seen
+	RevListNum   uint64
+	RevListTime  uint64
+}

@@ -1,0 +1,293 @@
+package vse
+
+import (
+	"crypto/rand"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
+)
+
+const day = 24 * 3600
+
+// Enrol implements se.SE. The key exists from Create; enrolment only
+// proves possession of it for an account.
+func (v *VSE) Enrol(account string, now uint64) (*protocol.EnrolmentRequest, error) {
+	if err := v.begin(false); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	if v.cert != nil {
+		return nil, se.Errorf(se.CodeEnrolled, "a certificate is already installed")
+	}
+	r := &protocol.EnrolmentRequest{
+		Version: protocol.Version, KeyAlg: v.signer.Alg(), Key: v.signer.PublicKey(),
+		Account: account, Class: protocol.SEVirtual, Time: v.clock(now),
+	}
+	if err := r.Sign(v.signer); err != nil {
+		return nil, err
+	}
+	if err := protocol.Unmarshal(r.Marshal(), new(protocol.EnrolmentRequest)); err != nil {
+		return nil, se.FromProtocol(err)
+	}
+	return r, nil
+}
+
+// Install implements se.SE. It may be called again to renew the
+// certificate of the same key.
+func (v *VSE) Install(dev *protocol.Certificate, a se.Anchors, rl *protocol.RevocationList) error {
+	if err := v.begin(false); err != nil {
+		return err
+	}
+	defer v.mu.Unlock()
+	var roots, issuers [][]byte
+	for _, c := range a.Roots {
+		roots = append(roots, c.Marshal())
+	}
+	for _, c := range a.Issuers {
+		issuers = append(issuers, c.Marshal())
+	}
+	t, err := buildTrust(roots, issuers)
+	if err != nil {
+		return se.FromProtocol(err)
+	}
+	var d protocol.Certificate
+	if err := protocol.Unmarshal(dev.Marshal(), &d); err != nil {
+		return se.FromProtocol(err)
+	}
+	if d.ID() != v.id || d.Role != protocol.RoleDevice {
+		return se.Errorf(se.CodeBadRequest, "certificate is not for this SE's key")
+	}
+	if err := t.VerifyRevocationList(rl); err != nil {
+		return se.FromProtocol(err)
+	}
+	if err := t.VerifyDevice(&d, max(d.NotBefore, rl.Issued), nil); err != nil {
+		return se.FromProtocol(err)
+	}
+	if v.cert != nil && d.Currency != v.cert.Currency {
+		return se.Errorf(se.CodeCurrency, "renewal changes the purse currency")
+	}
+	s := v.s
+	s.Cert, s.Roots, s.Issuers = d.Marshal(), roots, issuers
+	if v.rl == nil || rl.Number > v.rl.Number {
+		s.RevList = rl.Marshal()
+	}
+	s.Account = d.Account
+	s.Floor = max(s.Floor, rl.Issued)
+	s.LedgerFloor = max(s.LedgerFloor, rl.Issued)
+	if s.LastSync == 0 {
+		// Enrolment is the first contact with the ledger: offline life
+		// counts from the revocation list it handed over.
+		s.LastSync = rl.Issued
+	}
+	if err := v.commit(); err != nil {
+		return err
+	}
+	return v.load()
+}
+
+// ApplyLoad implements se.SE.
+func (v *VSE) ApplyLoad(l *protocol.Load) error {
+	if err := v.begin(true); err != nil {
+		return err
+	}
+	defer v.mu.Unlock()
+	if err := v.checkLoad(l, v.s.LoadSeq+1, v.s.Balance); err != nil {
+		return err
+	}
+	if err := v.applyLoad(l); err != nil {
+		return err
+	}
+	return v.commit()
+}
+
+func (v *VSE) checkLoad(l *protocol.Load, seq, balance uint64) error {
+	if err := protocol.Unmarshal(l.Marshal(), new(protocol.Load)); err != nil {
+		return se.FromProtocol(err)
+	}
+	iss, ok := v.trust.Issuer(l.Signer)
+	if !ok {
+		return se.Errorf(se.CodeBadLoad, "load signer %v is not a trusted issuer", l.Signer)
+	}
+	if err := l.Verify(iss); err != nil {
+		return se.FromProtocol(err)
+	}
+	if l.Device != v.id {
+		return se.Errorf(se.CodeBadLoad, "load is for device %v", l.Device)
+	}
+	if l.Seq != seq {
+		return se.Errorf(se.CodeBadLoad, "load sequence %d, expected %d", l.Seq, seq)
+	}
+	if l.Currency != v.cert.Currency {
+		return se.Errorf(se.CodeCurrency, "load in %s, purse in %s", l.Currency, v.cert.Currency)
+	}
+	if balance+l.Amount > v.cert.Limits.Holding || balance+l.Amount < balance {
+		return se.Limitf(se.LimitHolding, "balance %d + load %d above holding limit %d", balance, l.Amount, v.cert.Limits.Holding)
+	}
+	return nil
+}
+
+// applyLoad changes memory only; the caller commits.
+func (v *VSE) applyLoad(l *protocol.Load) error {
+	if err := v.appendEntry(protocol.EntryLoad, v.clock(l.Time), l.Marshal()); err != nil {
+		return err
+	}
+	v.s.Balance += l.Amount
+	v.s.LoadSeq = l.Seq
+	v.s.Floor = max(v.s.Floor, l.Time)
+	v.s.LedgerFloor = max(v.s.LedgerFloor, l.Time)
+	return nil
+}
+
+// Reserve implements se.SE. It changes no state: the ledger answers with a
+// Load, and a repeated id gets the same one.
+func (v *VSE) Reserve(amount uint64, id protocol.Nonce, now uint64) (*protocol.ReserveRequest, error) {
+	if err := v.begin(true); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	if amount == 0 || amount > protocol.MaxAmount {
+		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
+	}
+	if v.s.Balance+amount > v.cert.Limits.Holding {
+		return nil, se.Limitf(se.LimitHolding, "balance %d + %d above holding limit %d", v.s.Balance, amount, v.cert.Limits.Holding)
+	}
+	r := &protocol.ReserveRequest{
+		Version: protocol.Version, Device: v.id, RequestID: id, Amount: amount,
+		Currency: v.cert.Currency, Time: v.clock(now),
+	}
+	if err := r.Sign(v.signer); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// NewRequest implements se.SE.
+func (v *VSE) NewRequest(p se.RequestParams, now uint64) (*protocol.PaymentRequest, error) {
+	if err := v.begin(true); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	t := v.clock(now)
+	if p.Expiry <= t {
+		return nil, se.Errorf(se.CodeExpired, "request would expire at %d, now %d", p.Expiry, t)
+	}
+	r := &protocol.PaymentRequest{
+		Version: protocol.Version, Payee: *v.cert, Amount: p.Amount, Currency: v.cert.Currency,
+		Expiry: p.Expiry, Name: p.Name, ChannelKey: p.ChannelKey, Pairing: p.Pairing,
+	}
+	if _, err := rand.Read(r.Nonce[:]); err != nil {
+		return nil, err
+	}
+	if err := r.Sign(v.signer); err != nil {
+		return nil, err
+	}
+	if err := protocol.Unmarshal(r.Marshal(), new(protocol.PaymentRequest)); err != nil {
+		return nil, se.FromProtocol(err)
+	}
+	v.pruneNonces(t)
+	v.s.Issued[r.Nonce] = nonceRec{Amount: p.Amount, Expiry: p.Expiry}
+	if err := v.commit(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// nonceGrace keeps expired nonces a day so that a late payment gets
+// "expired" rather than "unknown nonce".
+const nonceGrace = day
+
+func (v *VSE) pruneNonces(t uint64) {
+	for n, r := range v.s.Issued {
+		if r.Expiry+nonceGrace < t {
+			delete(v.s.Issued, n)
+		}
+	}
+	for n, exp := range v.s.Used {
+		if exp+nonceGrace < t {
+			delete(v.s.Used, n)
+		}
+	}
+}
+
+// Log implements se.SE.
+func (v *VSE) Log(since uint64) ([]protocol.LogEntry, error) {
+	if err := v.begin(false); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	return v.entries(since, 0)
+}
+
+func (v *VSE) entries(since uint64, limit int) ([]protocol.LogEntry, error) {
+	since = max(since, v.s.FirstLog)
+	var out []protocol.LogEntry
+	for c := since; c <= v.s.Counter; c++ {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		var e protocol.LogEntry
+		if err := protocol.Unmarshal(v.s.Log[c-v.s.FirstLog], &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Pending implements se.SE.
+func (v *VSE) Pending() ([]se.Pending, error) {
+	if err := v.begin(false); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	out := make([]se.Pending, 0, len(v.s.Pending))
+	for id, p := range v.s.Pending {
+		out = append(out, se.Pending{ID: id, Payee: p.Payee, Amount: p.Amount, Counter: p.Counter})
+	}
+	return out, nil
+}
+
+// Status implements se.SE.
+func (v *VSE) Status(now uint64) (se.Status, error) {
+	if err := v.begin(false); err != nil {
+		return se.Status{}, err
+	}
+	defer v.mu.Unlock()
+	s := v.s
+	st := se.Status{
+		Device: v.id, Enrolled: v.cert != nil, Balance: s.Balance, Counter: s.Counter, Head: s.Head,
+		Acked: s.Acked, LoadSeq: s.LoadSeq, LastSync: s.LastSync, Clock: v.clock(now), ClockFloor: s.Floor,
+		PendingCount: len(s.Pending),
+	}
+	for _, p := range s.Pending {
+		st.PendingValue += p.Amount
+	}
+	st.OfflineCount, st.OfflineValue = v.offline()
+	if v.cert == nil {
+		return st, nil
+	}
+	l := v.cert.Limits
+	st.Currency, st.Limits = v.cert.Currency, l
+	st.CountLeft = sat(l.MaxOfflineCount, st.OfflineCount)
+	st.ValueLeft = sat(l.MaxOfflineValue, st.OfflineValue)
+	st.HoldingLeft = sat(l.Holding, s.Balance)
+	st.Deadline = s.LastSync + l.MaxOfflineDays*day
+	st.RevListNum, st.RevListTime = v.rl.Number, v.rl.Issued
+	return st, nil
+}
+
+func (v *VSE) offline() (n, val uint64) {
+	for _, p := range v.s.Unacked {
+		n++
+		val += p.Amount
+	}
+	return n, val
+}
+
+// sat is a - b, or 0 when b > a.
+func sat(a, b uint64) uint64 {
+	if b > a {
+		return 0
+	}
+	return a - b
+}

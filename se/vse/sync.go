@@ -1,0 +1,120 @@
+package vse
+
+import (
+	"sort"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
+)
+
+// SyncUpload implements se.SE.
+func (v *VSE) SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error) {
+	if err := v.begin(true); err != nil {
+		return nil, err
+	}
+	defer v.mu.Unlock()
+	es, err := v.entries(since, protocol.MaxSyncEntries)
+	if err != nil {
+		return nil, err
+	}
+	u := &protocol.SyncUpload{Version: protocol.Version, Device: v.id, Time: v.clock(now), Entries: es}
+	if err := u.Sign(v.signer); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// ApplySyncResult implements se.SE. A result is bound to this device and
+// to the log: its Acked can only cover entries that exist, and the offline
+// count and value only drop by the payments it acks, so holding back an old
+// result and applying it later frees nothing new.
+func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
+	if err := v.begin(true); err != nil {
+		return err
+	}
+	defer v.mu.Unlock()
+	var res protocol.SyncResult
+	if err := protocol.Unmarshal(r.Marshal(), &res); err != nil {
+		return se.FromProtocol(err)
+	}
+	iss, ok := v.trust.Issuer(res.Signer)
+	if !ok {
+		return se.Errorf(se.CodeBadSync, "signer %v is not a trusted issuer", res.Signer)
+	}
+	if err := res.Verify(iss); err != nil {
+		return se.FromProtocol(err)
+	}
+	s := v.s
+	switch {
+	case res.Device != v.id:
+		return se.Errorf(se.CodeBadSync, "result is for device %v", res.Device)
+	case res.Acked > s.Counter:
+		return se.Errorf(se.CodeBadSync, "acks counter %d, log ends at %d", res.Acked, s.Counter)
+	case res.Time < s.LastSync:
+		return se.Errorf(se.CodeBadSync, "result time %d older than the last sync %d", res.Time, s.LastSync)
+	}
+	// New revocation list: must be trusted; an older one is ignored.
+	newRL := res.RevList.Number > v.rl.Number
+	if newRL {
+		if err := v.trust.VerifyRevocationList(&res.RevList); err != nil {
+			return se.FromProtocol(err)
+		}
+	}
+	// Loads not yet applied, in order; all checked before any is applied.
+	loads := append([]protocol.Load(nil), res.Loads...)
+	sort.Slice(loads, func(i, j int) bool { return loads[i].Seq < loads[j].Seq })
+	seq, bal := s.LoadSeq, s.Balance
+	var apply []*protocol.Load
+	for i := range loads {
+		l := &loads[i]
+		if l.Seq <= seq {
+			continue
+		}
+		if err := v.checkLoad(l, seq+1, bal); err != nil {
+			return err
+		}
+		seq, bal = l.Seq, bal+l.Amount
+		apply = append(apply, l)
+	}
+
+	for _, l := range apply {
+		if err := v.applyLoad(l); err != nil {
+			return err
+		}
+	}
+	for _, st := range res.Statuses {
+		if st.Status == protocol.StatusSettled || st.Status == protocol.StatusRejected || st.Status == protocol.StatusExpired {
+			delete(s.Pending, st.Payment)
+		}
+	}
+	if newRL {
+		s.RevList = res.RevList.Marshal()
+	}
+	s.LedgerFloor = max(s.LedgerFloor, res.Time, res.RevList.Issued)
+	s.Floor = s.LedgerFloor
+	s.LastSync = res.Time
+	if res.Acked > s.Acked {
+		s.Acked = res.Acked
+	}
+	kept := s.Unacked[:0]
+	for _, p := range s.Unacked {
+		if p.Counter > s.Acked {
+			kept = append(kept, p)
+		}
+	}
+	s.Unacked = kept
+	// Prune the acked part of the log: the ledger holds it, and Head and
+	// Counter carry the chain on.
+	if s.Acked >= s.FirstLog {
+		drop := s.Acked - s.FirstLog + 1
+		s.Log = append([][]byte(nil), s.Log[drop:]...)
+		s.FirstLog = s.Acked + 1
+	}
+	if err := v.commit(); err != nil {
+		return err
+	}
+	if newRL {
+		v.rl = &res.RevList
+	}
+	return nil
+}

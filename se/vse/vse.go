@@ -1,0 +1,271 @@
+package vse
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/atomicfile"
+)
+
+// state is everything the SE keeps; it is stored whole, encrypted, on
+// every change.
+type state struct {
+	Seed    []byte // Ed25519 private key seed
+	Account string
+	Cert    []byte   // device certificate, canonical encoding
+	Roots   [][]byte // pinned roots
+	Issuers [][]byte
+	RevList []byte
+	Balance uint64
+	Counter uint64
+	Head    protocol.Hash
+	Acked   uint64
+	LoadSeq uint64
+	Floor   uint64 // the SE's clock never goes below this
+	// LedgerFloor is the highest ledger-signed time seen. Floor may be
+	// above it (a refusal for days offline records the time it saw); a
+	// sync brings Floor back to LedgerFloor, so a wallet clock that once
+	// ran fast cannot brick the purse after the ledger has spoken.
+	LedgerFloor uint64
+	LastSync    uint64 // ledger time of the last sync
+	// Log holds the encoded entries FirstLog..Counter. Entries the ledger
+	// has acked are pruned at sync; Head and Counter keep the chain going.
+	FirstLog uint64
+	Log      [][]byte
+	Pending  map[protocol.Hash]pendingPay
+	Unacked  []payRec // payments not yet acked: the offline count and value
+	Issued   map[protocol.Nonce]nonceRec
+	Used     map[protocol.Nonce]uint64 // nonce -> request expiry
+	Accepted map[[protocol.KeyIDSize + 8]byte]bool
+}
+
+type pendingPay struct {
+	Payee    protocol.KeyID
+	PayeeAlg protocol.Alg
+	PayeeKey []byte
+	Amount   uint64
+	Counter  uint64
+	Nonce    protocol.Nonce
+}
+
+type payRec struct{ Counter, Amount uint64 }
+
+type nonceRec struct{ Amount, Expiry uint64 }
+
+// VSE is the virtual secure element. Its methods are safe for concurrent
+// use. After a failed write it refuses everything (se.ErrBroken): what
+// reached the disk is only known by opening it again.
+type VSE struct {
+	mu     sync.Mutex
+	dir    string
+	o      Options
+	key    []byte
+	hdr    header
+	s      *state
+	signer protocol.Ed25519Signer
+	id     protocol.KeyID
+	broken bool
+	// derived from s
+	cert  *protocol.Certificate
+	trust *protocol.Trust
+	rl    *protocol.RevocationList
+}
+
+var _ se.SE = (*VSE)(nil)
+
+// Create makes a new SE in dir (created if needed) with a fresh key,
+// protected by pin.
+func Create(dir, pin string, opts *Options) (*VSE, error) {
+	o := opts.withDefaults()
+	if pin == "" {
+		return nil, se.Errorf(se.CodeBadPIN, "empty PIN")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, StateFile)); err == nil {
+		return nil, fmt.Errorf("vse: %s already holds an SE", dir)
+	}
+	h, err := newHeader(o.KDF)
+	if err != nil {
+		return nil, err
+	}
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
+	}
+	v := &VSE{dir: dir, o: o, hdr: h, key: deriveKey(pin, &h), s: newState(seed)}
+	if err := v.load(); err != nil {
+		return nil, err
+	}
+	if err := writeTries(dir, 0, o.Hook); err != nil {
+		return nil, err
+	}
+	if err := v.commit(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func newState(seed []byte) *state {
+	return &state{
+		Seed:     seed,
+		FirstLog: 1,
+		Pending:  map[protocol.Hash]pendingPay{},
+		Issued:   map[protocol.Nonce]nonceRec{},
+		Used:     map[protocol.Nonce]uint64{},
+		Accepted: map[[protocol.KeyIDSize + 8]byte]bool{},
+	}
+}
+
+// Open unlocks the SE in dir. A wrong PIN returns se.ErrBadPIN; after
+// MaxPINTries wrong PINs in a row it returns se.ErrLocked for ever.
+func Open(dir, pin string, opts *Options) (*VSE, error) {
+	o := opts.withDefaults()
+	cleanTemp(dir)
+	plain, key, h, err := unlock(dir, pin, o)
+	if err != nil {
+		return nil, err
+	}
+	s := newState(nil)
+	if err := gob.NewDecoder(bytes.NewReader(plain)).Decode(s); err != nil {
+		return nil, fmt.Errorf("vse: decoding state: %w", err)
+	}
+	v := &VSE{dir: dir, o: o, hdr: *h, key: key, s: s}
+	if err := v.load(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// load derives the in-memory objects from s.
+func (v *VSE) load() error {
+	s := v.s
+	if len(s.Seed) != ed25519.SeedSize {
+		return errors.New("vse: state holds no key")
+	}
+	v.signer = protocol.Ed25519Signer{Key: ed25519.NewKeyFromSeed(s.Seed)}
+	v.id = protocol.ComputeKeyID(v.signer.Alg(), v.signer.PublicKey())
+	if s.Cert == nil {
+		return nil
+	}
+	var dev protocol.Certificate
+	var rl protocol.RevocationList
+	if err := protocol.Unmarshal(s.Cert, &dev); err != nil {
+		return err
+	}
+	if err := protocol.Unmarshal(s.RevList, &rl); err != nil {
+		return err
+	}
+	t, err := buildTrust(s.Roots, s.Issuers)
+	if err != nil {
+		return err
+	}
+	v.cert, v.trust, v.rl = &dev, t, &rl
+	return nil
+}
+
+func buildTrust(roots, issuers [][]byte) (*protocol.Trust, error) {
+	var rs []*protocol.Certificate
+	for _, b := range roots {
+		c := new(protocol.Certificate)
+		if err := protocol.Unmarshal(b, c); err != nil {
+			return nil, err
+		}
+		rs = append(rs, c)
+	}
+	t, err := protocol.NewTrust(rs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range issuers {
+		c := new(protocol.Certificate)
+		if err := protocol.Unmarshal(b, c); err != nil {
+			return nil, err
+		}
+		if err := t.AddIssuer(c); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// commit stores the whole state: one atomic write. Any failure breaks the
+// SE, since memory may now be ahead of the disk.
+func (v *VSE) commit() error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v.s); err != nil {
+		v.broken = true
+		return err
+	}
+	file, err := seal(v.key, v.hdr, buf.Bytes())
+	if err == nil {
+		err = atomicfile.Write(v.dir, StateFile, file, v.o.Hook)
+	}
+	if err != nil {
+		v.broken = true
+		return &se.Error{Code: se.CodeBroken, Detail: "state write failed; reopen the SE", Err: err}
+	}
+	return nil
+}
+
+// begin locks v and checks it is usable. The caller must unlock.
+func (v *VSE) begin(needCert bool) error {
+	v.mu.Lock()
+	if v.broken {
+		v.mu.Unlock()
+		return se.Errorf(se.CodeBroken, "a write failed; reopen the SE")
+	}
+	if needCert && v.cert == nil {
+		v.mu.Unlock()
+		return se.Errorf(se.CodeNotEnrolled, "no device certificate installed")
+	}
+	return nil
+}
+
+// clock is max(now, floor): a clock turned back never goes below the
+// highest ledger-signed time the SE has seen.
+func (v *VSE) clock(now uint64) uint64 { return max(now, v.s.Floor) }
+
+// appendEntry signs the next log entry and links it into the chain.
+func (v *VSE) appendEntry(kind protocol.EntryKind, t uint64, body []byte) error {
+	e := protocol.LogEntry{
+		Version: protocol.Version, Device: v.id, Counter: v.s.Counter + 1, Prev: v.s.Head,
+		Kind: kind, Time: t, Body: body,
+	}
+	if err := e.Sign(v.signer); err != nil {
+		return err
+	}
+	v.s.Counter++
+	v.s.Head = e.Hash()
+	v.s.Log = append(v.s.Log, e.Marshal())
+	return nil
+}
+
+// StateSize returns the size in bytes of the encrypted state file.
+func (v *VSE) StateSize() (int64, error) {
+	fi, err := os.Stat(filepath.Join(v.dir, StateFile))
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// ID returns the device ID (KeyID of the SE key).
+func (v *VSE) ID() protocol.KeyID { return v.id }
+
+// Certificate implements se.SE.
+func (v *VSE) Certificate() *protocol.Certificate {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.cert
+}

@@ -1,0 +1,186 @@
+package vse_test
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/atomicfile"
+	"github.com/offpay/offpay/se/setest"
+	"github.com/offpay/offpay/se/vse"
+)
+
+const now = prototest.Epoch
+
+type fixture struct {
+	pki  *prototest.PKI
+	a, b *vse.VSE
+	dirA string
+	dirB string
+	seq  map[protocol.KeyID]uint64
+}
+
+func newFixture(t *testing.T, o *vse.Options) *fixture {
+	t.Helper()
+	p := prototest.NewPKI("vse")
+	f := &fixture{pki: p, dirA: filepath.Join(t.TempDir(), "a"), dirB: filepath.Join(t.TempDir(), "b"), seq: map[protocol.KeyID]uint64{}}
+	f.a = setest.New(t, p, f.dirA, "alice", 10, o)
+	f.b = setest.New(t, p, f.dirB, "bob", 11, o)
+	return f
+}
+
+func (f *fixture) load(t *testing.T, v *vse.VSE, amount uint64) {
+	t.Helper()
+	f.seq[v.ID()]++
+	if err := v.ApplyLoad(f.pki.Load(v.ID(), f.seq[v.ID()], amount, now)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func request(t *testing.T, v *vse.VSE, amount uint64) *protocol.PaymentRequest {
+	t.Helper()
+	r, err := v.NewRequest(se.RequestParams{Amount: amount, Name: "shop", Expiry: now + 300}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func status(t *testing.T, v *vse.VSE) se.Status {
+	t.Helper()
+	st, err := v.Status(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// pay runs the whole flow from payer to payee and returns the bundle.
+func pay(t *testing.T, from, to *vse.VSE, amount uint64) *protocol.PaymentBundle {
+	t.Helper()
+	b, err := from.Pay(request(t, to, amount), 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := to.Receive(b, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := from.ConfirmReceipt(rc, now); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestPayReceiveConfirm(t *testing.T) {
+	f := newFixture(t, nil)
+	f.load(t, f.a, 5000)
+	b := pay(t, f.a, f.b, 1200)
+	sa, sb := status(t, f.a), status(t, f.b)
+	if sa.Balance != 3800 || sb.Balance != 1200 || sa.PendingCount != 0 {
+		t.Fatalf("balances a=%d b=%d pending=%d", sa.Balance, sb.Balance, sa.PendingCount)
+	}
+	if sa.OfflineCount != 1 || sa.OfflineValue != 1200 || sa.CountLeft != f.pki.Limits.MaxOfflineCount-1 {
+		t.Fatalf("offline counters %+v", sa)
+	}
+	// Value received offline is spendable offline: b pays a back.
+	pay(t, f.b, f.a, 1000)
+	if got := status(t, f.b).Balance; got != 200 {
+		t.Fatalf("b balance %d", got)
+	}
+	// The payment's counter names its log entry, and the log is a signed
+	// hash chain from counter 1.
+	es, err := f.a.Log(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prev protocol.Hash
+	for i, e := range es {
+		if e.Counter != uint64(i+1) || e.Prev != prev {
+			t.Fatalf("entry %d breaks the chain", e.Counter)
+		}
+		if err := e.Verify(f.a.Certificate()); err != nil {
+			t.Fatal(err)
+		}
+		prev = e.Hash()
+	}
+	kinds := []protocol.EntryKind{protocol.EntryLoad, protocol.EntryPay, protocol.EntryConfirm, protocol.EntryReceive}
+	if len(es) != len(kinds) {
+		t.Fatalf("%d entries", len(es))
+	}
+	for i, k := range kinds {
+		if es[i].Kind != k {
+			t.Fatalf("entry %d kind %d, want %d", i+1, es[i].Kind, k)
+		}
+	}
+	if b.Payment.Counter != 2 || status(t, f.a).Head != prev {
+		t.Fatal("payment counter or head hash wrong")
+	}
+	// State survives a reopen, and the PIN opens it.
+	a2 := setest.Open(t, f.dirA, nil)
+	if status(t, a2) != status(t, f.a) {
+		t.Fatal("reopened state differs")
+	}
+}
+
+func TestOpenRequestAmountChosenByPayer(t *testing.T) {
+	f := newFixture(t, nil)
+	f.load(t, f.a, 5000)
+	r := request(t, f.b, 0)
+	if _, err := f.a.Pay(r, 0, now); !errors.Is(err, se.ErrBadRequest) {
+		t.Fatalf("open request without amount: %v", err)
+	}
+	b, err := f.a.Pay(r, 700, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.b.Receive(b, now); err != nil {
+		t.Fatal(err)
+	}
+	// A fixed-amount request cannot be paid with another amount.
+	if _, err := f.a.Pay(request(t, f.b, 300), 200, now); !errors.Is(err, se.ErrAmountMismatch) {
+		t.Fatalf("amount mismatch: %v", err)
+	}
+}
+
+func TestWrongPINAndLockout(t *testing.T) {
+	f := newFixture(t, &vse.Options{MaxPINTries: 3})
+	o := setest.Options(&vse.Options{MaxPINTries: 3})
+	// A wrong PIN, then the right one: the counter resets.
+	if _, err := vse.Open(f.dirA, "000000", o); !errors.Is(err, se.ErrBadPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	if _, err := vse.Open(f.dirA, setest.PIN, o); err != nil {
+		t.Fatal(err)
+	}
+	// Three wrong PINs in a row lock it, across reopen (each Open is a
+	// fresh process's view: only the files carry the count).
+	for i := 0; i < 3; i++ {
+		if _, err := vse.Open(f.dirA, "111111", o); !errors.Is(err, se.ErrBadPIN) {
+			t.Fatalf("try %d: %v", i, err)
+		}
+	}
+	if _, err := vse.Open(f.dirA, setest.PIN, o); !errors.Is(err, se.ErrLocked) {
+		t.Fatalf("after 3 wrong PINs the right one must be refused: %v", err)
+	}
+}
+
+func TestPINTryIsSpentBeforeTheAnswer(t *testing.T) {
+	f := newFixture(t, nil)
+	// Kill the process right after the raised failure count is durable and
+	// before the PIN is checked (even the right PIN): the try is spent.
+	kill := setest.Options(&vse.Options{Hook: func(name string, s atomicfile.Stage) bool {
+		return name == vse.TriesFile && s == atomicfile.AfterRename
+	}})
+	for i := 0; i < 5; i++ {
+		if _, err := vse.Open(f.dirA, setest.PIN, kill); !errors.Is(err, atomicfile.ErrCrash) {
+			t.Fatalf("open %d: %v", i, err)
+		}
+	}
+	if _, err := vse.Open(f.dirA, setest.PIN, setest.Options(nil)); !errors.Is(err, se.ErrLocked) {
+		t.Fatalf("killed tries must count: %v", err)
+	}
+}
