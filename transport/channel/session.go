@@ -106,8 +106,9 @@ func (s *Session) Call(ctx context.Context, req []byte) ([]byte, error) {
 }
 
 // Resumption returns the pairing that reopens a channel to the same responder once,
-// within the responder's ResumeWindow, without a new QR code. ok is false when the
-// responder could not store it.
+// within the responder's ResumeWindow, without a new QR code. On the responder, ok is
+// false when it could not store the secret (MaxPending reached); the initiator cannot
+// know that, and dialing with such a pairing gets ErrUnknownPairing.
 func (s *Session) Resumption() (p Pairing, ok bool) {
 	return s.resume, s.resume.Secret != nil
 }
