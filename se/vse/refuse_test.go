@@ -1,0 +1,318 @@
+package vse_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/setest"
+	"github.com/offpay/offpay/se/vse"
+)
+
+// refused runs op, checks it fails with want, and that no SE's status
+// (balance, counters, head hash, limits used) moved.
+func refused(t *testing.T, want error, op func() error, vs ...*vse.VSE) {
+	t.Helper()
+	before := make([]se.Status, len(vs))
+	for i, v := range vs {
+		before[i] = status(t, v)
+	}
+	err := op()
+	if !errors.Is(err, want) {
+		t.Fatalf("got %v, want %v", err, want)
+	}
+	for i, v := range vs {
+		if after := status(t, v); after != before[i] {
+			t.Fatalf("refusal changed SE %d:\nbefore %+v\nafter  %+v", i, before[i], after)
+		}
+	}
+}
+
+func withLimits(t *testing.T, mut func(*protocol.Limits)) *fixture {
+	t.Helper()
+	p := prototest.NewPKI("vse")
+	mut(&p.Limits)
+	f := &fixture{pki: p, dirA: filepath.Join(t.TempDir(), "a"), dirB: filepath.Join(t.TempDir(), "b"), seq: map[protocol.KeyID]uint64{}}
+	f.a = setest.New(t, p, f.dirA, "alice", 10, nil)
+	f.b = setest.New(t, p, f.dirB, "bob", 11, nil)
+	return f
+}
+
+func TestPayerRefusals(t *testing.T) {
+	t.Run("over balance", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		r := request(t, f.b, 600)
+		refused(t, se.ErrInsufficientFunds, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
+	t.Run("per payment", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 30000)
+		r := request(t, f.b, f.pki.Limits.PerPayment+1)
+		refused(t, se.LimitErr(se.LimitPerPayment), func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
+	t.Run("offline count", func(t *testing.T) {
+		f := withLimits(t, func(l *protocol.Limits) { l.MaxOfflineCount = 2 })
+		f.load(t, f.a, 5000)
+		pay(t, f.a, f.b, 10)
+		pay(t, f.a, f.b, 10)
+		r := request(t, f.b, 10)
+		refused(t, se.LimitErr(se.LimitOfflineCount), func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
+	t.Run("offline value", func(t *testing.T) {
+		f := withLimits(t, func(l *protocol.Limits) { l.MaxOfflineValue = 1000 })
+		f.load(t, f.a, 5000)
+		pay(t, f.a, f.b, 600)
+		r := request(t, f.b, 401)
+		refused(t, se.LimitErr(se.LimitOfflineValue), func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
+	t.Run("holding on load", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, f.pki.Limits.Holding)
+		l := f.pki.Load(f.a.ID(), 2, 1, now)
+		refused(t, se.LimitErr(se.LimitHolding), func() error { return f.a.ApplyLoad(l) }, f.a)
+	})
+	t.Run("expired request", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		r := request(t, f.b, 100)
+		refused(t, se.ErrExpired, func() error { _, err := f.a.Pay(r, 0, r.Expiry); return err }, f.a, f.b)
+	})
+	t.Run("tampered request", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		r := request(t, f.b, 100)
+		r.Amount = 1
+		refused(t, protocol.ErrBadSignature, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
+	t.Run("payee from an untrusted PKI", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		rogue := setest.New(t, prototest.NewPKI("rogue"), t.TempDir(), "mallory", 1, nil)
+		r := request(t, rogue, 100)
+		refused(t, protocol.ErrUntrusted, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a)
+	})
+	t.Run("same request twice", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		r := request(t, f.b, 100)
+		if _, err := f.a.Pay(r, 0, now); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, se.ErrNonceUsed, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a)
+	})
+	t.Run("days offline", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		late := now + f.pki.Limits.MaxOfflineDays*86400
+		r, err := f.b.NewRequest(se.RequestParams{Amount: 100, Expiry: late + 3600}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.a.Pay(r, 0, late); !errors.Is(err, se.ErrOfflineTooLong) {
+			t.Fatalf("paying at the deadline: %v", err)
+		}
+	})
+	t.Run("locked after a failed write", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		if err := os.Chmod(f.dirA, 0o500); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(f.dirA, 0o700)
+		if os.Getuid() == 0 {
+			t.Skip("root ignores folder permissions")
+		}
+		if _, err := f.a.Pay(request(t, f.b, 100), 0, now); !errors.Is(err, se.ErrBroken) {
+			t.Fatalf("write failure: %v", err)
+		}
+		if _, err := f.a.Status(now); !errors.Is(err, se.ErrBroken) {
+			t.Fatal("a broken SE must refuse until reopened")
+		}
+	})
+}
+
+func TestPayeeRefusals(t *testing.T) {
+	t.Run("replayed payment", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		b := pay(t, f.a, f.b, 100)
+		refused(t, se.ErrAlreadyAccepted, func() error { _, err := f.b.Receive(b, now); return err }, f.a, f.b)
+	})
+	t.Run("payment to another payee", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		c := setest.New(t, f.pki, t.TempDir(), "carol", 12, nil)
+		b, err := f.a.Pay(request(t, f.b, 100), 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, se.ErrWrongPayee, func() error { _, err := c.Receive(b, now); return err }, f.a, c)
+	})
+	t.Run("nonce used by another payer", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		c := setest.New(t, f.pki, t.TempDir(), "carol", 12, nil)
+		f.seq[c.ID()]++
+		if err := c.ApplyLoad(f.pki.Load(c.ID(), 1, 500, now)); err != nil {
+			t.Fatal(err)
+		}
+		r := request(t, f.b, 100)
+		b1, _ := f.a.Pay(r, 0, now)
+		b2, err := c.Pay(r, 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.b.Receive(b1, now); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, se.ErrNonceUsed, func() error { _, err := f.b.Receive(b2, now); return err }, f.b, c)
+	})
+	t.Run("nonce never issued", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		// The payee's state from before it issued the request: a payment
+		// for a nonce it does not know.
+		saved := snapshot(t, f.dirB)
+		r := request(t, f.b, 100)
+		restore(t, f.dirB, saved)
+		b2 := setest.Open(t, f.dirB, nil)
+		bundle, err := f.a.Pay(r, 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, se.ErrNonceUnknown, func() error { _, err := b2.Receive(bundle, now); return err }, b2)
+	})
+	t.Run("expired request", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		r := request(t, f.b, 100)
+		b, _ := f.a.Pay(r, 0, now)
+		refused(t, se.ErrExpired, func() error { _, err := f.b.Receive(b, r.Expiry); return err }, f.b)
+	})
+	t.Run("holding limit", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 10000)
+		f.load(t, f.b, f.pki.Limits.Holding-50)
+		b, _ := f.a.Pay(request(t, f.b, 100), 0, now)
+		refused(t, se.LimitErr(se.LimitHolding), func() error { _, err := f.b.Receive(b, now); return err }, f.b)
+	})
+	t.Run("revoked payer", func(t *testing.T) {
+		p := prototest.NewPKI("vse")
+		a := setest.New(t, p, t.TempDir(), "alice", 10, nil)
+		if err := a.ApplyLoad(p.Load(a.ID(), 1, 500, now)); err != nil {
+			t.Fatal(err)
+		}
+		p.Revoke(now, a.ID())
+		b := setest.New(t, p, t.TempDir(), "bob", 11, nil)
+		bundle, err := a.Pay(request(t, b, 100), 0, now)
+		if err != nil {
+			t.Fatal(err) // a has not heard of its own revocation
+		}
+		refused(t, se.ErrRevoked, func() error { _, err := b.Receive(bundle, now); return err }, b)
+	})
+	t.Run("expired payer certificate", func(t *testing.T) {
+		p := prototest.NewPKI("vse")
+		p.NotAfter = now + 100
+		a := setest.New(t, p, t.TempDir(), "alice", 10, nil)
+		p.NotAfter = now + prototest.Year
+		b := setest.New(t, p, t.TempDir(), "bob", 11, nil)
+		if err := a.ApplyLoad(p.Load(a.ID(), 1, 500, now)); err != nil {
+			t.Fatal(err)
+		}
+		bundle, err := a.Pay(request(t, b, 100), 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, se.ErrExpired, func() error { _, err := b.Receive(bundle, now+150); return err }, b)
+		// Nor does the payer pay once its own certificate has expired.
+		refused(t, se.ErrExpired, func() error { _, err := a.Pay(request(t, b, 50), 0, now+150); return err }, a)
+	})
+	t.Run("stale revocation list", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		later := now + f.pki.Limits.MaxRevListAge + 1
+		r, err := f.b.NewRequest(se.RequestParams{Amount: 100, Expiry: later + 60}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bundle, _ := f.a.Pay(r, 0, now)
+		refused(t, se.ErrStaleRevList, func() error { _, err := f.b.Receive(bundle, later); return err }, f.b)
+	})
+	t.Run("flipped byte anywhere", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		bundle, err := f.a.Pay(request(t, f.b, 100), 0, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wire := protocol.Seal(bundle)
+		before := status(t, f.b)
+		for i := range wire {
+			for _, mask := range []byte{0x01, 0x80, 0xff} {
+				bad := append([]byte(nil), wire...)
+				bad[i] ^= mask
+				var got protocol.PaymentBundle
+				if err := protocol.OpenAs(bad, &got); err != nil {
+					continue
+				}
+				if _, err := f.b.Receive(&got, now); err == nil {
+					t.Fatalf("byte %d ^ %#x accepted", i, mask)
+				}
+			}
+		}
+		if status(t, f.b) != before {
+			t.Fatal("tampered bundles changed the payee")
+		}
+		// The genuine one still goes through afterwards.
+		if _, err := f.b.Receive(bundle, now); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("forged receipt", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		bundle, _ := f.a.Pay(request(t, f.b, 100), 0, now)
+		rc, err := f.b.Receive(bundle, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := *rc
+		bad.Sig = append([]byte(nil), rc.Sig...)
+		bad.Sig[5] ^= 1
+		refused(t, protocol.ErrBadSignature, func() error { return f.a.ConfirmReceipt(&bad, now) }, f.a)
+		other := *rc
+		other.Payment[0] ^= 1
+		refused(t, se.ErrUnknownPayment, func() error { return f.a.ConfirmReceipt(&other, now) }, f.a)
+	})
+}
+
+func snapshot(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func restore(t *testing.T, dir string, files map[string][]byte) {
+	t.Helper()
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
