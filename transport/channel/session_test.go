@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	mrand "math/rand/v2"
 	"testing"
 	"time"
 
@@ -151,4 +152,47 @@ func FuzzRecordReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRetryAfterDrops sends a 300-byte "payment" over links that drop at random, redialing
+// with the last session's resumption pairing after each drop, as a wallet would.
+func TestRetryAfterDrops(t *testing.T) {
+	r := newResponder(t, ResponderConfig{})
+	p := pair(t, r)
+	ctx := ctxT(t, 20*time.Second)
+	payment := bytes.Repeat([]byte{0xAB}, 300)
+	drops := 0
+	for attempt := uint64(0); ; attempt++ {
+		if attempt == 50 {
+			t.Fatalf("no success in 50 attempts (%d drops)", drops)
+		}
+		a, b := link.Pipe(link.Config{ATTMTU: 23, DropRate: 0.03, TimeScale: 0.02,
+			Rand: mrand.NewPCG(attempt, 42)})
+		acc := serve(ctx, r, b)
+		s, err := Dial(ctx, a, p)
+		if err == nil {
+			if next, ok := s.Resumption(); ok {
+				p = next
+			}
+			var got []byte
+			if got, err = s.Call(ctx, payment); err == nil {
+				if !bytes.Equal(got, payment) {
+					t.Fatal("wrong echo")
+				}
+				a.Close()
+				<-acc
+				break
+			}
+		}
+		<-acc
+		a.Close()
+		if !errors.Is(err, link.ErrDisconnected) {
+			t.Fatalf("attempt %d: %v, want a drop", attempt, err)
+		}
+		drops++
+	}
+	if drops == 0 {
+		t.Fatal("no drop happened: the test shows nothing")
+	}
+	t.Logf("delivered after %d drops", drops)
 }
