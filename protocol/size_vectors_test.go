@@ -1,0 +1,160 @@
+package protocol_test
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+)
+
+// sizeCase is one row of SPEC.md's size table: a message with typical
+// values (Ed25519 and P-256 signers) and with every field at the largest
+// value its domain allows.
+type sizeCase struct {
+	name         string
+	typ          protocol.Type
+	ed, p256, mx protocol.Message
+}
+
+const u64 = math.MaxUint64
+
+func maxLimits() protocol.Limits {
+	return protocol.Limits{Holding: protocol.MaxAmount, PerPayment: protocol.MaxAmount, MaxOfflineCount: u64,
+		MaxOfflineValue: protocol.MaxAmount, MaxOfflineDays: u64, MaxRevListAge: u64}
+}
+
+func sig(a protocol.Alg) ([]byte, protocol.Alg) { return make([]byte, protocol.SigSize), a }
+
+func sizeCases(t testing.TB) []sizeCase {
+	ed := prototest.Ed25519Key("size-ed")
+	p := prototest.P256Key("size-p256")
+	pki := prototest.NewPKI("size")
+	devEd, devP := pki.Device(ed, "alice-0001"), pki.Device(p, "alice-0001")
+	s, alg := sig(protocol.AlgECDSAP256)
+	mxCert := protocol.Certificate{Version: 1, Role: protocol.RoleDevice, Serial: u64, KeyAlg: alg, Key: p.PublicKey(),
+		NotBefore: u64 - 1, NotAfter: u64, Account: strings.Repeat("a", protocol.MaxAccountLen), Class: protocol.SETEE,
+		Currency: strings.Repeat("X", protocol.MaxCurrencyLen), Limits: maxLimits(), SigAlg: alg, Sig: s}
+	cur := strings.Repeat("X", protocol.MaxCurrencyLen)
+
+	pay := func(dev *protocol.Certificate, k protocol.Signer) *protocol.Payment {
+		x := &protocol.Payment{Version: 1, Payer: dev.ID(), Payee: devEd.ID(), Amount: 1250, Currency: "EUR", Counter: 42,
+			Nonce: protocol.Nonce{1}, Time: prototest.Epoch}
+		if err := x.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	mxPay := &protocol.Payment{Version: 1, Amount: protocol.MaxAmount, Currency: cur, Counter: u64, Time: u64, SigAlg: alg, Sig: s}
+	payEd, payP := pay(devEd, ed), pay(devP, p)
+
+	req := func(payee *protocol.Certificate, k protocol.Signer) *protocol.PaymentRequest {
+		x := &protocol.PaymentRequest{Version: 1, Payee: *payee, Amount: 1250, Currency: "EUR", Expiry: prototest.Epoch + 300,
+			Name: "Corner Shop", ChannelKey: make([]byte, 32), Pairing: make([]byte, 32)}
+		x.ChannelKey[0] = 9
+		if err := x.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	mxReq := &protocol.PaymentRequest{Version: 1, Payee: mxCert, Amount: protocol.MaxAmount, Currency: cur, Expiry: u64,
+		Name: strings.Repeat("n", protocol.MaxNameLen), ChannelKey: make([]byte, 32), Pairing: make([]byte, 32), SigAlg: alg, Sig: s}
+
+	signed := func(m interface {
+		protocol.Message
+		Sign(protocol.Signer) error
+	}, k protocol.Signer) protocol.Message {
+		if err := m.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	load := func() *protocol.Load {
+		return &protocol.Load{Version: 1, Device: devEd.ID(), Seq: 3, Amount: 50000, Currency: "EUR", Time: prototest.Epoch, Signer: pki.Issuer.ID()}
+	}
+	rcpt := func() *protocol.Receipt {
+		return &protocol.Receipt{Version: 1, Payment: payEd.ID(), Payee: devEd.ID(), Counter: 12, Time: prototest.Epoch}
+	}
+	redeem := func() *protocol.Redeem {
+		return &protocol.Redeem{Version: 1, Device: devEd.ID(), Counter: 13, Amount: 1250, Currency: "EUR", Time: prototest.Epoch}
+	}
+	entry := func(k protocol.Signer, body []byte) *protocol.LogEntry {
+		return &protocol.LogEntry{Version: 1, Device: devEd.ID(), Counter: 42, Prev: protocol.Hash{1}, Kind: protocol.EntryPay,
+			Time: prototest.Epoch, Body: body}
+	}
+	enrol := func(k protocol.Signer) *protocol.EnrolmentRequest {
+		return &protocol.EnrolmentRequest{Version: 1, KeyAlg: k.Alg(), Key: k.PublicKey(), Account: "alice-0001", Class: protocol.SEVirtual, Time: prototest.Epoch}
+	}
+	reserve := func() *protocol.ReserveRequest {
+		return &protocol.ReserveRequest{Version: 1, Device: devEd.ID(), Amount: 50000, Currency: "EUR", Time: prototest.Epoch}
+	}
+	rl := func() *protocol.RevocationList {
+		return &protocol.RevocationList{Version: 1, Number: 12, Issued: prototest.Epoch, Signer: pki.Issuer.ID(), Revoked: []protocol.KeyID{{1}}}
+	}
+	// The largest entry body is a received PaymentBundle.
+	mxBundle := (&protocol.PaymentBundle{Payment: *mxPay, Cert: mxCert}).Marshal()
+	return []sizeCase{
+		{"Certificate (device)", protocol.TypeCertificate, devEd, devP, &mxCert},
+		{"Load", protocol.TypeLoad, signed(load(), ed), signed(load(), p), &protocol.Load{Version: 1, Seq: u64, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
+		{"PaymentRequest (with channel)", protocol.TypeRequest, req(devEd, ed), req(devP, p), mxReq},
+		{"Payment", protocol.TypePayment, payEd, payP, mxPay},
+		{"PaymentBundle", protocol.TypeBundle, &protocol.PaymentBundle{Payment: *payEd, Cert: *devEd},
+			&protocol.PaymentBundle{Payment: *payP, Cert: *devP}, &protocol.PaymentBundle{Payment: *mxPay, Cert: mxCert}},
+		{"Receipt", protocol.TypeReceipt, signed(rcpt(), ed), signed(rcpt(), p), &protocol.Receipt{Version: 1, Counter: u64, Time: u64, SigAlg: alg, Sig: s}},
+		{"Redeem", protocol.TypeRedeem, signed(redeem(), ed), signed(redeem(), p), &protocol.Redeem{Version: 1, Counter: u64, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
+		{"LogEntry (pay)", protocol.TypeLogEntry, signed(entry(ed, payEd.Marshal()), ed), signed(entry(p, payP.Marshal()), p),
+			&protocol.LogEntry{Version: 1, Counter: u64, Kind: protocol.EntryReceive, Time: u64, Body: mxBundle, SigAlg: alg, Sig: s}},
+		{"EnrolmentRequest", protocol.TypeEnrolment, signed(enrol(ed), ed), signed(enrol(p), p),
+			&protocol.EnrolmentRequest{Version: 1, KeyAlg: alg, Key: p.PublicKey(), Account: strings.Repeat("a", protocol.MaxAccountLen), Class: protocol.SETEE, Time: u64, SigAlg: alg, Sig: s}},
+		{"ReserveRequest", protocol.TypeReserve, signed(reserve(), ed), signed(reserve(), p),
+			&protocol.ReserveRequest{Version: 1, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
+		{"RevocationList (1 key)", protocol.TypeRevocationList, signed(rl(), ed), signed(rl(), p),
+			&protocol.RevocationList{Version: 1, Number: u64, Issued: u64, Revoked: []protocol.KeyID{{1}}, SigAlg: alg, Sig: s}},
+	}
+}
+
+// TestSizeTable checks that every message at its largest valid values is
+// within its decoder's limit (so no valid message is refused as oversize),
+// that typical messages decode, and logs SPEC.md's size table (go test -v).
+func TestSizeTable(t *testing.T) {
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "\n| message | Ed25519 | P-256 | maximum | limit |\n|---|---|---|---|---|\n")
+	for _, c := range sizeCases(t) {
+		for _, m := range []protocol.Message{c.ed, c.p256} {
+			if _, err := protocol.Open(protocol.Seal(m)); err != nil {
+				t.Errorf("%s: typical message refused: %v", c.name, err)
+			}
+		}
+		mx := len(c.mx.Marshal())
+		if lim := protocol.MaxSize(c.typ); mx > lim {
+			t.Errorf("%s: largest valid message is %d bytes, decoder limit %d", c.name, mx, lim)
+		}
+		fmt.Fprintf(&tab, "| %s | %d | %d | %d | %d |\n", c.name, len(c.ed.Marshal()), len(c.p256.Marshal()), mx, protocol.MaxSize(c.typ))
+	}
+	t.Log("sizes in bytes without the 1-byte envelope type:" + tab.String())
+}
+
+// TestBundleBudgetRealisticMaximum checks the QR budget for the largest
+// bundle an issuer with ordinary policy values can produce: P-256 key,
+// 16-byte account, 3-letter currency, amounts, counters, serials and times
+// below 2^32 (times up to the year 2106), at most 255 offline days and
+// 65535 offline payments. With every field at 2^32-1 the bundle is 332
+// bytes, one over: SPEC.md ("Size budget") tells issuers which fields to
+// keep small.
+func TestBundleBudgetRealisticMaximum(t *testing.T) {
+	const u32 = math.MaxUint32
+	p := prototest.P256Key("size-p256")
+	s, alg := sig(protocol.AlgECDSAP256)
+	c := protocol.Certificate{Version: 1, Role: protocol.RoleDevice, Serial: u32, KeyAlg: alg, Key: p.PublicKey(),
+		NotBefore: u32 - 1, NotAfter: u32, Account: strings.Repeat("a", protocol.MaxAccountLen), Class: protocol.SETEE,
+		Currency: "EUR", Limits: protocol.Limits{Holding: u32, PerPayment: u32, MaxOfflineCount: 65535, MaxOfflineValue: u32,
+			MaxOfflineDays: 255, MaxRevListAge: u32}, SigAlg: alg, Sig: s}
+	pay := protocol.Payment{Version: 1, Amount: u32, Currency: "EUR", Counter: u32, Time: u32, SigAlg: alg, Sig: s}
+	env := protocol.Seal(&protocol.PaymentBundle{Payment: pay, Cert: c})
+	t.Logf("realistic maximum bundle envelope: %d bytes", len(env))
+	if len(env) > protocol.QRBudgetPaymentCert {
+		t.Fatalf("%d bytes, budget %d", len(env), protocol.QRBudgetPaymentCert)
+	}
+}
