@@ -1,0 +1,27 @@
+// Package server is the ledger's HTTP API: device endpoints that carry signed protocol messages, administrator endpoints in JSON, and operations endpoints.
+//
+// Routes (openapi.yaml, served at /openapi.yaml, is the full contract):
+//
+//	POST /v1/enrol                           EnrolmentRequest -> [device cert, issuer cert, root cert, revocation list]  (admin token)
+//	POST /v1/reserve                         ReserveRequest -> Load
+//	POST /v1/sync                            SyncUpload -> SyncResult
+//	GET  /v1/revocation-list                 -> RevocationList
+//	GET  /v1/trust                           -> [root cert, issuer cert]
+//	POST /v1/admin/accounts                  {"name","merchant"} -> Account (201)
+//	GET  /v1/admin/accounts/{name}           -> Account
+//	POST /v1/admin/accounts/{name}/deposit   {"amount_minor","ref"} -> Account
+//	POST /v1/admin/accounts/{name}/withdraw  {"amount_minor","ref"} -> Account
+//	GET  /v1/admin/accounts/{name}/statement -> {"account","lines"}
+//	POST /v1/admin/devices/{id}/revoke       {"reason"} -> 204
+//	GET  /v1/admin/report                    -> Report
+//	GET  /healthz, /metrics, /openapi.yaml
+//
+// Device requests and answers are protocol envelopes (application/offpay+cbor);
+// several messages travel as a CBOR array of envelopes
+// (application/offpay-set+cbor). Device requests are authenticated by the
+// secure element's signature inside the message, which the ledger verifies;
+// the server only bounds their size before parsing and rate limits them per
+// device key. Errors are JSON with a stable code mapped to a status in one
+// table (errors.go); internal failures are logged and shown as "internal
+// error", so no database text reaches a client.
+package server
