@@ -1,0 +1,192 @@
+package wallet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se/atomicfile"
+)
+
+// HistoryFile is the wallet's history, beside the SE state.
+const HistoryFile = "wallet.json"
+
+// Kind is what a history record is about.
+type Kind string
+
+// Record kinds.
+const (
+	KindLoad    Kind = "load"
+	KindPay     Kind = "pay"
+	KindReceive Kind = "receive"
+	KindRedeem  Kind = "redeem"
+)
+
+// State is where a record stands.
+type State string
+
+// Record states. A payment out is pending until its receipt comes back
+// (or the ledger settles it), confirmed when the payee countersigned, and
+// settled once the ledger recorded it.
+const (
+	Pending   State = "pending"
+	Confirmed State = "confirmed"
+	Settled   State = "settled"
+	Rejected  State = "rejected"
+	Expired   State = "expired"
+)
+
+// Record is one line of the user's history.
+type Record struct {
+	ID           string `json:"id"` // payment ID (hex) for pay and receive
+	Kind         Kind   `json:"kind"`
+	Amount       uint64 `json:"amount_minor"`
+	Counterparty string `json:"counterparty,omitempty"` // device ID (hex)
+	Counter      uint64 `json:"counter,omitempty"`      // this SE's log counter
+	Time         uint64 `json:"time"`
+	State        State  `json:"state"`
+	Reason       string `json:"reason,omitempty"`
+}
+
+// history is a projection of the SE's log plus what the ledger said.
+// The SE is the source of truth: after a crash the wallet rebuilds what
+// it missed from the log (Seen says how far it got).
+type history struct {
+	Seen    uint64          `json:"seen_counter"`
+	Records []Record        `json:"records"`
+	Reserve *pendingReserve `json:"reserve,omitempty"`
+	index   map[string]int
+}
+
+// pendingReserve lets a crashed or timed-out reserve be retried with the
+// same request ID, so that the ledger never debits twice.
+type pendingReserve struct {
+	ID     protocol.Nonce `json:"id"`
+	Amount uint64         `json:"amount_minor"`
+}
+
+func loadHistory(dir string) (*history, error) {
+	h := &history{}
+	b, err := os.ReadFile(filepath.Join(dir, HistoryFile))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(b, h); err != nil {
+			return nil, fmt.Errorf("wallet: history: %w", err)
+		}
+	}
+	h.reindex()
+	return h, nil
+}
+
+func (h *history) reindex() {
+	h.index = make(map[string]int, len(h.Records))
+	for i, r := range h.Records {
+		h.index[r.ID] = i
+	}
+}
+
+func (h *history) save(dir string, hook atomicfile.Hook) error {
+	b, err := json.MarshalIndent(h, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(dir, HistoryFile, b, hook)
+}
+
+func (h *history) get(id string) *Record {
+	if i, ok := h.index[id]; ok {
+		return &h.Records[i]
+	}
+	return nil
+}
+
+// add appends r unless a record with its ID exists.
+func (h *history) add(r Record) {
+	if _, ok := h.index[r.ID]; ok {
+		return
+	}
+	h.index[r.ID] = len(h.Records)
+	h.Records = append(h.Records, r)
+}
+
+// fold brings the history up to date with log entries.
+func (h *history) fold(es []protocol.LogEntry) error {
+	for i := range es {
+		e := &es[i]
+		if e.Counter <= h.Seen {
+			continue
+		}
+		switch e.Kind {
+		case protocol.EntryLoad:
+			var l protocol.Load
+			if err := protocol.Unmarshal(e.Body, &l); err != nil {
+				return err
+			}
+			h.add(Record{ID: fmt.Sprintf("load-%d", l.Seq), Kind: KindLoad, Amount: l.Amount, Counter: e.Counter, Time: e.Time, State: Settled})
+		case protocol.EntryPay:
+			var p protocol.Payment
+			if err := protocol.Unmarshal(e.Body, &p); err != nil {
+				return err
+			}
+			h.add(Record{ID: p.ID().String(), Kind: KindPay, Amount: p.Amount, Counterparty: p.Payee.String(), Counter: e.Counter, Time: e.Time, State: Pending})
+		case protocol.EntryReceive:
+			var b protocol.PaymentBundle
+			if err := protocol.Unmarshal(e.Body, &b); err != nil {
+				return err
+			}
+			id := b.Payment.ID().String()
+			if r := h.get(id); r != nil && r.State == Rejected {
+				// An earlier attempt was refused; this one was accepted.
+				r.State, r.Reason, r.Counter = Confirmed, "", e.Counter
+			}
+			h.add(Record{ID: id, Kind: KindReceive, Amount: b.Payment.Amount, Counterparty: b.Payment.Payer.String(), Counter: e.Counter, Time: e.Time, State: Confirmed})
+		case protocol.EntryConfirm:
+			var rc protocol.Receipt
+			if err := protocol.Unmarshal(e.Body, &rc); err != nil {
+				return err
+			}
+			if r := h.get(rc.Payment.String()); r != nil && r.State == Pending {
+				r.State = Confirmed
+			}
+		case protocol.EntryRedeem:
+			var rd protocol.Redeem
+			if err := protocol.Unmarshal(e.Body, &rd); err != nil {
+				return err
+			}
+			h.add(Record{ID: fmt.Sprintf("redeem-%d", e.Counter), Kind: KindRedeem, Amount: rd.Amount, Counter: e.Counter, Time: e.Time, State: Pending})
+		}
+		h.Seen = e.Counter
+	}
+	return nil
+}
+
+// settle applies a sync result: the ledger's word on payments, and every
+// redeem it acked.
+func (h *history) settle(r *protocol.SyncResult) {
+	for _, st := range r.Statuses {
+		rec := h.get(st.Payment.String())
+		if rec == nil {
+			continue
+		}
+		switch st.Status {
+		case protocol.StatusSettled:
+			rec.State = Settled
+		case protocol.StatusRejected:
+			rec.State, rec.Reason = Rejected, "rejected by the ledger"
+		case protocol.StatusExpired:
+			rec.State, rec.Reason = Expired, "never claimed by the payee; value returned"
+		}
+	}
+	for i := range h.Records {
+		rec := &h.Records[i]
+		if rec.Kind == KindRedeem && rec.Counter <= r.Acked && rec.State == Pending {
+			rec.State = Settled
+		}
+	}
+}

@@ -1,0 +1,332 @@
+package wallet
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/atomicfile"
+)
+
+// Ledger is the online side, as the wallet needs it. server/ implements
+// it over HTTP; wallettest has an in-memory fake.
+type Ledger interface {
+	Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*Enrolment, error)
+	// Reserve answers a repeated request ID with the same Load.
+	Reserve(ctx context.Context, r *protocol.ReserveRequest) (*protocol.Load, error)
+	Sync(ctx context.Context, u *protocol.SyncUpload) (*protocol.SyncResult, error)
+}
+
+// Enrolment is what the ledger returns for an enrolment request.
+type Enrolment struct {
+	Device  *protocol.Certificate
+	Issuer  *protocol.Certificate
+	Root    *protocol.Certificate
+	RevList *protocol.RevocationList
+}
+
+// Options configure a wallet.
+type Options struct {
+	Ledger Ledger           // nil: offline only
+	Clock  func() time.Time // nil: time.Now
+	Hook   atomicfile.Hook  // tests: simulated crashes in history writes
+}
+
+// ErrOffline is returned by online operations when no ledger is set.
+var ErrOffline = errors.New("wallet: no ledger configured")
+
+// Wallet is a payer and payee over one SE. Its methods are safe for
+// concurrent use.
+type Wallet struct {
+	mu   sync.Mutex
+	se   se.SE
+	dir  string
+	led  Ledger
+	now  func() time.Time
+	hook atomicfile.Hook
+	h    *history
+}
+
+// Open opens the wallet whose history lives in dir, over s. It folds in
+// any SE log entries the history missed (a crash between the SE's write
+// and the history's), so the history never lags the purse for long.
+func Open(s se.SE, dir string, o *Options) (*Wallet, error) {
+	w := &Wallet{se: s, dir: dir, now: time.Now}
+	if o != nil {
+		w.led, w.hook = o.Ledger, o.Hook
+		if o.Clock != nil {
+			w.now = o.Clock
+		}
+	}
+	h, err := loadHistory(dir)
+	if err != nil {
+		return nil, err
+	}
+	w.h = h
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.catchUp(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Wallet) clock() uint64 { return uint64(w.now().Unix()) }
+
+// catchUp folds new SE log entries into the history and saves it.
+func (w *Wallet) catchUp() error {
+	es, err := w.se.Log(w.h.Seen + 1)
+	if err != nil {
+		return err
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	if err := w.h.fold(es); err != nil {
+		return err
+	}
+	return w.h.save(w.dir, w.hook)
+}
+
+// SE returns the wallet's secure element.
+func (w *Wallet) SE() se.SE { return w.se }
+
+// Enrol creates the SE's enrolment request for account, has the ledger
+// certify it and installs the certificate and trust anchors.
+func (w *Wallet) Enrol(ctx context.Context, account string) error {
+	if w.led == nil {
+		return ErrOffline
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	req, err := w.se.Enrol(account, w.clock())
+	if err != nil {
+		return err
+	}
+	e, err := w.led.Enrol(ctx, req)
+	if err != nil {
+		return err
+	}
+	a := se.Anchors{Roots: []*protocol.Certificate{e.Root}, Issuers: []*protocol.Certificate{e.Issuer}}
+	return w.se.Install(e.Device, a, e.RevList)
+}
+
+// Reserve moves amount from the account into the purse. An interrupted
+// reserve is retried with the same request ID, so the ledger debits once.
+func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
+	if w.led == nil {
+		return ErrOffline
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.h.Reserve == nil || w.h.Reserve.Amount != amount {
+		pr := &pendingReserve{Amount: amount}
+		if _, err := rand.Read(pr.ID[:]); err != nil {
+			return err
+		}
+		w.h.Reserve = pr
+		if err := w.h.save(w.dir, w.hook); err != nil {
+			return err
+		}
+	}
+	rr, err := w.se.Reserve(amount, w.h.Reserve.ID, w.clock())
+	if err != nil {
+		return err
+	}
+	l, err := w.led.Reserve(ctx, rr)
+	if err != nil {
+		return err
+	}
+	if err := w.se.ApplyLoad(l); err != nil {
+		st, serr := w.se.Status(w.clock())
+		if serr != nil || l.Seq > st.LoadSeq {
+			return err
+		}
+		// Applied before a crash: the retry got the same load back.
+	}
+	w.h.Reserve = nil
+	if err := w.h.save(w.dir, w.hook); err != nil {
+		return err
+	}
+	return w.catchUp()
+}
+
+// Request makes a payment request for amount (0: the payer chooses),
+// valid for ttl, and returns its envelope.
+func (w *Wallet) Request(amount uint64, name string, ttl time.Duration) ([]byte, error) {
+	return w.RequestWith(se.RequestParams{Amount: amount, Name: name}, ttl)
+}
+
+// RequestWith is Request with a channel key and pairing secret for a
+// proximity channel.
+func (w *Wallet) RequestWith(p se.RequestParams, ttl time.Duration) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.clock()
+	p.Expiry = now + uint64(ttl/time.Second)
+	r, err := w.se.NewRequest(p, now)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Seal(r), nil
+}
+
+// Pay pays the request in reqWire (amount only for an open request) and
+// returns the bundle's envelope to hand to the payee. The request's
+// signature is checked here and again, with the payee's certificate chain
+// and revocation, inside the SE: an unverified payee is never paid.
+func (w *Wallet) Pay(reqWire []byte, amount uint64) ([]byte, error) {
+	var r protocol.PaymentRequest
+	if err := protocol.OpenAs(reqWire, &r); err != nil {
+		return nil, err
+	}
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b, err := w.se.Pay(&r, amount, w.clock())
+	if err != nil {
+		return nil, err
+	}
+	if err := w.catchUp(); err != nil {
+		return nil, err
+	}
+	return protocol.Seal(b), nil
+}
+
+// Accept verifies and countersigns a payment (inside the SE) and returns
+// the receipt's envelope for the payer. A refused payment that could be
+// parsed is kept in the history as rejected, with the reason.
+func (w *Wallet) Accept(bundleWire []byte) ([]byte, error) {
+	var b protocol.PaymentBundle
+	if err := protocol.OpenAs(bundleWire, &b); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	rc, err := w.se.Receive(&b, w.clock())
+	if err != nil {
+		w.h.add(Record{
+			ID: b.Payment.ID().String(), Kind: KindReceive, Amount: b.Payment.Amount,
+			Counterparty: b.Payment.Payer.String(), Time: w.clock(), State: Rejected, Reason: err.Error(),
+		})
+		if serr := w.h.save(w.dir, w.hook); serr != nil {
+			return nil, errors.Join(err, serr)
+		}
+		return nil, err
+	}
+	if err := w.catchUp(); err != nil {
+		return nil, err
+	}
+	return protocol.Seal(rc), nil
+}
+
+// Confirm records the payee's receipt. Confirming twice is not an error.
+func (w *Wallet) Confirm(receiptWire []byte) error {
+	var rc protocol.Receipt
+	if err := protocol.OpenAs(receiptWire, &rc); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.se.ConfirmReceipt(&rc, w.clock()); err != nil {
+		if r := w.h.get(rc.Payment.String()); errors.Is(err, se.ErrUnknownPayment) && r != nil && r.Kind == KindPay && r.State != Pending {
+			return nil
+		}
+		return err
+	}
+	return w.catchUp()
+}
+
+// Resend returns the bundle of a payment still awaiting its receipt, so
+// that a payer whose transfer was torn can present it again. The payee's
+// SE accepts a payment once, so resending never pays twice.
+func (w *Wallet) Resend(paymentID protocol.Hash) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ps, err := w.se.Pending()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		if p.ID != paymentID {
+			continue
+		}
+		es, err := w.se.Log(p.Counter)
+		if err != nil || len(es) == 0 || es[0].Counter != p.Counter {
+			return nil, se.Errorf(se.CodeUnknownPayment, "log entry %d no longer held", p.Counter)
+		}
+		var pay protocol.Payment
+		if err := protocol.Unmarshal(es[0].Body, &pay); err != nil {
+			return nil, err
+		}
+		return protocol.Seal(&protocol.PaymentBundle{Payment: pay, Cert: *w.se.Certificate()}), nil
+	}
+	return nil, se.Errorf(se.CodeUnknownPayment, "no pending payment %v", paymentID)
+}
+
+// Redeem moves amount from the purse back to the account: the SE debits
+// and signs, and the next sync carries it to the ledger.
+func (w *Wallet) Redeem(amount uint64) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.se.Redeem(amount, w.clock()); err != nil {
+		return err
+	}
+	return w.catchUp()
+}
+
+// Sync uploads the log the ledger has not acked and applies its answer:
+// statuses, loads, revocation list, and a fresh offline allowance.
+func (w *Wallet) Sync(ctx context.Context) error {
+	if w.led == nil {
+		return ErrOffline
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// Fold every entry before the SE may prune it.
+	if err := w.catchUp(); err != nil {
+		return err
+	}
+	for {
+		st, err := w.se.Status(w.clock())
+		if err != nil {
+			return err
+		}
+		u, err := w.se.SyncUpload(st.Acked+1, w.clock())
+		if err != nil {
+			return err
+		}
+		res, err := w.led.Sync(ctx, u)
+		if err != nil {
+			return err
+		}
+		// History first: if the SE write below is lost, the next sync
+		// gets the same answer again.
+		w.h.settle(res)
+		if err := w.h.save(w.dir, w.hook); err != nil {
+			return err
+		}
+		if err := w.se.ApplySyncResult(res); err != nil {
+			return err
+		}
+		if err := w.catchUp(); err != nil {
+			return err
+		}
+		if len(u.Entries) < protocol.MaxSyncEntries || res.Acked <= st.Acked {
+			return nil
+		}
+	}
+}
+
+// History returns a copy of the history, oldest first.
+func (w *Wallet) History() []Record {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]Record(nil), w.h.Records...)
+}

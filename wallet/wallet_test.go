@@ -1,0 +1,174 @@
+package wallet_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/setest"
+	"github.com/offpay/offpay/se/vse"
+	"github.com/offpay/offpay/wallet"
+)
+
+func state(h []wallet.Record, kind wallet.Kind) []wallet.State {
+	var out []wallet.State
+	for _, r := range h {
+		if r.Kind == kind {
+			out = append(out, r.State)
+		}
+	}
+	return out
+}
+
+func TestConsecutiveOfflinePayments(t *testing.T) {
+	e := newEnv(t)
+	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	// Offline from here: A pays B, B pays C what it received, C pays A.
+	transfer(t, a, b, 3000)
+	transfer(t, b, c, 2500)
+	transfer(t, c, a, 2000)
+	for _, x := range []struct {
+		w    *wallet.Wallet
+		want uint64
+	}{{a, 4000}, {b, 500}, {c, 500}} {
+		if s := st(t, x.w); s.Available != x.want || s.Pending != 0 {
+			t.Fatalf("available %d pending %d, want %d", s.Available, s.Pending, x.want)
+		}
+	}
+	h := a.History()
+	if got := state(h, wallet.KindPay); len(got) != 1 || got[0] != wallet.Confirmed {
+		t.Fatalf("a's payments: %v", got)
+	}
+	// Online again: every payment settles once both sides have synced.
+	for _, w := range []*wallet.Wallet{a, b, c, a, b, c} {
+		if err := w.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []*wallet.Wallet{a, b, c} {
+		for _, r := range w.History() {
+			if r.State != wallet.Settled {
+				t.Fatalf("%s %s is %s after sync", r.Kind, r.ID, r.State)
+			}
+		}
+	}
+	if e.led.Accounts["alice"] != 1_000_000-5000 {
+		t.Fatal("reserve debited the account wrongly")
+	}
+}
+
+func TestStatusShowsWhereMoneyStands(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.wallet("alice"), e.wallet("bob")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := b.Request(1200, "cafe", time.Minute)
+	if _, err := a.Pay(req, 0); err != nil {
+		t.Fatal(err)
+	}
+	s := st(t, a)
+	lim := e.pki.Limits
+	if s.Available != 3800 || s.Pending != 1200 || s.PendingCount != 1 {
+		t.Fatalf("available %d pending %d", s.Available, s.Pending)
+	}
+	if s.PaymentsLeft != lim.MaxOfflineCount-1 || s.ValueLeft != lim.MaxOfflineValue-1200 || s.HoldingLeft != lim.Holding-3800 {
+		t.Fatalf("limits left: %+v", s)
+	}
+	if want := time.Unix(int64(prototest.Epoch+lim.MaxOfflineDays*86400), 0).UTC(); !s.SyncBy.Equal(want) || !s.CanPay {
+		t.Fatalf("sync by %v, want %v", s.SyncBy, want)
+	}
+	e.now.Store(uint64(s.SyncBy.Unix()))
+	if st(t, a).CanPay {
+		t.Fatal("past the deadline the wallet must say it cannot pay")
+	}
+}
+
+func TestTornTransactionResolvedAtSync(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.wallet("alice"), e.wallet("bob")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := b.Request(700, "", time.Minute)
+	bundle, err := a.Pay(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(bundle); err != nil {
+		t.Fatal(err)
+	}
+	// The receipt never comes back. A keeps it as pending-receipt.
+	s := st(t, a)
+	if s.Pending != 700 || state(a.History(), wallet.KindPay)[0] != wallet.Pending {
+		t.Fatalf("torn payment not pending: %+v", s)
+	}
+	// Presenting the bundle again never pays twice.
+	var p protocol.PaymentBundle
+	_ = protocol.OpenAs(bundle, &p)
+	again, err := a.Resend(p.Payment.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(again); !errors.Is(err, se.ErrAlreadyAccepted) {
+		t.Fatalf("resent payment: %v", err)
+	}
+	// Either side's sync settles it; A learns at its next sync.
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := st(t, a); s.Pending != 0 || s.Available != 4300 {
+		t.Fatalf("after sync: %+v", s)
+	}
+	if got := state(a.History(), wallet.KindPay); got[0] != wallet.Settled {
+		t.Fatalf("torn payment is %v after sync", got)
+	}
+}
+
+func TestRefusedPaymentIsRecordedAndChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := b.Request(100, "", time.Minute)
+	bundle, _ := a.Pay(req, 0)
+	before := st(t, c)
+	if _, err := c.Accept(bundle); !errors.Is(err, se.ErrWrongPayee) {
+		t.Fatalf("wrong payee: %v", err)
+	}
+	if st(t, c) != before {
+		t.Fatal("refusal moved carol's purse")
+	}
+	h := c.History()
+	if len(h) != 1 || h[0].State != wallet.Rejected || h[0].Reason == "" {
+		t.Fatalf("history %+v", h)
+	}
+	// Garbage never reaches the SE.
+	if _, err := c.Accept([]byte{6, 0x80}); err == nil {
+		t.Fatal("garbage accepted")
+	}
+	if _, err := a.Pay(append([]byte(nil), req[:len(req)-1]...), 0); err == nil {
+		t.Fatal("truncated request paid")
+	}
+}
+
+func TestWalletSurvivesWrongPIN(t *testing.T) {
+	e := newEnv(t)
+	e.wallet("alice")
+	if _, err := vse.Open(e.dir("alice"), "999999", setest.Options(nil)); !errors.Is(err, se.ErrBadPIN) {
+		t.Fatalf("wrong PIN: %v", err)
+	}
+	if s := st(t, e.reopen("alice")); !s.SE.Enrolled {
+		t.Fatal("enrolment lost")
+	}
+}

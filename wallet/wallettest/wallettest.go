@@ -1,0 +1,204 @@
+// Package wallettest is an in-memory fake ledger for tests of the wallet only; the real ledger lives in ledger/.
+package wallettest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/se/setest"
+	"github.com/offpay/offpay/wallet"
+)
+
+// Ledger is a fake: it certifies, reserves against account balances, and
+// settles a payment when the payee's receive entry arrives. It checks
+// each device's chain and keeps any equivocation it sees.
+type Ledger struct {
+	mu       sync.Mutex
+	PKI      *prototest.PKI
+	Now      func() uint64
+	Accounts map[string]uint64
+	Redeemed uint64
+	devices  map[protocol.KeyID]*device
+	payments map[[24]byte]*payment
+	received map[protocol.Hash]bool
+	serial   uint64
+	// Equivocations holds pairs of entries with one device and counter.
+	Equivocations [][2]protocol.LogEntry
+	// Conflicts holds pairs of payment IDs with one payer and counter:
+	// double spending by a cloned or rolled-back SE.
+	Conflicts [][2]protocol.Hash
+}
+
+type device struct {
+	cert     *protocol.Certificate
+	loads    []protocol.Load
+	reserves map[protocol.Nonce]int // request ID -> index in loads
+	acked    uint64
+	head     protocol.Hash
+	entries  map[uint64]protocol.LogEntry
+	loadSeen uint64
+	mine     []protocol.Hash // payments this device made or received
+}
+
+type payment struct {
+	id     protocol.Hash
+	amount uint64
+}
+
+// New returns a fake ledger on p whose clock is now.
+func New(p *prototest.PKI, now func() uint64) *Ledger {
+	return &Ledger{
+		PKI: p, Now: now, Accounts: map[string]uint64{},
+		devices: map[protocol.KeyID]*device{}, payments: map[[24]byte]*payment{}, received: map[protocol.Hash]bool{},
+	}
+}
+
+var _ wallet.Ledger = (*Ledger)(nil)
+
+// Enrol implements wallet.Ledger.
+func (l *Ledger) Enrol(_ context.Context, r *protocol.EnrolmentRequest) (*wallet.Enrolment, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
+	if _, ok := l.Accounts[r.Account]; !ok {
+		return nil, fmt.Errorf("fake ledger: no account %q", r.Account)
+	}
+	l.serial++
+	c := setest.Certify(l.PKI, r, 1000+l.serial, l.PKI.Limits)
+	l.devices[c.ID()] = &device{cert: c, reserves: map[protocol.Nonce]int{}, entries: map[uint64]protocol.LogEntry{}}
+	return &wallet.Enrolment{Device: c, Issuer: l.PKI.Issuer, Root: l.PKI.Root, RevList: l.PKI.RevList}, nil
+}
+
+// Reserve implements wallet.Ledger.
+func (l *Ledger) Reserve(_ context.Context, r *protocol.ReserveRequest) (*protocol.Load, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d, ok := l.devices[r.Device]
+	if !ok {
+		return nil, errors.New("fake ledger: unknown device")
+	}
+	if err := r.Verify(d.cert); err != nil {
+		return nil, err
+	}
+	if i, ok := d.reserves[r.RequestID]; ok {
+		return &d.loads[i], nil
+	}
+	if l.Accounts[d.cert.Account] < r.Amount {
+		return nil, errors.New("fake ledger: insufficient account balance")
+	}
+	l.Accounts[d.cert.Account] -= r.Amount
+	ld := l.PKI.Load(r.Device, uint64(len(d.loads)+1), r.Amount, l.Now())
+	d.loads = append(d.loads, *ld)
+	d.reserves[r.RequestID] = len(d.loads) - 1
+	return ld, nil
+}
+
+func pkey(payer protocol.KeyID, counter uint64) (k [24]byte) {
+	copy(k[:], payer[:])
+	binary.BigEndian.PutUint64(k[16:], counter)
+	return k
+}
+
+// Sync implements wallet.Ledger.
+func (l *Ledger) Sync(_ context.Context, u *protocol.SyncUpload) (*protocol.SyncResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d, ok := l.devices[u.Device]
+	if !ok {
+		return nil, errors.New("fake ledger: unknown device")
+	}
+	if err := u.Verify(d.cert); err != nil {
+		return nil, err
+	}
+	for _, e := range u.Entries {
+		if err := e.Verify(d.cert); err != nil {
+			return nil, err
+		}
+		if old, ok := d.entries[e.Counter]; ok {
+			if old.Hash() != e.Hash() {
+				l.Equivocations = append(l.Equivocations, [2]protocol.LogEntry{old, e})
+			}
+			continue
+		}
+		if e.Counter != d.acked+1 || e.Prev != d.head {
+			return nil, fmt.Errorf("fake ledger: entry %d does not follow %d", e.Counter, d.acked)
+		}
+		if err := l.record(d, &e); err != nil {
+			return nil, err
+		}
+		d.entries[e.Counter], d.acked, d.head = e, e.Counter, e.Hash()
+	}
+	res := &protocol.SyncResult{
+		Version: protocol.Version, Device: u.Device, Acked: d.acked, Time: l.Now(),
+		RevList: *l.PKI.RevList, Signer: l.PKI.Issuer.ID(),
+	}
+	for _, id := range d.mine {
+		st := protocol.StatusPending
+		if l.received[id] {
+			st = protocol.StatusSettled
+		}
+		res.Statuses = append(res.Statuses, protocol.PaymentStatus{Payment: id, Status: st})
+	}
+	for _, ld := range d.loads {
+		if ld.Seq > d.loadSeen {
+			res.Loads = append(res.Loads, ld)
+		}
+	}
+	if err := res.Sign(l.PKI.IssuerKey); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (l *Ledger) record(d *device, e *protocol.LogEntry) error {
+	switch e.Kind {
+	case protocol.EntryLoad:
+		var ld protocol.Load
+		if err := protocol.Unmarshal(e.Body, &ld); err != nil {
+			return err
+		}
+		d.loadSeen = max(d.loadSeen, ld.Seq)
+	case protocol.EntryPay:
+		var p protocol.Payment
+		if err := protocol.Unmarshal(e.Body, &p); err != nil {
+			return err
+		}
+		l.notePayment(&p)
+		d.mine = append(d.mine, p.ID())
+	case protocol.EntryReceive:
+		var b protocol.PaymentBundle
+		if err := protocol.Unmarshal(e.Body, &b); err != nil {
+			return err
+		}
+		l.notePayment(&b.Payment)
+		l.received[b.Payment.ID()] = true
+		d.mine = append(d.mine, b.Payment.ID())
+	case protocol.EntryRedeem:
+		var rd protocol.Redeem
+		if err := protocol.Unmarshal(e.Body, &rd); err != nil {
+			return err
+		}
+		l.Accounts[d.cert.Account] += rd.Amount
+		l.Redeemed += rd.Amount
+	}
+	return nil
+}
+
+func (l *Ledger) notePayment(p *protocol.Payment) {
+	k := pkey(p.Payer, p.Counter)
+	old, ok := l.payments[k]
+	if !ok {
+		l.payments[k] = &payment{id: p.ID(), amount: p.Amount}
+		return
+	}
+	if old.id != p.ID() {
+		l.Conflicts = append(l.Conflicts, [2]protocol.Hash{old.id, p.ID()})
+	}
+}
