@@ -198,6 +198,11 @@ func (l *Ledger) notePayment(p *protocol.Payment) {
 		l.payments[k] = &payment{id: p.ID(), amount: p.Amount}
 		return
 	}
+	for _, c := range l.Conflicts {
+		if c[0] == old.id && c[1] == p.ID() {
+			return
+		}
+	}
 	if old.id != p.ID() {
 		l.Conflicts = append(l.Conflicts, [2]protocol.Hash{old.id, p.ID()})
 	}
