@@ -13,6 +13,7 @@ import (
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/server/servertest"
 )
 
 func enrolmentRequest(t *testing.T, key protocol.Signer, account string) *protocol.EnrolmentRequest {
@@ -87,7 +88,7 @@ func openEnvelope(t *testing.T, w *httptest.ResponseRecorder, m protocol.Message
 }
 
 func TestDeviceRoundTrip(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{})
 	h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "alice"})
 	alice := prototest.Ed25519Key("alice")
@@ -130,7 +131,7 @@ func TestDeviceRoundTrip(t *testing.T) {
 }
 
 func TestBadDeviceBodies(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{RateLimit: RateLimit{Disabled: true}})
 	alice := prototest.Ed25519Key("alice")
 	good := protocol.Seal(reserveRequest(t, alice, 1, 100))
@@ -160,7 +161,7 @@ func TestBadDeviceBodies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before := f.calls
+			before := f.Calls
 			w := h.do("POST", c.path, "", c.ct, c.body)
 			if c.class == protocol.ClassMalformed && c.name == "non-canonical" {
 				// An indefinite-length array is refused; which of the two
@@ -172,7 +173,7 @@ func TestBadDeviceBodies(t *testing.T) {
 			} else {
 				wantError(t, w, c.status, c.code, c.class)
 			}
-			if f.calls != before {
+			if f.Calls != before {
 				t.Fatal("a refused body reached the ledger")
 			}
 		})
@@ -188,7 +189,7 @@ func TestBadDeviceBodies(t *testing.T) {
 // with and without a Content-Length: the server must refuse them with 413
 // without handing anything to the decoder or the ledger.
 func TestOversizeRefusedBeforeParsing(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{})
 	for _, path := range []string{"/v1/reserve", "/v1/sync", "/v1/enrol"} {
 		t.Run(path, func(t *testing.T) {
@@ -213,13 +214,13 @@ func TestOversizeRefusedBeforeParsing(t *testing.T) {
 			}
 		})
 	}
-	if f.calls != 0 {
+	if f.Calls != 0 {
 		t.Fatal("oversize bodies reached the ledger")
 	}
 }
 
 func TestRateLimitPerDevice(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{RateLimit: RateLimit{PerSecond: 1, Burst: 2}})
 	h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "alice"})
 	alice, bob := prototest.Ed25519Key("alice"), prototest.Ed25519Key("bob")
@@ -246,7 +247,7 @@ func TestRateLimitPerDevice(t *testing.T) {
 // TestForgeriesDoNotDrainADevice: requests naming alice's key but signed by
 // another key must not use up alice's bucket; they use up the sender's.
 func TestForgeriesDoNotDrainADevice(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{RateLimit: RateLimit{PerSecond: 1, Burst: 3}})
 	h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "alice"})
 	alice := prototest.Ed25519Key("alice")

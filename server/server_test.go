@@ -19,6 +19,7 @@ import (
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/server/servertest"
 )
 
 const token = "admin-token-for-tests"
@@ -162,7 +163,7 @@ func openAPIRoutes(t *testing.T, doc []byte) []string {
 }
 
 func TestEveryRouteIsInOpenAPI(t *testing.T) {
-	h := newHarness(t, newFakeLedger(), Options{})
+	h := newHarness(t, servertest.NewLedger(), Options{})
 	got := h.srv.Routes()
 	sort.Strings(got)
 	doc, err := os.ReadFile("openapi.yaml")
@@ -180,7 +181,7 @@ func TestEveryRouteIsInOpenAPI(t *testing.T) {
 }
 
 func TestAdminAuth(t *testing.T) {
-	h := newHarness(t, newFakeLedger(), Options{})
+	h := newHarness(t, servertest.NewLedger(), Options{})
 	admin := []struct{ method, path string }{
 		{"POST", "/v1/enrol"},
 		{"POST", "/v1/admin/accounts"},
@@ -205,7 +206,7 @@ func TestAdminAuth(t *testing.T) {
 	}
 	// A server without a token refuses every administrator request, even
 	// one presenting an empty token.
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	open := newServer(f, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, auth := range []string{"", "Bearer ", "Bearer"} {
 		r := httptest.NewRequest("GET", "/v1/admin/report", nil)
@@ -216,8 +217,8 @@ func TestAdminAuth(t *testing.T) {
 			t.Fatalf("server without token answered %q with %d", auth, w.Code)
 		}
 	}
-	if f.calls != 0 {
-		t.Fatalf("ledger called %d times by unauthorised requests", f.calls)
+	if f.Calls != 0 {
+		t.Fatalf("ledger called %d times by unauthorised requests", f.Calls)
 	}
 }
 
@@ -239,8 +240,8 @@ func TestErrorCodeTable(t *testing.T) {
 		{offpay.Errorf("weird_code", "secret detail"), 500, offpay.EINTERNAL, "internal error"},
 	}
 	for _, c := range cases {
-		f := newFakeLedger()
-		f.fail = c.err
+		f := servertest.NewLedger()
+		f.Fail = c.err
 		h := newHarness(t, f, Options{})
 		d := wantError(t, h.admin("GET", "/v1/admin/report", nil), c.status, c.code, "")
 		if d.Message != c.msg {
@@ -259,14 +260,14 @@ func TestNoDatabaseTextReachesClients(t *testing.T) {
 		offpay.Errorf(offpay.EINTERNAL, "settle: %s", secretText),
 		&offpay.Error{Code: offpay.EINTERNAL, Err: fmt.Errorf("%s", secretText)},
 	} {
-		f := newFakeLedger()
+		f := servertest.NewLedger()
 		h := newHarness(t, f, Options{})
 		if w := h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "alice"}); w.Code != 201 {
 			t.Fatal(w.Body)
 		}
 		alice := prototest.Ed25519Key("alice")
 		enrolAlice(t, h, alice)
-		f.fail = err
+		f.Fail = err
 		for _, w := range []*httptest.ResponseRecorder{
 			h.admin("GET", "/v1/admin/report", nil),
 			h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "bob"}),
@@ -288,8 +289,8 @@ func TestNoDatabaseTextReachesClients(t *testing.T) {
 }
 
 func TestPanicAnswersInternalError(t *testing.T) {
-	f := newFakeLedger()
-	f.panicMsg = "nil map in settle: secret state"
+	f := servertest.NewLedger()
+	f.PanicMsg = "nil map in settle: secret state"
 	h := newHarness(t, f, Options{})
 	w := h.admin("GET", "/v1/admin/report", nil)
 	wantError(t, w, 500, offpay.EINTERNAL, "")
@@ -299,7 +300,7 @@ func TestPanicAnswersInternalError(t *testing.T) {
 }
 
 func TestAdminJSON(t *testing.T) {
-	f := newFakeLedger()
+	f := servertest.NewLedger()
 	h := newHarness(t, f, Options{})
 	w := h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "shop", Merchant: true})
 	if w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), `"merchant":true`) {
@@ -316,7 +317,7 @@ func TestAdminJSON(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"lines":[]`) {
 		t.Fatalf("statement: %d %s", w.Code, w.Body)
 	}
-	before := f.calls
+	before := f.Calls
 	for _, body := range []string{
 		`{"amount_minor":-5}`, `{"amount_minor":0}`, `{"amount_minor":"12.50"}`, `{"amount_minor":1.5}`,
 		`{"amount_minor":99999999999999999999}`, `{"amount":5}`, `{"amount_minor":5} {}`, `not json`, ``,
@@ -327,15 +328,15 @@ func TestAdminJSON(t *testing.T) {
 	wantError(t, h.do("POST", "/v1/admin/accounts/shop/deposit", "Bearer "+token, "application/json",
 		[]byte(`{"ref":"`+strings.Repeat("x", maxAdminBody)+`"}`)), 413, CodeTooLarge, "")
 	wantError(t, h.admin("POST", "/v1/admin/devices/xyz/revoke", RevokeRequest{}), 400, offpay.EINVALID, protocol.ClassBadField)
-	if f.calls != before {
-		t.Fatalf("invalid requests reached the ledger %d times", f.calls-before)
+	if f.Calls != before {
+		t.Fatalf("invalid requests reached the ledger %d times", f.Calls-before)
 	}
 	wantError(t, h.admin("POST", "/v1/admin/devices/00112233445566778899aabbccddeeff/revoke", RevokeRequest{Reason: "lost"}), 404, offpay.ENOTFOUND, "")
 	wantError(t, h.do("GET", "/v1/nothing", "", "", nil), 404, offpay.ENOTFOUND, "")
 }
 
 func TestHealthAndMetrics(t *testing.T) {
-	h := newHarness(t, newFakeLedger(), Options{})
+	h := newHarness(t, servertest.NewLedger(), Options{})
 	if w := h.do("GET", "/healthz", "", "", nil); w.Code != 200 {
 		t.Fatalf("healthz %d", w.Code)
 	}
