@@ -302,13 +302,19 @@ func TestBadAnswersAreRefused(t *testing.T) {
 	k, _ := signer("alice")
 	rl := protocol.Seal(prototest.NewPKI("x").RevList)
 	cases := map[string]func() error{
-		"garbage envelope": func() error { _, err := answer(contentType, []byte{3, 1, 2}).Reserve(ctx, reserve(t, k, 1, 1)); return err },
-		"wrong type":       func() error { _, err := answer(contentType, rl).Reserve(ctx, reserve(t, k, 1, 1)); return err },
-		"too long":         func() error { _, err := answer(contentType, make([]byte, 4096)).Reserve(ctx, reserve(t, k, 1, 1)); return err },
-		"wrong media":      func() error { _, err := answer("text/html", rl).RevocationList(ctx); return err },
-		"set of one":       func() error { _, _, err := answer(contentTypeSet, []byte{0x81, 0x40}).Trust(ctx); return err },
-		"not a set":        func() error { _, _, err := answer(contentTypeSet, []byte{0x01}).Trust(ctx); return err },
-		"bad JSON":         func() error { _, err := answer("application/json", []byte("{")).Report(ctx); return err },
+		"garbage envelope": func() error {
+			_, err := answer(contentType, []byte{3, 1, 2}).Reserve(ctx, reserve(t, k, 1, 1))
+			return err
+		},
+		"wrong type": func() error { _, err := answer(contentType, rl).Reserve(ctx, reserve(t, k, 1, 1)); return err },
+		"too long": func() error {
+			_, err := answer(contentType, make([]byte, 4096)).Reserve(ctx, reserve(t, k, 1, 1))
+			return err
+		},
+		"wrong media": func() error { _, err := answer("text/html", rl).RevocationList(ctx); return err },
+		"set of one":  func() error { _, _, err := answer(contentTypeSet, []byte{0x81, 0x40}).Trust(ctx); return err },
+		"not a set":   func() error { _, _, err := answer(contentTypeSet, []byte{0x01}).Trust(ctx); return err },
+		"bad JSON":    func() error { _, err := answer("application/json", []byte("{")).Report(ctx); return err },
 	}
 	for name, f := range cases {
 		if err := f(); err == nil || offpay.ErrorCode(err) != offpay.EINTERNAL && !errors.Is(err, ErrUnreachable) {
