@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/offpay/offpay"
@@ -71,11 +73,17 @@ func writeSet(w http.ResponseWriter, ms ...protocol.Message) error {
 // forged signatures are refused too (see settle). It reports whether the
 // request may go on.
 func (s *Server) limit(w http.ResponseWriter, r *http.Request, key string) bool {
-	blocked, wait := s.limiter.blocked(forgerKey(r))
-	if !blocked {
-		var ok bool
-		ok, wait = s.limiter.allow(key)
-		blocked = !ok
+	var blocked bool
+	var wait time.Duration
+	if strings.HasPrefix(key, "ip:") {
+		ok, d := s.clients.allow(key)
+		blocked, wait = !ok, d
+	} else {
+		blocked, wait = s.clients.blocked(forgerKey(r))
+		if !blocked {
+			ok, d := s.devices.allow(key)
+			blocked, wait = !ok, d
+		}
 	}
 	if !blocked {
 		return true
@@ -94,8 +102,8 @@ func (s *Server) settle(r *http.Request, key string, err error) {
 		return
 	}
 	if offpay.ErrorCode(err) == offpay.EUNAUTHORIZED || protocol.ClassOf(err) == protocol.ClassBadSignature {
-		s.limiter.refund(key)
-		s.limiter.allow(forgerKey(r))
+		s.devices.refund(key)
+		s.clients.allow(forgerKey(r))
 	}
 }
 

@@ -132,7 +132,7 @@ func TestDeviceRoundTrip(t *testing.T) {
 
 func TestBadDeviceBodies(t *testing.T) {
 	f := servertest.NewLedger()
-	h := newHarness(t, f, Options{RateLimit: RateLimit{Disabled: true}})
+	h := newHarness(t, f, Options{RateLimit: RateLimit{Disabled: true}, ClientRateLimit: RateLimit{Disabled: true}})
 	alice := prototest.Ed25519Key("alice")
 	good := protocol.Seal(reserveRequest(t, alice, 1, 100))
 	tampered := append([]byte{}, good...)
@@ -244,11 +244,27 @@ func TestRateLimitPerDevice(t *testing.T) {
 	}
 }
 
+func TestRateLimitPerClientOnReads(t *testing.T) {
+	h := newHarness(t, servertest.NewLedger(), Options{ClientRateLimit: RateLimit{PerSecond: 1, Burst: 2}})
+	for i, want := range []int{200, 200, 429} {
+		if w := h.do("GET", "/v1/trust", "", "", nil); w.Code != want {
+			t.Fatalf("read %d: %d, want %d", i, w.Code, want)
+		}
+	}
+	r := httptest.NewRequest("GET", "/v1/revocation-list", nil)
+	r.RemoteAddr = "198.51.100.7:4000"
+	w := httptest.NewRecorder()
+	h.srv.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("another client was limited too: %d", w.Code)
+	}
+}
+
 // TestForgeriesDoNotDrainADevice: requests naming alice's key but signed by
 // another key must not use up alice's bucket; they use up the sender's.
 func TestForgeriesDoNotDrainADevice(t *testing.T) {
 	f := servertest.NewLedger()
-	h := newHarness(t, f, Options{RateLimit: RateLimit{PerSecond: 1, Burst: 3}})
+	h := newHarness(t, f, Options{RateLimit: RateLimit{PerSecond: 1, Burst: 3}, ClientRateLimit: RateLimit{PerSecond: 1, Burst: 3}})
 	h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "alice"})
 	alice := prototest.Ed25519Key("alice")
 	enrolAlice(t, h, alice)
@@ -280,7 +296,7 @@ func TestForgeriesDoNotDrainADevice(t *testing.T) {
 
 func TestLimiterMemoryIsBounded(t *testing.T) {
 	now := time.Unix(0, 0)
-	l := newLimiter(RateLimit{PerSecond: 1, Burst: 1, MaxKeys: 100}, func() time.Time { return now })
+	l := newLimiter(RateLimit{PerSecond: 1, Burst: 1, MaxKeys: 100}, func() time.Time { return now }, 2, 20)
 	for i := range 10000 {
 		l.allow(fmt.Sprint("dev:", i))
 		if l.size() > 100 {

@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// RateLimit configures the per-device token buckets of the device
-// endpoints. Zero fields take the defaults.
+// RateLimit configures token buckets. Zero fields take the defaults (see
+// Options).
 type RateLimit struct {
-	PerSecond float64 // sustained requests per second per device (default 2)
-	Burst     int     // requests a quiet device may send at once (default 20)
+	PerSecond float64 // sustained requests per second per key
+	Burst     int     // requests a quiet key may send at once
 	MaxKeys   int     // buckets held at once, bounding memory (default 100000)
 	Disabled  bool
 }
@@ -31,12 +31,12 @@ type limiter struct {
 	m   map[string]*bucket
 }
 
-func newLimiter(cfg RateLimit, now func() time.Time) *limiter {
+func newLimiter(cfg RateLimit, now func() time.Time, perSecond float64, burst int) *limiter {
 	if cfg.PerSecond <= 0 {
-		cfg.PerSecond = 2
+		cfg.PerSecond = perSecond
 	}
 	if cfg.Burst <= 0 {
-		cfg.Burst = 20
+		cfg.Burst = burst
 	}
 	if cfg.MaxKeys <= 0 {
 		cfg.MaxKeys = 100000

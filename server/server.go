@@ -42,8 +42,13 @@ type Options struct {
 	// Registry receives the metrics served at /metrics. If nil, the server
 	// uses its own registry with the Go and process collectors.
 	Registry *prometheus.Registry
-	// RateLimit bounds requests per device on the device endpoints.
+	// RateLimit bounds requests per device key on the device endpoints
+	// (defaults: 2 per second, bursts of 20).
 	RateLimit RateLimit
+	// ClientRateLimit bounds, per client address, the GET endpoints that
+	// name no device and the requests whose signature the ledger refused
+	// (defaults: 20 per second, bursts of 100).
+	ClientRateLimit RateLimit
 	// Now is the clock of the rate limiter (default time.Now).
 	Now func() time.Time
 }
@@ -55,7 +60,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
-	limiter *limiter
+	devices *limiter // by device key
+	clients *limiter // by client address
 	routes  []string
 }
 
@@ -83,7 +89,8 @@ func newServer(l Ledger, opts Options) *Server {
 		log:     opts.Logger,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(reg),
-		limiter: newLimiter(opts.RateLimit, opts.Now),
+		devices: newLimiter(opts.RateLimit, opts.Now, 2, 20),
+		clients: newLimiter(opts.ClientRateLimit, opts.Now, 20, 100),
 	}
 	// Device endpoints: canonical protocol messages in and out,
 	// authenticated by the SE signature inside (the ledger verifies it).
