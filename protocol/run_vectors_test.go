@@ -299,13 +299,14 @@ func runVector(t testing.TB, v vectors.Vector) string {
 // verifier and requires exactly the expected result.
 func TestVectors(t *testing.T) {
 	vs := loadVectors(t)
-	invalid, valid := 0, map[string]bool{}
+	invalid, valid, expected := 0, map[string]bool{}, map[string]bool{}
 	for _, v := range vs {
 		t.Run(v.Name, func(t *testing.T) {
 			if got := runVector(t, v); got != v.Expect {
 				t.Fatalf("got %s, want %s (%s)", got, v.Expect, v.Description)
 			}
 		})
+		expected[v.Expect] = true
 		if v.Expect == vectors.Valid {
 			valid[v.MessageType] = true
 		} else {
@@ -320,6 +321,21 @@ func TestVectors(t *testing.T) {
 			t.Errorf("no valid vector for %s", name)
 		}
 	}
+	for _, c := range allClasses {
+		if !expected[string(c)] {
+			t.Errorf("no vector expects class %s", c)
+		}
+	}
+}
+
+// allClasses are the classes of errors.go; each must be some vector's
+// expected result, so that SPEC.md's every class is pinned by a case.
+var allClasses = []protocol.Class{
+	protocol.ClassMalformed, protocol.ClassNonCanonical, protocol.ClassTrailingBytes, protocol.ClassOversize,
+	protocol.ClassUnknownVersion, protocol.ClassUnknownType, protocol.ClassUnknownAlg, protocol.ClassBadKey,
+	protocol.ClassBadSignature, protocol.ClassBadField, protocol.ClassAmount, protocol.ClassCurrency,
+	protocol.ClassExpired, protocol.ClassNotYetValid, protocol.ClassUntrusted, protocol.ClassRevoked,
+	protocol.ClassWrongPayee, protocol.ClassLimit, protocol.ClassStaleRevList, protocol.ClassBadChain,
 }
 
 // TestVectorsMatchGenerator fails when the files drift from the generator:
