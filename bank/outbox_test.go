@@ -74,6 +74,7 @@ func (o *fakeOutbox) ClaimNotifications(_ context.Context, limit int) ([]ledger.
 			continue
 		}
 		it.lease = now.Add(time.Minute)
+		it.n.Attempts++ // counted at the claim, as ledger.Service does
 		out = append(out, it.n)
 	}
 	return out, nil
@@ -110,7 +111,6 @@ func (o *fakeOutbox) MarkFailed(_ context.Context, id int64, next time.Time, las
 	if err != nil {
 		return err
 	}
-	it.n.Attempts++
 	it.next, it.lease, it.lastErr = next, time.Time{}, lastErr
 	return nil
 }

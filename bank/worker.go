@@ -22,7 +22,9 @@ import (
 // returns notifications due for an attempt and keeps them from other
 // workers for a while; the worker then settles each with MarkDelivered or
 // MarkFailed. A worker that dies between the two leaves the notification to
-// be claimed again: delivery is at least once.
+// be claimed again: delivery is at least once. A claimed notification's
+// Attempts counts its claims, this one included (as ledger.Service does),
+// so that attempts cut short by a crash still lengthen the backoff.
 type Outbox interface {
 	ClaimNotifications(ctx context.Context, limit int) ([]ledger.Notification, error)
 	MarkDelivered(ctx context.Context, id int64) error
@@ -173,8 +175,9 @@ func (w *Worker) deliver(ctx context.Context, n *ledger.Notification) error {
 		}
 		return nil
 	}
-	next := w.cfg.Now().Add(w.Backoff(n.Attempts + 1))
-	w.cfg.Logger.Warn("bank delivery failed", "id", n.ID, "kind", n.Kind, "attempt", n.Attempts+1, "next", next, "err", attemptErr)
+	attempt := max(n.Attempts, 1)
+	next := w.cfg.Now().Add(w.Backoff(attempt))
+	w.cfg.Logger.Warn("bank delivery failed", "id", n.ID, "kind", n.Kind, "attempt", attempt, "next", next, "err", attemptErr)
 	if err := w.out.MarkFailed(ctx, n.ID, next, truncate(attemptErr.Error(), 500)); err != nil {
 		return fmt.Errorf("mark failed %d: %w", n.ID, err)
 	}
@@ -208,8 +211,8 @@ func (w *Worker) post(ctx context.Context, n *ledger.Notification) error {
 	return nil
 }
 
-// Backoff is the delay before attempt number attempt+1 after attempt
-// failed: MinBackoff doubled per attempt, capped at MaxBackoff, with
+// Backoff is the delay before the next attempt after attempt number
+// attempt (from 1) failed: MinBackoff doubled per attempt, capped at MaxBackoff, with
 // "equal jitter" (between half and all of it) so that receivers coming
 // back from an outage are not hit by every retry at once.
 func (w *Worker) Backoff(attempt int) time.Duration {
