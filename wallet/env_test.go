@@ -17,9 +17,16 @@ import (
 
 var ctx = context.Background()
 
+// tb is what helpers need from testing.T and rapid.T alike.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // env is a fake ledger, a shared settable clock and wallets in folders.
 type env struct {
-	t    testing.TB
+	t    tb
 	pki  *prototest.PKI
 	led  *wallettest.Ledger
 	now  atomic.Uint64
@@ -75,7 +82,7 @@ func (e *env) reopen(name string) *wallet.Wallet {
 	return w
 }
 
-func st(t testing.TB, w *wallet.Wallet) wallet.Status {
+func st(t tb, w *wallet.Wallet) wallet.Status {
 	t.Helper()
 	s, err := w.Status()
 	if err != nil {
@@ -85,7 +92,7 @@ func st(t testing.TB, w *wallet.Wallet) wallet.Status {
 }
 
 // transfer runs request, pay, accept, confirm.
-func transfer(t testing.TB, from, to *wallet.Wallet, amount uint64) {
+func transfer(t tb, from, to *wallet.Wallet, amount uint64) {
 	t.Helper()
 	req, err := to.Request(amount, "shop", time.Minute)
 	if err != nil {

@@ -49,7 +49,7 @@ func request(t *testing.T, v *vse.VSE, amount uint64) *protocol.PaymentRequest {
 	return r
 }
 
-func status(t *testing.T, v *vse.VSE) se.Status {
+func status(t testing.TB, v *vse.VSE) se.Status {
 	t.Helper()
 	st, err := v.Status(now)
 	if err != nil {

@@ -1,0 +1,112 @@
+package vse_test
+
+import (
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/setest"
+)
+
+// BenchmarkPayAcceptConfirm is one offline payment between two SEs in
+// this process: request, pay, receive, confirm, each write fsynced. It
+// reports the median and p99 latency of the pay+receive+confirm part.
+func BenchmarkPayAcceptConfirm(b *testing.B) {
+	p := prototest.NewPKI("bench")
+	p.Limits.MaxOfflineCount = 1 << 40
+	p.Limits.MaxOfflineValue = 1 << 60
+	p.Limits.Holding = 1 << 60
+	a := setest.New(b, p, filepath.Join(b.TempDir(), "a"), "alice", 1, nil)
+	c := setest.New(b, p, filepath.Join(b.TempDir(), "c"), "carol", 2, nil)
+	if err := a.ApplyLoad(p.Load(a.ID(), 1, 1<<50, now)); err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, err := c.NewRequest(se.RequestParams{Amount: 1, Expiry: now + 3600}, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		bundle, err := a.Pay(req, 0, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc, err := c.Receive(bundle, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := a.ConfirmReceipt(rc, now); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkStateSize10k fills a payee's log with 10,000 unsynced entries
+// (the worst case: nothing acked, nothing pruned) and reports the state
+// file's size and the time of one more write at that size, then syncs and
+// reports the size after pruning.
+func BenchmarkStateSize10k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		stateSize10k(b)
+	}
+}
+
+func stateSize10k(b *testing.B) {
+	p := prototest.NewPKI("size")
+	p.Limits.MaxOfflineCount = 1 << 40
+	p.Limits.MaxOfflineValue = 1 << 60
+	p.Limits.Holding = 1 << 60
+	a := setest.New(b, p, filepath.Join(b.TempDir(), "a"), "alice", 1, nil)
+	if err := a.ApplyLoad(p.Load(a.ID(), 1, 1<<50, now)); err != nil {
+		b.Fatal(err)
+	}
+	c := setest.New(b, p, filepath.Join(b.TempDir(), "c"), "carol", 2, nil)
+	req, err := c.NewRequest(se.RequestParams{Amount: 1, Expiry: now + 3600}, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bundle, err := a.Pay(req, 0, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Receive entries are the largest kind (they carry the payer's
+	// certificate); 9,999 of them plus one real receive timed at that size.
+	if err := c.FillLogForTest(bundle, 9999); err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := c.Receive(bundle, now); err != nil {
+		b.Fatal(err)
+	}
+	last := time.Since(t0)
+	if st := status(b, c); st.Counter != 10000 {
+		b.Fatalf("counter %d", st.Counter)
+	}
+	st := status(b, c)
+	size, err := c.StateSize()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(size)/1e6, "MB-at-10k-entries")
+	b.ReportMetric(float64(last.Microseconds())/1000, "receive-ms-at-10k")
+	if err := c.ApplySyncResult(syncResult(p, c.ID(), st.Counter, now)); err != nil {
+		b.Fatal(err)
+	}
+	size, _ = c.StateSize()
+	b.ReportMetric(float64(size)/1e3, "kB-after-prune")
+}
+
