@@ -109,4 +109,3 @@ func stateSize10k(b *testing.B) {
 	size, _ = c.StateSize()
 	b.ReportMetric(float64(size)/1e3, "kB-after-prune")
 }
-
