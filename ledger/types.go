@@ -43,19 +43,21 @@ type DeviceReport struct {
 	Sent     int64  `json:"sent_minor"`
 	Received int64  `json:"received_minor"`
 	Redeemed int64  `json:"redeemed_minor"`
-	Position int64  `json:"position_minor"` // loaded + received - sent - redeemed
+	Swept    int64  `json:"swept_minor"`    // received value moved to a merchant's account at settlement
+	Position int64  `json:"position_minor"` // loaded + received - sent - redeemed - swept
 	Acked    uint64 `json:"acked_counter"`
 	Status   string `json:"status"` // active, revoked
 }
 
 // Report is the global reconciliation. ConservationOK holds when
-// Issued == Accounts + Outstanding + Losses.
+// Issued + Losses == Accounts + Outstanding: losses are money the operator
+// adds (overspend it could not recover), so they sit on the issued side.
 type Report struct {
 	Currency       string         `json:"currency"`
 	ConservationOK bool           `json:"conservation_ok"`
 	Issued         int64          `json:"issued_minor"`      // deposits - withdrawals
 	Accounts       int64          `json:"accounts_minor"`    // sum of account balances
-	Outstanding    int64          `json:"outstanding_minor"` // sum of device positions (purse value not yet redeemed)
+	Outstanding    int64          `json:"outstanding_minor"` // purse value not yet redeemed: device positions, overspends covered
 	Losses         int64          `json:"losses_minor"`      // overspend not recovered from the owner
 	Recovered      int64          `json:"recovered_minor"`   // overspend taken from owners' accounts
 	Settled        int64          `json:"settled_payments"`

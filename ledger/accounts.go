@@ -1,0 +1,235 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Statement line kinds.
+const (
+	LineDeposit  = "deposit"
+	LineWithdraw = "withdraw"
+	LineReserve  = "reserve"
+	LineRedeem   = "redeem"
+	LineSettleIn = "settle_in"
+	LineRecovery = "recovery"
+	LineRefund   = "refund"
+)
+
+const maxRefLen = 128
+
+// CheckAccountName checks an account name: it travels in device
+// certificates, so it is 1 to 16 bytes of letters, digits, '-', '_', '.'.
+func CheckAccountName(name string) error {
+	if len(name) == 0 || len(name) > protocol.MaxAccountLen {
+		return invalid("account name must be 1 to %d characters", protocol.MaxAccountLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return invalid("account name may hold only letters, digits, '-', '_' and '.'")
+		}
+	}
+	return nil
+}
+
+func (s *Service) toAccount(a *AccountRow) *Account {
+	return &Account{Name: a.Name, Merchant: a.Merchant, Balance: a.Balance, Currency: s.opts.Currency,
+		Frozen: a.Frozen, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
+}
+
+// CreateAccount opens an empty account. A merchant's received payments
+// sweep into it at settlement.
+func (s *Service) CreateAccount(ctx context.Context, name string, merchant bool) (*Account, error) {
+	if err := CheckAccountName(name); err != nil {
+		return nil, err
+	}
+	row := &AccountRow{Name: name, Merchant: merchant, CreatedAt: s.now().UnixNano()}
+	err := s.update(ctx, func(tx Tx) error {
+		old, err := tx.Account(ctx, name)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			return offpay.Errorf(offpay.ECONFLICT, "account %q exists", name)
+		}
+		return tx.InsertAccount(ctx, row)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.toAccount(row), nil
+}
+
+func mustAccount(ctx context.Context, tx Tx, name string) (*AccountRow, error) {
+	a, err := tx.Account(ctx, name)
+	if err == nil && a == nil {
+		err = offpay.Errorf(offpay.ENOTFOUND, "account %q not found", name)
+	}
+	return a, err
+}
+
+// Account returns an account.
+func (s *Service) Account(ctx context.Context, name string) (*Account, error) {
+	var a *AccountRow
+	err := s.view(ctx, func(tx Tx) (err error) {
+		a, err = mustAccount(ctx, tx, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.toAccount(a), nil
+}
+
+// Statement returns every movement of an account, oldest first.
+func (s *Service) Statement(ctx context.Context, name string) ([]StatementLine, error) {
+	var rows []LineRow
+	err := s.view(ctx, func(tx Tx) error {
+		if _, err := mustAccount(ctx, tx, name); err != nil {
+			return err
+		}
+		var err error
+		rows, err = tx.Lines(ctx, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StatementLine, len(rows))
+	for i, r := range rows {
+		out[i] = StatementLine{Seq: r.Seq, Kind: r.Kind, Amount: r.Amount, Balance: r.Balance, Ref: r.Ref, CreatedAt: time.Unix(0, r.CreatedAt).UTC()}
+	}
+	return out, nil
+}
+
+// Deposit credits an account (administrator, for pilots). A repeated ref
+// with the same account and amount returns the account unchanged; a ref
+// reused for anything else is a conflict.
+func (s *Service) Deposit(ctx context.Context, name string, amount int64, ref string) (*Account, error) {
+	return s.adminMove(ctx, name, LineDeposit, amount, ref)
+}
+
+// Withdraw debits an account (administrator, for pilots), idempotent by
+// ref like Deposit.
+func (s *Service) Withdraw(ctx context.Context, name string, amount int64, ref string) (*Account, error) {
+	return s.adminMove(ctx, name, LineWithdraw, amount, ref)
+}
+
+func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64, ref string) (*Account, error) {
+	if amount <= 0 {
+		return nil, invalid("amount must be positive")
+	}
+	if len(ref) == 0 || len(ref) > maxRefLen {
+		return nil, invalid("ref must be 1 to %d bytes", maxRefLen)
+	}
+	var out *AccountRow
+	err := s.update(ctx, func(tx Tx) error {
+		a, err := mustAccount(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		out = a
+		old, err := tx.Ref(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			if old.Account != name || old.Kind != kind || old.Amount != amount {
+				return offpay.Errorf(offpay.ECONFLICT, "ref %q was used for another operation", ref)
+			}
+			return nil
+		}
+		signed := amount
+		if kind == LineWithdraw {
+			if a.Frozen {
+				return offpay.Errorf(offpay.EFORBIDDEN, "account %q is frozen", name)
+			}
+			if a.Balance < amount {
+				return offpay.Errorf(offpay.ELIMIT, "insufficient funds")
+			}
+			signed = -amount
+		}
+		if err := tx.InsertRef(ctx, &RefRow{Ref: ref, Account: name, Kind: kind, Amount: amount}); err != nil {
+			return err
+		}
+		if err := s.post(ctx, tx, a, kind, signed, ref); err != nil {
+			return err
+		}
+		if err := s.cover(ctx, tx, a); err != nil {
+			return err
+		}
+		return tx.UpdateAccount(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.toAccount(out), nil
+}
+
+// post moves amount (signed) on a's balance in memory, writes the statement
+// line and its notification. The caller saves a.
+func (s *Service) post(ctx context.Context, tx Tx, a *AccountRow, kind string, amount int64, ref string) error {
+	bal, err := offpay.AddMinor(a.Balance, amount)
+	if err != nil {
+		return err
+	}
+	if bal < 0 {
+		return offpay.Errorf(offpay.EINTERNAL, "account %q would go negative", a.Name)
+	}
+	a.Balance = bal
+	a.LineSeq++
+	now := s.now().UnixNano()
+	line := LineRow{Account: a.Name, Seq: a.LineSeq, Kind: kind, Amount: amount, Balance: bal, Ref: ref, CreatedAt: now}
+	if err := tx.InsertLines(ctx, []LineRow{line}); err != nil {
+		return err
+	}
+	return s.notify(ctx, tx, NoteAccountChanged, fmt.Sprintf("%s:%d", a.Name, a.LineSeq), map[string]any{
+		"account": a.Name, "seq": a.LineSeq, "kind": kind, "amount_minor": amount, "balance_minor": bal,
+		"currency": s.opts.Currency, "ref": ref})
+}
+
+// position is a device's purse value as the ledger knows it.
+func position(d *DeviceRow) int64 {
+	return d.Loaded + d.Received - d.Sent - d.Redeemed - d.Swept
+}
+
+// assessable says whether a negative position is a proven overspend rather
+// than an artefact of upload order: either the device is revoked, or its
+// own log has been seen up to every payment it is known to have made (so
+// every receipt it could have spent is known too).
+func assessable(d *DeviceRow) bool { return d.Revoked || d.Acked >= d.MaxSent }
+
+// cover brings the account's overspend cover up to date: the proven debt
+// of its devices is recovered from the balance as far as it goes and the
+// rest is recorded as a loss. It maximises recovery on every call, so a
+// later credit pays down an earlier loss and a debt that shrinks is
+// refunded. The result depends only on the final debt and the account's
+// gross credits, never on the order uploads arrived in. The caller saves a.
+func (s *Service) cover(ctx context.Context, tx Tx, a *AccountRow) error {
+	devs, err := tx.DevicesOf(ctx, a.Name)
+	if err != nil {
+		return err
+	}
+	var debt int64
+	for i := range devs {
+		if p := position(&devs[i]); p < 0 && assessable(&devs[i]) {
+			debt -= p
+		}
+	}
+	gross := a.Balance + a.Recovered
+	rec := min(debt, gross)
+	delta := a.Recovered - rec
+	a.Recovered, a.Lost = rec, debt-rec
+	switch {
+	case delta < 0:
+		return s.post(ctx, tx, a, LineRecovery, delta, "overspend")
+	case delta > 0:
+		return s.post(ctx, tx, a, LineRefund, delta, "overspend")
+	}
+	return nil
+}

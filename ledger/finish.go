@@ -1,0 +1,175 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// noteChunk is how many payments one payment_settled notification carries:
+// a big upload becomes a few notifications, not one row per payment.
+const noteChunk = 500
+
+// finish advances the uploader's log, applies redeems, stores the new
+// entries, saves every touched device and account, settles overspend cover
+// and queues the notifications.
+func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) error {
+	ctx2, tx := ctx, st.tx
+	redeems := map[string][]upEntry{}
+	if len(news) > 0 {
+		rows := make([]EntryRow, len(news))
+		for i := range news {
+			ue := &news[i]
+			rows[i] = EntryRow{Device: d.ID, Counter: ue.e.Counter, Hash: ue.hash, Kind: uint8(ue.e.Kind), Data: ue.data}
+			switch {
+			case ue.load != nil:
+				d.LoadsIn = max(d.LoadsIn, ue.load.Seq)
+			case ue.redeem != nil:
+				var err error
+				if d.Redeemed, err = offpay.AddMinor(d.Redeemed, int64(ue.redeem.Amount)); err != nil {
+					return err
+				}
+				redeems[d.Account] = append(redeems[d.Account], *ue)
+			}
+		}
+		last := &news[len(news)-1]
+		d.Acked, d.LastHash = last.e.Counter, last.hash
+		st.dirty[d.ID] = true
+		if err := tx.InsertEntries(ctx2, rows); err != nil {
+			return err
+		}
+	}
+	accounts := map[string]bool{}
+	ids := make([]protocol.KeyID, 0, len(st.dirty))
+	for id := range st.dirty {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b protocol.KeyID) int { return compareIDs(a, b) }) // stable lock order
+	for _, id := range ids {
+		dev := st.devs[id]
+		if err := tx.UpdateDevice(ctx, dev); err != nil {
+			return err
+		}
+		accounts[dev.Account] = true
+	}
+	names := make([]string, 0, len(accounts))
+	for n := range accounts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		a, err := mustAccount(ctx, tx, name)
+		if err != nil {
+			return err
+		}
+		if sum := st.sweeps[name]; sum > 0 {
+			ref := fmt.Sprintf("sync:%v:%d", d.ID, d.Acked)
+			if err := st.s.post(ctx, tx, a, LineSettleIn, sum, ref); err != nil {
+				return err
+			}
+		}
+		for _, ue := range redeems[name] {
+			ref := fmt.Sprintf("redeem:%v:%d", d.ID, ue.e.Counter)
+			if err := st.s.post(ctx, tx, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
+				return err
+			}
+		}
+		if err := st.s.cover(ctx, tx, a); err != nil {
+			return err
+		}
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+	}
+	return st.notifySettled(ctx)
+}
+
+func compareIDs(a, b protocol.KeyID) int { return slices.Compare(a[:], b[:]) }
+
+func (st *settlement) notifySettled(ctx context.Context) error {
+	all := append(slices.Clone(st.fresh), st.extra...)
+	for lo := 0; lo < len(all); lo += noteChunk {
+		chunk := all[lo:min(lo+noteChunk, len(all))]
+		items := make([]map[string]any, len(chunk))
+		for i, p := range chunk {
+			item := map[string]any{"payer": p.Payer.String(), "counter": p.Counter, "payment_id": p.ID.String(),
+				"payee": p.Payee.String(), "amount_minor": p.Amount, "currency": st.s.opts.Currency, "status": statusName(p.Status)}
+			if d := st.devs[p.Payer]; d != nil {
+				item["payer_account"] = d.Account
+			}
+			if d := st.devs[p.Payee]; d != nil {
+				item["payee_account"] = d.Account
+			}
+			items[i] = item
+		}
+		key := fmt.Sprintf("%v:%d:%v", chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
+		if err := st.s.notify(ctx, st.tx, NotePaymentSettled, key, map[string]any{"payments": items}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func statusName(s uint8) string {
+	switch s {
+	case protocol.StatusPending:
+		return "pending"
+	case protocol.StatusSettled:
+		return "settled"
+	case protocol.StatusRejected:
+		return "rejected"
+	case protocol.StatusExpired:
+		return "expired"
+	}
+	return "unknown"
+}
+
+// result builds the signed answer: what is acknowledged, the status of
+// every payment the upload named, the counters the ledger knows exist but
+// has not seen, the loads not yet applied, and a fresh revocation list.
+func (st *settlement) result(ctx context.Context, d *DeviceRow) (*protocol.SyncResult, error) {
+	s := st.s
+	res := &protocol.SyncResult{Version: protocol.Version, Device: d.ID, Acked: d.Acked, Time: uint64(s.now().Unix()),
+		Signer: s.keys.Issuer.ID(), Statuses: []protocol.PaymentStatus{}, Missing: []uint64{}, Loads: []protocol.Load{}}
+	seen := map[protocol.Hash]bool{}
+	for _, ue := range st.u.entries {
+		if ue.pay == nil || seen[ue.pid] || len(res.Statuses) >= protocol.MaxSyncStatuses {
+			continue
+		}
+		seen[ue.pid] = true
+		status := protocol.StatusSettled
+		switch {
+		case ue.rejected:
+			status = protocol.StatusRejected
+		case ue.e.Kind == protocol.EntryPay && st.devs[ue.pay.Payee] == nil:
+			status = protocol.StatusPending
+		}
+		res.Statuses = append(res.Statuses, protocol.PaymentStatus{Payment: ue.pid, Status: status})
+	}
+	for c := d.Acked + 1; c <= d.MaxSent && len(res.Missing) < protocol.MaxSyncEntries; c++ {
+		res.Missing = append(res.Missing, c)
+	}
+	loads, err := st.tx.LoadsAfter(ctx, d.ID, d.LoadsIn, protocol.MaxSyncLoads)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range loads {
+		var load protocol.Load
+		if err := protocol.Unmarshal(l.Data, &load); err != nil {
+			return nil, offpay.Errorf(offpay.EINTERNAL, "stored load: %w", err)
+		}
+		res.Loads = append(res.Loads, load)
+	}
+	rl, err := s.revList(ctx, st.tx, nil)
+	if err != nil {
+		return nil, err
+	}
+	res.RevList = *rl
+	if err := res.Sign(s.keys.IssuerKey); err != nil {
+		return nil, offpay.Errorf(offpay.EINTERNAL, "signing sync result: %w", err)
+	}
+	return res, nil
+}

@@ -1,0 +1,131 @@
+// Package ledgertest builds valid (and deliberately invalid) device logs
+// for ledger tests, the way a secure element would write them.
+package ledgertest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/protocol/prototest"
+)
+
+// Device is a simulated SE: a key, its log and its purse.
+type Device struct {
+	Key      protocol.Signer
+	ID       protocol.KeyID
+	Cert     *protocol.Certificate // set after enrolment
+	Currency string
+	Log      []protocol.LogEntry
+	Purse    int64
+	Time     uint64
+}
+
+// NewDevice returns a device whose Ed25519 key derives from label.
+func NewDevice(label, currency string) *Device {
+	k := prototest.Ed25519Key("ledgertest/" + label)
+	return &Device{Key: k, ID: protocol.ComputeKeyID(k.Alg(), k.PublicKey()), Currency: currency, Time: prototest.Epoch}
+}
+
+// Counter is the counter of the last entry.
+func (d *Device) Counter() uint64 { return uint64(len(d.Log)) }
+
+// Clone copies the device's whole state, as an attacker restoring a copied
+// SE would: both copies then sign different entries with the same counters.
+func (d *Device) Clone() *Device {
+	c := *d
+	c.Log = append([]protocol.LogEntry(nil), d.Log...)
+	return &c
+}
+
+// Enrolment returns the signed enrolment request for account.
+func (d *Device) Enrolment(account string) *protocol.EnrolmentRequest {
+	r := &protocol.EnrolmentRequest{Version: protocol.Version, KeyAlg: d.Key.Alg(), Key: d.Key.PublicKey(),
+		Account: account, Class: protocol.SEVirtual, Time: d.Time}
+	must(r.Sign(d.Key))
+	return r
+}
+
+// Reserve returns a signed reserve request; n derives its request id.
+func (d *Device) Reserve(amount uint64, n uint64) *protocol.ReserveRequest {
+	r := &protocol.ReserveRequest{Version: protocol.Version, Device: d.ID, Amount: amount, Currency: d.Currency, Time: d.Time}
+	h := sha256.Sum256(binary.BigEndian.AppendUint64(d.ID[:], n))
+	copy(r.RequestID[:], h[:])
+	must(r.Sign(d.Key))
+	return r
+}
+
+// Append signs and appends an entry of kind with body.
+func (d *Device) Append(kind protocol.EntryKind, body []byte) protocol.LogEntry {
+	d.Time++
+	e := protocol.LogEntry{Version: protocol.Version, Device: d.ID, Counter: d.Counter() + 1, Kind: kind, Time: d.Time, Body: body}
+	if n := len(d.Log); n > 0 {
+		e.Prev = d.Log[n-1].Hash()
+	}
+	must(e.Sign(d.Key))
+	d.Log = append(d.Log, e)
+	return e
+}
+
+// ApplyLoad records a ledger Load in the log.
+func (d *Device) ApplyLoad(l *protocol.Load) {
+	d.Purse += int64(l.Amount)
+	d.Append(protocol.EntryLoad, l.Marshal())
+}
+
+// Pay signs a payment to payee and logs it. It does not check the purse:
+// tests use it to overspend too.
+func (d *Device) Pay(payee protocol.KeyID, amount uint64) *protocol.PaymentBundle {
+	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: payee, Amount: amount, Currency: d.Currency,
+		Counter: d.Counter() + 1, Time: d.Time + 1}
+	binary.BigEndian.PutUint64(p.Nonce[:], d.Counter()+1)
+	copy(p.Nonce[8:], payee[:8])
+	must(p.Sign(d.Key))
+	d.Purse -= int64(amount)
+	d.Append(protocol.EntryPay, p.Marshal())
+	return &protocol.PaymentBundle{Payment: p, Cert: *d.Cert}
+}
+
+// Receive logs a received payment bundle.
+func (d *Device) Receive(b *protocol.PaymentBundle) {
+	d.Purse += int64(b.Payment.Amount)
+	d.Append(protocol.EntryReceive, b.Marshal())
+}
+
+// Redeem logs a redeem of amount back to the account.
+func (d *Device) Redeem(amount uint64) {
+	r := protocol.Redeem{Version: protocol.Version, Device: d.ID, Counter: d.Counter() + 1, Amount: amount, Currency: d.Currency, Time: d.Time + 1}
+	must(r.Sign(d.Key))
+	d.Purse -= int64(amount)
+	d.Append(protocol.EntryRedeem, r.Marshal())
+}
+
+// Upload returns the signed upload of entries from..to (counters, inclusive).
+func (d *Device) Upload(from, to uint64) *protocol.SyncUpload {
+	u := &protocol.SyncUpload{Version: protocol.Version, Device: d.ID, Time: d.Time}
+	if from >= 1 && to >= from && to <= d.Counter() {
+		// Deep copies: tests tamper with uploads, never with the log.
+		for _, e := range d.Log[from-1 : to] {
+			e.Body, e.Sig = bytes.Clone(e.Body), bytes.Clone(e.Sig)
+			u.Entries = append(u.Entries, e)
+		}
+	}
+	must(u.Sign(d.Key))
+	return u
+}
+
+// UploadAll uploads the whole log.
+func (d *Device) UploadAll() *protocol.SyncUpload { return d.Upload(1, d.Counter()) }
+
+// Sign re-signs an upload, e.g. after a test tampered with it.
+func (d *Device) Sign(u *protocol.SyncUpload) *protocol.SyncUpload {
+	must(u.Sign(d.Key))
+	return u
+}
+
+func must(err error) {
+	if err != nil {
+		panic(err)
+	}
+}

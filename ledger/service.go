@@ -1,0 +1,185 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Policy sets the offline limits the issuer writes into device
+// certificates. Merchants (POS terminals) usually receive much more than
+// they pay, so they get their own limits.
+type Policy struct {
+	Person   protocol.Limits
+	Merchant protocol.Limits
+	Validity time.Duration // device certificate lifetime
+}
+
+// DefaultPolicy is a conservative pilot policy (minor units).
+var DefaultPolicy = Policy{
+	Person: protocol.Limits{Holding: 50000, PerPayment: 10000, MaxOfflineCount: 50,
+		MaxOfflineValue: 50000, MaxOfflineDays: 7, MaxRevListAge: 2 * 24 * 3600},
+	Merchant: protocol.Limits{Holding: 5000000, PerPayment: 10000, MaxOfflineCount: 100000,
+		MaxOfflineValue: 5000000, MaxOfflineDays: 14, MaxRevListAge: 2 * 24 * 3600},
+	Validity: 2 * 365 * 24 * time.Hour,
+}
+
+// Options configure a Service. Zero values take defaults.
+type Options struct {
+	Currency string           // default: the keys' currency
+	Clock    func() time.Time // default: time.Now
+	Policy   Policy           // default: DefaultPolicy
+	// RevocationEvery is how old the revocation list may get before the
+	// ledger re-signs it (at the next sync or list request), so that payees
+	// always hold a list younger than their MaxRevListAge. Default 1 h.
+	RevocationEvery time.Duration
+	// Lease is how long a claimed notification stays invisible to other
+	// claimers. Default 1 min.
+	Lease time.Duration
+	// VerifyWorkers is how many goroutines verify signatures of one upload.
+	// Default: GOMAXPROCS.
+	VerifyWorkers int
+}
+
+// Service is the ledger. It is safe for concurrent use; all state lives in
+// the Store.
+type Service struct {
+	store Store
+	keys  *Keys
+	opts  Options
+	trust *protocol.Trust
+
+	mu    sync.RWMutex
+	certs map[protocol.KeyID]*devInfo // immutable facts of enrolled devices
+}
+
+type devInfo struct {
+	cert     *protocol.Certificate
+	account  string
+	merchant bool
+}
+
+// New returns a Service over store signing with keys.
+func New(store Store, keys *Keys, opts Options) *Service {
+	if opts.Currency == "" {
+		opts.Currency = keys.Currency
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Policy == (Policy{}) {
+		opts.Policy = DefaultPolicy
+	}
+	if opts.RevocationEvery <= 0 {
+		opts.RevocationEvery = time.Hour
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = time.Minute
+	}
+	trust, err := protocol.NewTrust(keys.Root)
+	if err == nil {
+		err = trust.AddIssuer(keys.Issuer)
+	}
+	if err != nil {
+		panic("ledger: keys do not chain: " + err.Error())
+	}
+	return &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{}}
+}
+
+// Trust returns the root and issuer certificates devices pin.
+func (s *Service) Trust() (root, issuer *protocol.Certificate) { return s.keys.Root, s.keys.Issuer }
+
+// Currency is the ledger's currency.
+func (s *Service) Currency() string { return s.opts.Currency }
+
+func (s *Service) now() time.Time { return s.opts.Clock() }
+
+// device returns the immutable facts of an enrolled device, from the
+// cache or from tx.
+func (s *Service) device(ctx context.Context, tx Tx, id protocol.KeyID) (*devInfo, error) {
+	s.mu.RLock()
+	d := s.certs[id]
+	s.mu.RUnlock()
+	if d != nil {
+		return d, nil
+	}
+	m, err := tx.Devices(ctx, []protocol.KeyID{id})
+	if err != nil {
+		return nil, err
+	}
+	row := m[id]
+	if row == nil {
+		return nil, nil
+	}
+	return s.cache(row)
+}
+
+func (s *Service) cache(row *DeviceRow) (*devInfo, error) {
+	cert := new(protocol.Certificate)
+	if err := protocol.Unmarshal(row.Cert, cert); err != nil {
+		return nil, offpay.Errorf(offpay.EINTERNAL, "stored certificate of %v: %w", row.ID, err)
+	}
+	d := &devInfo{cert: cert, account: row.Account, merchant: row.Merchant}
+	s.mu.Lock()
+	s.certs[row.ID] = d
+	s.mu.Unlock()
+	return d, nil
+}
+
+// view and update run fn in a transaction and keep store errors that are
+// not *offpay.Error away from clients.
+func (s *Service) view(ctx context.Context, fn func(Tx) error) error {
+	return internal(s.store.View(ctx, fn))
+}
+
+func (s *Service) update(ctx context.Context, fn func(Tx) error) error {
+	return internal(s.store.Update(ctx, fn))
+}
+
+func internal(err error) error {
+	if err == nil || offpay.ErrorCode(err) != offpay.EINTERNAL {
+		return err
+	}
+	if e, ok := err.(*offpay.Error); ok && e.Code == offpay.EINTERNAL {
+		return err
+	}
+	return &offpay.Error{Code: offpay.EINTERNAL, Message: "internal error", Err: err}
+}
+
+func invalid(format string, args ...any) error {
+	return offpay.Errorf(offpay.EINVALID, format, args...)
+}
+
+// randomID returns a positive random int64: identifiers made this way need
+// no hot sequence (CockroachDB-friendly).
+func randomID() int64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return int64(binary.BigEndian.Uint64(b[:])>>1) | 1
+}
+
+// notify queues a notification in tx. Payloads are JSON objects.
+func (s *Service) notify(ctx context.Context, tx Tx, kind, key string, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return offpay.Errorf(offpay.EINTERNAL, "encoding notification: %w", err)
+	}
+	now := s.now().UnixNano()
+	return tx.InsertOutbox(ctx, []OutboxRow{{ID: randomID(), Kind: kind, Key: kind + ":" + key, Payload: b, NextAt: now, CreatedAt: now}})
+}
+
+// Notification kinds.
+const (
+	NotePaymentSettled = "payment_settled"
+	NoteAccountChanged = "account_changed"
+	NoteDeviceRevoked  = "device_revoked"
+	NoteDoubleSpend    = "double_spend"
+)

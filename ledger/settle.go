@@ -1,0 +1,286 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// settlement is the working state of one upload inside its transaction.
+type settlement struct {
+	s      *Service
+	tx     Tx
+	u      *upload
+	devs   map[protocol.KeyID]*DeviceRow // every device touched, as read in tx
+	dirty  map[protocol.KeyID]bool
+	sweeps map[string]int64 // merchant account -> value swept in
+	fresh  []PaymentRow     // payments recorded by this upload (main table)
+	extra  []PaymentRow     // double-spent payments honoured (conflict table)
+	own    map[uint64]bool  // own Pay entries a payee already recorded
+	now    int64
+}
+
+// apply settles u in tx. It first reads and decides (chain against the
+// stored log, resends, conflicts), then writes. If the uploader itself is
+// proven to have equivocated, only the proof and the revocation are
+// written and fraud says so.
+func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncResult, error, error) {
+	st := &settlement{s: s, tx: tx, u: u, dirty: map[protocol.KeyID]bool{}, sweeps: map[string]int64{}, own: map[uint64]bool{}, now: s.now().UnixNano()}
+	ids := []protocol.KeyID{u.id}
+	for _, ue := range u.entries {
+		if ue.pay != nil && !ue.rejected {
+			ids = append(ids, ue.pay.Payer, ue.pay.Payee)
+		}
+	}
+	var err error
+	if st.devs, err = tx.Devices(ctx, ids); err != nil {
+		return nil, nil, err
+	}
+	d := st.devs[u.id]
+	if d.Revoked {
+		return nil, nil, offpay.Errorf(offpay.EFORBIDDEN, "device %v is revoked", d.ID)
+	}
+	news, proof, err := st.checkOwn(ctx, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	if proof != nil {
+		if err := st.fraud(ctx, proof); err != nil {
+			return nil, nil, err
+		}
+		return nil, offpay.Errorf(offpay.EFORBIDDEN, "device %v equivocated at counter %d: revoked", d.ID, proof.Counter), nil
+	}
+	if err := st.record(ctx, news); err != nil {
+		return nil, nil, err
+	}
+	if err := st.finish(ctx, d, news); err != nil {
+		return nil, nil, err
+	}
+	res, err := st.result(ctx, d)
+	return res, nil, err
+}
+
+// checkOwn compares the upload with the device's stored log and with
+// payments others have shown for its counters. It returns the entries not
+// yet recorded, or a proof of equivocation by the uploader.
+func (st *settlement) checkOwn(ctx context.Context, d *DeviceRow) ([]upEntry, *ProofRow, error) {
+	es := st.u.entries
+	if len(es) == 0 {
+		return nil, nil, nil
+	}
+	first, last := es[0].e.Counter, es[len(es)-1].e.Counter
+	if first <= d.Acked {
+		stored, err := st.tx.Entries(ctx, d.ID, first, min(last, d.Acked))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, row := range stored {
+			ue := &es[row.Counter-first]
+			if row.Hash != ue.hash {
+				return nil, &ProofRow{Device: d.ID, Counter: row.Counter, EntryA: row.Data, EntryB: ue.data, FoundAt: st.now}, nil
+			}
+		}
+		if uint64(len(stored)) != min(last, d.Acked)-first+1 {
+			return nil, nil, offpay.Errorf(offpay.EINTERNAL, "stored log of %v has holes", d.ID)
+		}
+	}
+	if last <= d.Acked {
+		return nil, nil, nil
+	}
+	news := es[max(d.Acked+1, first)-first:]
+	if news[0].e.Counter != d.Acked+1 {
+		return nil, nil, invalid("log continues at counter %d, upload starts at %d", d.Acked+1, first)
+	}
+	if news[0].e.Prev != d.LastHash && d.Acked > 0 {
+		return nil, nil, invalid("entry %d does not chain to the recorded log", news[0].e.Counter)
+	}
+	known, err := st.tx.PaymentsOf(ctx, d.ID, news[0].e.Counter, last)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range known {
+		p := &known[i]
+		ue := &news[p.Counter-news[0].e.Counter]
+		if ue.e.Kind == protocol.EntryPay && ue.pid == p.ID {
+			st.own[p.Counter] = true // a payee uploaded it first: already recorded
+			continue
+		}
+		src, err := st.entry(ctx, p.SrcDevice, p.SrcCounter)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, &ProofRow{Device: d.ID, Counter: p.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}, nil
+	}
+	for _, ue := range news {
+		if ue.load != nil {
+			row, err := st.tx.Load(ctx, d.ID, ue.load.Seq)
+			if err != nil {
+				return nil, nil, err
+			}
+			if row == nil || string(row.Data) != string(ue.e.Body) {
+				return nil, nil, invalid("entry %d: load %d was not issued by this ledger", ue.e.Counter, ue.load.Seq)
+			}
+		}
+	}
+	return news, nil, nil
+}
+
+func (st *settlement) entry(ctx context.Context, dev protocol.KeyID, counter uint64) ([]byte, error) {
+	for _, ue := range st.u.entries {
+		if dev == st.u.id && ue.e.Counter == counter {
+			return ue.data, nil
+		}
+	}
+	rows, err := st.tx.Entries(ctx, dev, counter, counter)
+	if err != nil || len(rows) == 0 {
+		return nil, offpay.Errorf(offpay.EINTERNAL, "evidence entry %v/%d missing: %v", dev, counter, err)
+	}
+	return rows[0].Data, nil
+}
+
+// fraud stores a proof and revokes the device and freezes its account.
+// A second proof for the same (device, counter) is not stored again.
+func (st *settlement) fraud(ctx context.Context, p *ProofRow) error {
+	isNew, err := st.tx.InsertProof(ctx, p)
+	if err != nil {
+		return err
+	}
+	d := st.devs[p.Device]
+	if d == nil {
+		m, err := st.tx.Devices(ctx, []protocol.KeyID{p.Device})
+		if err != nil {
+			return err
+		}
+		d = m[p.Device]
+		st.devs[p.Device] = d
+	}
+	if isNew {
+		if err := st.s.notify(ctx, st.tx, NoteDoubleSpend, fmt.Sprintf("%v:%d", p.Device, p.Counter), map[string]any{
+			"device": p.Device.String(), "account": d.Account, "counter": p.Counter}); err != nil {
+			return err
+		}
+	}
+	if !d.Revoked || isNew {
+		// revoke saves the device; keep our copy current for later writes.
+		if err := st.s.revoke(ctx, st.tx, d, "double spend", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record records the payments, loads and redeems of the new entries.
+func (st *settlement) record(ctx context.Context, news []upEntry) error {
+	var keys []PayKey
+	for i := range news {
+		if ue := &news[i]; ue.e.Kind == protocol.EntryReceive && !ue.rejected {
+			keys = append(keys, PayKey{ue.pay.Payer, ue.pay.Counter})
+		}
+	}
+	known, err := st.tx.Payments(ctx, keys)
+	if err != nil {
+		return err
+	}
+	inUpload := map[PayKey]protocol.Hash{}
+	for i := range news {
+		ue := &news[i]
+		switch {
+		case ue.e.Kind == protocol.EntryPay && !st.own[ue.e.Counter]:
+			if err := st.add(ue); err != nil {
+				return err
+			}
+		case ue.e.Kind == protocol.EntryReceive && !ue.rejected:
+			k := PayKey{ue.pay.Payer, ue.pay.Counter}
+			if pid, ok := inUpload[k]; ok {
+				if pid != ue.pid {
+					return invalid("entry %d: two payments with one payer counter in one log", ue.e.Counter)
+				}
+				continue
+			}
+			inUpload[k] = ue.pid
+			if err := st.receive(ctx, ue, known[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return st.tx.InsertPayments(ctx, st.fresh)
+}
+
+// receive handles a payment shown by its payee.
+func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRow) error {
+	payer := st.devs[ue.pay.Payer]
+	switch {
+	case known != nil && known.ID == ue.pid:
+		return nil // the payer (or this payee before) recorded it
+	case known != nil:
+		// Two payments with one payer counter: a double spend. Honour
+		// this one too (the payee accepted it offline) and prove it.
+		src, err := st.entry(ctx, known.SrcDevice, known.SrcCounter)
+		if err != nil {
+			return err
+		}
+		if err := st.fraud(ctx, &ProofRow{Device: payer.ID, Counter: known.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}); err != nil {
+			return err
+		}
+		row := st.row(ue)
+		isNew, err := st.tx.InsertConflict(ctx, &row)
+		if err != nil || !isNew {
+			return err
+		}
+		st.extra = append(st.extra, row)
+		return st.credit(row)
+	case payer.Acked >= ue.pay.Counter:
+		// The payer's own log holds something else at this counter.
+		src, err := st.entry(ctx, payer.ID, ue.pay.Counter)
+		if err != nil {
+			return err
+		}
+		if err := st.fraud(ctx, &ProofRow{Device: payer.ID, Counter: ue.pay.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}); err != nil {
+			return err
+		}
+	}
+	return st.add(ue)
+}
+
+func (st *settlement) row(ue *upEntry) PaymentRow {
+	p := ue.pay
+	status := protocol.StatusSettled
+	if st.devs[p.Payee] == nil {
+		status = protocol.StatusPending // payee not enrolled yet: credited when it enrols
+	}
+	return PaymentRow{Payer: p.Payer, Counter: p.Counter, ID: ue.pid, Payee: p.Payee, Amount: int64(p.Amount),
+		Status: status, SrcDevice: st.u.id, SrcCounter: ue.e.Counter, CreatedAt: st.now}
+}
+
+// add records a new payment in the main table (written by record).
+func (st *settlement) add(ue *upEntry) error {
+	row := st.row(ue)
+	st.fresh = append(st.fresh, row)
+	return st.credit(row)
+}
+
+// credit moves a payment's value from payer to payee positions in memory.
+func (st *settlement) credit(r PaymentRow) (err error) {
+	if payer := st.devs[r.Payer]; payer != nil {
+		if payer.Sent, err = offpay.AddMinor(payer.Sent, r.Amount); err != nil {
+			return err
+		}
+		payer.MaxSent = max(payer.MaxSent, r.Counter)
+		st.dirty[r.Payer] = true
+	}
+	if payee := st.devs[r.Payee]; payee != nil {
+		if payee.Received, err = offpay.AddMinor(payee.Received, r.Amount); err != nil {
+			return err
+		}
+		if payee.Merchant {
+			payee.Swept += r.Amount // Swept <= Received, so no overflow
+			if st.sweeps[payee.Account], err = offpay.AddMinor(st.sweeps[payee.Account], r.Amount); err != nil {
+				return err
+			}
+		}
+		st.dirty[r.Payee] = true
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+)
+
+const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at`
+
+func scanDevice(sc interface{ Scan(...any) error }) (*ledger.DeviceRow, error) {
+	d := new(ledger.DeviceRow)
+	var idb, lh []byte
+	var acked, loadSeq, loadsIn, maxSent int64
+	err := sc.Scan(&idb, &d.Account, &d.Merchant, &d.Cert, &d.Revoked, &d.RevokedAt, &d.Reason, &acked, &lh,
+		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt)
+	d.ID, d.LastHash = keyID(idb), hash(lh)
+	d.Acked, d.LoadSeq, d.LoadsIn, d.MaxSent = uint64(acked), uint64(loadSeq), uint64(loadsIn), uint64(maxSent)
+	return d, err
+}
+
+func (t *Tx) devices(ctx context.Context, q string, args ...any) ([]ledger.DeviceRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.DeviceRow
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	return out, rows.Err()
+}
+
+// Devices implements ledger.Tx.
+func (t *Tx) Devices(ctx context.Context, ids []protocol.KeyID) (map[protocol.KeyID]*ledger.DeviceRow, error) {
+	out := map[protocol.KeyID]*ledger.DeviceRow{}
+	seen := map[protocol.KeyID]bool{}
+	var uniq []protocol.KeyID
+	for _, k := range ids {
+		if !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	const per = 1000
+	for lo := 0; lo < len(uniq); lo += per {
+		chunk := uniq[lo:min(lo+per, len(uniq))]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			args[i] = id(k)
+		}
+		ds, err := t.devices(ctx, `WHERE id IN `+values(1, len(chunk)), args...)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ds {
+			out[ds[i].ID] = &ds[i]
+		}
+	}
+	return out, nil
+}
+
+// DevicesOf implements ledger.Tx.
+func (t *Tx) DevicesOf(ctx context.Context, account string) ([]ledger.DeviceRow, error) {
+	return t.devices(ctx, `WHERE account = $1 ORDER BY id`, account)
+}
+
+// AllDevices implements ledger.Tx.
+func (t *Tx) AllDevices(ctx context.Context) ([]ledger.DeviceRow, error) {
+	return t.devices(ctx, `ORDER BY id`)
+}
+
+func deviceArgs(d *ledger.DeviceRow) []any {
+	return []any{id(d.ID), d.Account, d.Merchant, d.Cert, d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt}
+}
+
+// InsertDevice implements ledger.Tx.
+func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+values(1, 18), deviceArgs(d)...)
+	return err
+}
+
+// UpdateDevice implements ledger.Tx. Identity, account and certificate
+// never change.
+func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
+	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
+		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14
+		WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent))
+	return err
+}
+
+// Load implements ledger.Tx.
+func (t *Tx) Load(ctx context.Context, device protocol.KeyID, seq uint64) (*ledger.LoadRow, error) {
+	ls, err := t.loads(ctx, `WHERE device = $1 AND seq = $2`, id(device), int64(seq))
+	if err != nil || len(ls) == 0 {
+		return nil, err
+	}
+	return &ls[0], nil
+}
+
+// LoadByRequest implements ledger.Tx.
+func (t *Tx) LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*ledger.LoadRow, error) {
+	ls, err := t.loads(ctx, `WHERE device = $1 AND request_id = $2`, id(device), req[:])
+	if err != nil || len(ls) == 0 {
+		return nil, err
+	}
+	return &ls[0], nil
+}
+
+// LoadsAfter implements ledger.Tx.
+func (t *Tx) LoadsAfter(ctx context.Context, device protocol.KeyID, seq uint64, limit int) ([]ledger.LoadRow, error) {
+	return t.loads(ctx, `WHERE device = $1 AND seq > $2 ORDER BY seq LIMIT $3`, id(device), int64(seq), limit)
+}
+
+func (t *Tx) loads(ctx context.Context, q string, args ...any) ([]ledger.LoadRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT device, seq, request_id, amount, data, created_at FROM loads `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.LoadRow
+	for rows.Next() {
+		var l ledger.LoadRow
+		var dev, req []byte
+		var seq int64
+		if err := rows.Scan(&dev, &seq, &req, &l.Amount, &l.Data, &l.CreatedAt); err != nil {
+			return nil, err
+		}
+		l.Device, l.Seq = keyID(dev), uint64(seq)
+		copy(l.RequestID[:], req)
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// InsertLoad implements ledger.Tx.
+func (t *Tx) InsertLoad(ctx context.Context, l *ledger.LoadRow) error {
+	_, err := t.exec(ctx, `INSERT INTO loads (device, seq, request_id, amount, data, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		id(l.Device), int64(l.Seq), l.RequestID[:], l.Amount, l.Data, l.CreatedAt)
+	return err
+}

@@ -1,0 +1,246 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Entries implements ledger.Tx.
+func (t *Tx) Entries(ctx context.Context, device protocol.KeyID, lo, hi uint64) ([]ledger.EntryRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT counter, hash, kind, data FROM entries WHERE device = $1 AND counter BETWEEN $2 AND $3 ORDER BY counter`,
+		id(device), int64(lo), int64(hi))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.EntryRow
+	for rows.Next() {
+		e := ledger.EntryRow{Device: device}
+		var c int64
+		var h []byte
+		if err := rows.Scan(&c, &h, &e.Kind, &e.Data); err != nil {
+			return nil, err
+		}
+		e.Counter, e.Hash = uint64(c), hash(h)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// InsertEntries implements ledger.Tx.
+func (t *Tx) InsertEntries(ctx context.Context, es []ledger.EntryRow) error {
+	return t.insertMany(ctx, `INSERT INTO entries (device, counter, hash, kind, data)`, ``, 5, len(es), func(i int) []any {
+		e := &es[i]
+		return []any{id(e.Device), int64(e.Counter), e.Hash[:], int64(e.Kind), e.Data}
+	})
+}
+
+const paymentCols = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at`
+
+func paymentArgs(p *ledger.PaymentRow) []any {
+	return []any{id(p.Payer), int64(p.Counter), p.ID[:], id(p.Payee), p.Amount, int64(p.Status), id(p.SrcDevice), int64(p.SrcCounter), p.CreatedAt}
+}
+
+func (t *Tx) payments(ctx context.Context, q string, args ...any) ([]ledger.PaymentRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments `+q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.PaymentRow
+	for rows.Next() {
+		var p ledger.PaymentRow
+		var payer, pid, payee, src []byte
+		var counter, status, srcCounter int64
+		if err := rows.Scan(&payer, &counter, &pid, &payee, &p.Amount, &status, &src, &srcCounter, &p.CreatedAt); err != nil {
+			return nil, err
+		}
+		p.Payer, p.Counter, p.ID, p.Payee = keyID(payer), uint64(counter), hash(pid), keyID(payee)
+		p.Status, p.SrcDevice, p.SrcCounter = uint8(status), keyID(src), uint64(srcCounter)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Payments implements ledger.Tx.
+func (t *Tx) Payments(ctx context.Context, keys []ledger.PayKey) (map[ledger.PayKey]*ledger.PaymentRow, error) {
+	out := map[ledger.PayKey]*ledger.PaymentRow{}
+	const per = 500
+	for lo := 0; lo < len(keys); lo += per {
+		chunk := keys[lo:min(lo+per, len(keys))]
+		args := make([]any, 0, 2*len(chunk))
+		for _, k := range chunk {
+			args = append(args, id(k.Payer), int64(k.Counter))
+		}
+		ps, err := t.payments(ctx, `WHERE (payer, counter) IN (`+values(len(chunk), 2)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ps {
+			out[ps[i].Key()] = &ps[i]
+		}
+	}
+	return out, nil
+}
+
+// PaymentsOf implements ledger.Tx.
+func (t *Tx) PaymentsOf(ctx context.Context, payer protocol.KeyID, lo, hi uint64) ([]ledger.PaymentRow, error) {
+	return t.payments(ctx, `WHERE payer = $1 AND counter BETWEEN $2 AND $3 ORDER BY counter`, id(payer), int64(lo), int64(hi))
+}
+
+// InsertPayments implements ledger.Tx.
+func (t *Tx) InsertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
+	return t.insertMany(ctx, `INSERT INTO payments (`+paymentCols+`)`, ``, 9, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
+}
+
+// InsertConflict implements ledger.Tx.
+func (t *Tx) InsertConflict(ctx context.Context, p *ledger.PaymentRow) (bool, error) {
+	n, err := t.exec(ctx, `INSERT INTO conflicts (`+paymentCols+`) VALUES `+values(1, 9)+` ON CONFLICT (payer, counter, pid) DO NOTHING`, paymentArgs(p)...)
+	return n == 1, err
+}
+
+// PendingTo implements ledger.Tx.
+func (t *Tx) PendingTo(ctx context.Context, payee protocol.KeyID) ([]ledger.PaymentRow, error) {
+	ps, err := t.payments(ctx, `WHERE payee = $1 AND status = $2`, id(payee), int64(protocol.StatusPending))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT payer, counter, pid, amount FROM conflicts WHERE payee = $1 AND status = $2`, id(payee), int64(protocol.StatusPending))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p := ledger.PaymentRow{Payee: payee, Status: protocol.StatusPending}
+		var payer, pid []byte
+		var counter int64
+		if err := rows.Scan(&payer, &counter, &pid, &p.Amount); err != nil {
+			return nil, err
+		}
+		p.Payer, p.Counter, p.ID = keyID(payer), uint64(counter), hash(pid)
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+// SetPaymentStatus implements ledger.Tx.
+func (t *Tx) SetPaymentStatus(ctx context.Context, k ledger.PayKey, pid protocol.Hash, status uint8) error {
+	for _, table := range []string{"payments", "conflicts"} {
+		if _, err := t.exec(ctx, `UPDATE `+table+` SET status = $4 WHERE payer = $1 AND counter = $2 AND pid = $3`,
+			id(k.Payer), int64(k.Counter), pid[:], int64(status)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PaymentTotals implements ledger.Tx.
+func (t *Tx) PaymentTotals(ctx context.Context) (count, pending int64, err error) {
+	for _, table := range []string{"payments", "conflicts"} {
+		var c, p int64
+		err = t.tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = $1 THEN amount ELSE 0 END), 0) FROM `+table,
+			int64(protocol.StatusPending)).Scan(&c, &p)
+		if err != nil {
+			return 0, 0, err
+		}
+		count, pending = count+c, pending+p
+	}
+	return count, pending, nil
+}
+
+// InsertProof implements ledger.Tx.
+func (t *Tx) InsertProof(ctx context.Context, p *ledger.ProofRow) (bool, error) {
+	n, err := t.exec(ctx, `INSERT INTO proofs (device, counter, entry_a, entry_b, found_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT (device, counter) DO NOTHING`,
+		id(p.Device), int64(p.Counter), p.EntryA, p.EntryB, p.FoundAt)
+	return n == 1, err
+}
+
+// Proofs implements ledger.Tx.
+func (t *Tx) Proofs(ctx context.Context) ([]ledger.ProofRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT device, counter, entry_a, entry_b, found_at FROM proofs ORDER BY device, counter`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.ProofRow
+	for rows.Next() {
+		var p ledger.ProofRow
+		var dev []byte
+		var c int64
+		if err := rows.Scan(&dev, &c, &p.EntryA, &p.EntryB, &p.FoundAt); err != nil {
+			return nil, err
+		}
+		p.Device, p.Counter = keyID(dev), uint64(c)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// InsertOutbox implements ledger.Tx.
+func (t *Tx) InsertOutbox(ctx context.Context, rs []ledger.OutboxRow) error {
+	return t.insertMany(ctx, `INSERT INTO outbox (id, kind, idem_key, payload, attempts, next_at, lease_until, delivered_at, last_error, created_at)`,
+		` ON CONFLICT (idem_key) DO NOTHING`, 10, len(rs), func(i int) []any {
+			r := &rs[i]
+			return []any{r.ID, r.Kind, r.Key, r.Payload, r.Attempts, r.NextAt, int64(0), int64(0), "", r.CreatedAt}
+		})
+}
+
+// ClaimOutbox implements ledger.Tx.
+func (t *Tx) ClaimOutbox(ctx context.Context, now, leaseUntil int64, limit int) ([]ledger.OutboxRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, kind, idem_key, payload, attempts, next_at, created_at FROM outbox
+		WHERE delivered_at = 0 AND next_at <= $1 AND lease_until <= $1 ORDER BY created_at, id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []ledger.OutboxRow
+	for rows.Next() {
+		var r ledger.OutboxRow
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Key, &r.Payload, &r.Attempts, &r.NextAt, &r.CreatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Attempts++
+		if _, err := t.exec(ctx, `UPDATE outbox SET lease_until = $2, attempts = attempts + 1 WHERE id = $1`, out[i].ID, leaseUntil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// MarkDelivered implements ledger.Tx.
+func (t *Tx) MarkDelivered(ctx context.Context, rid, now int64) (bool, error) {
+	n, err := t.exec(ctx, `UPDATE outbox SET delivered_at = $2, lease_until = 0 WHERE id = $1 AND delivered_at = 0`, rid, now)
+	if err == nil && n == 0 {
+		var x int64
+		err = t.tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE id = $1`, rid).Scan(&x)
+		if err == sql.ErrNoRows {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	return n == 1, err
+}
+
+// MarkFailed implements ledger.Tx.
+func (t *Tx) MarkFailed(ctx context.Context, rid, next int64, lastErr string) (bool, error) {
+	n, err := t.exec(ctx, `UPDATE outbox SET next_at = $2, last_error = $3, lease_until = 0 WHERE id = $1 AND delivered_at = 0`, rid, next, lastErr)
+	if err == nil && n == 0 {
+		var x int64
+		err = t.tx.QueryRowContext(ctx, `SELECT id FROM outbox WHERE id = $1`, rid).Scan(&x)
+		if err == sql.ErrNoRows {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	return n == 1, err
+}

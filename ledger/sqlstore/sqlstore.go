@@ -1,0 +1,205 @@
+// Package sqlstore implements ledger.Tx once in SQL that SQLite and
+// PostgreSQL (and CockroachDB) all accept; the sqlite and postgres packages
+// own connections, migrations and transaction retries.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+)
+
+// maxParams bounds the parameters of one multi-row statement (SQLite
+// allows 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// Tx adapts a database/sql transaction to ledger.Tx.
+type Tx struct{ tx *sql.Tx }
+
+var _ ledger.Tx = (*Tx)(nil)
+
+// Wrap returns tx as a ledger.Tx.
+func Wrap(tx *sql.Tx) *Tx { return &Tx{tx: tx} }
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	r, err := t.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// values returns "($1,...,$k),($k+1,...)" for n rows of k columns.
+func values(n, k int) string {
+	var b strings.Builder
+	p := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := 0; j < k; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// insertMany inserts rows with one statement per chunk; row(i) returns
+// the i-th row's values.
+func (t *Tx) insertMany(ctx context.Context, head, tail string, cols, n int, row func(i int) []any) error {
+	per := maxParams / cols
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		args := make([]any, 0, (hi-lo)*cols)
+		for i := lo; i < hi; i++ {
+			args = append(args, row(i)...)
+		}
+		if _, err := t.exec(ctx, head+" VALUES "+values(hi-lo, cols)+tail, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func id(k protocol.KeyID) []byte { return k[:] }
+
+func keyID(b []byte) (k protocol.KeyID) { copy(k[:], b); return }
+
+func hash(b []byte) (h protocol.Hash) { copy(h[:], b); return }
+
+// Meta implements ledger.Tx.
+func (t *Tx) Meta(ctx context.Context, key string) ([]byte, error) {
+	var v []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = $1`, key).Scan(&v)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return v, err
+}
+
+// PutMeta implements ledger.Tx.
+func (t *Tx) PutMeta(ctx context.Context, key string, val []byte) error {
+	_, err := t.exec(ctx, `INSERT INTO meta (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, key, val)
+	return err
+}
+
+const accountCols = `name, merchant, frozen, balance, line_seq, recovered, lost, created_at`
+
+func scanAccount(sc interface{ Scan(...any) error }) (*ledger.AccountRow, error) {
+	a := new(ledger.AccountRow)
+	err := sc.Scan(&a.Name, &a.Merchant, &a.Frozen, &a.Balance, &a.LineSeq, &a.Recovered, &a.Lost, &a.CreatedAt)
+	return a, err
+}
+
+// Account implements ledger.Tx.
+func (t *Tx) Account(ctx context.Context, name string) (*ledger.AccountRow, error) {
+	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE name = $1`, name))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return a, err
+}
+
+// Accounts implements ledger.Tx.
+func (t *Tx) Accounts(ctx context.Context) ([]ledger.AccountRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.AccountRow
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, rows.Err()
+}
+
+// InsertAccount implements ledger.Tx.
+func (t *Tx) InsertAccount(ctx context.Context, a *ledger.AccountRow) error {
+	_, err := t.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		a.Name, a.Merchant, a.Frozen, a.Balance, a.LineSeq, a.Recovered, a.Lost, a.CreatedAt)
+	return err
+}
+
+// UpdateAccount implements ledger.Tx.
+func (t *Tx) UpdateAccount(ctx context.Context, a *ledger.AccountRow) error {
+	_, err := t.exec(ctx, `UPDATE accounts SET frozen = $2, balance = $3, line_seq = $4, recovered = $5, lost = $6 WHERE name = $1`,
+		a.Name, a.Frozen, a.Balance, a.LineSeq, a.Recovered, a.Lost)
+	return err
+}
+
+// InsertLines implements ledger.Tx.
+func (t *Tx) InsertLines(ctx context.Context, ls []ledger.LineRow) error {
+	return t.insertMany(ctx, `INSERT INTO lines (account, seq, kind, amount, balance, ref, created_at)`, ``, 7, len(ls), func(i int) []any {
+		l := &ls[i]
+		return []any{l.Account, l.Seq, l.Kind, l.Amount, l.Balance, l.Ref, l.CreatedAt}
+	})
+}
+
+// Lines implements ledger.Tx.
+func (t *Tx) Lines(ctx context.Context, account string) ([]ledger.LineRow, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT account, seq, kind, amount, balance, ref, created_at FROM lines WHERE account = $1 ORDER BY seq`, account)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.LineRow
+	for rows.Next() {
+		var l ledger.LineRow
+		if err := rows.Scan(&l.Account, &l.Seq, &l.Kind, &l.Amount, &l.Balance, &l.Ref, &l.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// LineSums implements ledger.Tx.
+func (t *Tx) LineSums(ctx context.Context) (map[string]int64, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT kind, COALESCE(SUM(amount), 0) FROM lines GROUP BY kind`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var v int64
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
+// Ref implements ledger.Tx.
+func (t *Tx) Ref(ctx context.Context, ref string) (*ledger.RefRow, error) {
+	r := &ledger.RefRow{Ref: ref}
+	err := t.tx.QueryRowContext(ctx, `SELECT account, kind, amount FROM refs WHERE ref = $1`, ref).Scan(&r.Account, &r.Kind, &r.Amount)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return r, err
+}
+
+// InsertRef implements ledger.Tx.
+func (t *Tx) InsertRef(ctx context.Context, r *ledger.RefRow) error {
+	_, err := t.exec(ctx, `INSERT INTO refs (ref, account, kind, amount) VALUES ($1,$2,$3,$4)`, r.Ref, r.Account, r.Kind, r.Amount)
+	return err
+}

@@ -1,0 +1,194 @@
+package ledger
+
+import (
+	"context"
+
+	"github.com/offpay/offpay/protocol"
+)
+
+// Store is the ledger's storage. Every Service operation runs in exactly
+// one Update or View, so an operation is atomic and a crash leaves no half.
+type Store interface {
+	// Update runs fn in one read-write transaction. It may run fn again
+	// from the start after a serialization failure or a uniqueness race, so
+	// fn must keep no state across attempts and check before it inserts.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in one read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is one transaction. Lookups return (nil, nil) when nothing matches;
+// inserts fail on a duplicate key (Update then retries fn, which sees the
+// winner's row). Times are unix nanoseconds.
+type Tx interface {
+	Meta(ctx context.Context, key string) ([]byte, error)
+	PutMeta(ctx context.Context, key string, val []byte) error
+
+	Account(ctx context.Context, name string) (*AccountRow, error)
+	Accounts(ctx context.Context) ([]AccountRow, error)
+	InsertAccount(ctx context.Context, a *AccountRow) error
+	UpdateAccount(ctx context.Context, a *AccountRow) error
+	InsertLines(ctx context.Context, lines []LineRow) error
+	Lines(ctx context.Context, account string) ([]LineRow, error)
+	// LineSums returns the sum of all line amounts per kind.
+	LineSums(ctx context.Context) (map[string]int64, error)
+	Ref(ctx context.Context, ref string) (*RefRow, error)
+	InsertRef(ctx context.Context, r *RefRow) error
+
+	Devices(ctx context.Context, ids []protocol.KeyID) (map[protocol.KeyID]*DeviceRow, error)
+	DevicesOf(ctx context.Context, account string) ([]DeviceRow, error)
+	AllDevices(ctx context.Context) ([]DeviceRow, error)
+	InsertDevice(ctx context.Context, d *DeviceRow) error
+	UpdateDevice(ctx context.Context, d *DeviceRow) error
+
+	Load(ctx context.Context, device protocol.KeyID, seq uint64) (*LoadRow, error)
+	LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*LoadRow, error)
+	LoadsAfter(ctx context.Context, device protocol.KeyID, seq uint64, limit int) ([]LoadRow, error)
+	InsertLoad(ctx context.Context, l *LoadRow) error
+
+	// Entries returns the stored entries of device with lo <= counter <= hi.
+	Entries(ctx context.Context, device protocol.KeyID, lo, hi uint64) ([]EntryRow, error)
+	InsertEntries(ctx context.Context, rows []EntryRow) error
+
+	// Payments returns the recorded payments with the given keys.
+	Payments(ctx context.Context, keys []PayKey) (map[PayKey]*PaymentRow, error)
+	PaymentsOf(ctx context.Context, payer protocol.KeyID, lo, hi uint64) ([]PaymentRow, error)
+	InsertPayments(ctx context.Context, rows []PaymentRow) error
+	// InsertConflict records a second payment with an already used
+	// (payer, counter): a double spend that is still honoured. It reports
+	// whether the row is new.
+	InsertConflict(ctx context.Context, p *PaymentRow) (bool, error)
+	// PendingTo returns recorded payments to payee still awaiting its enrolment.
+	PendingTo(ctx context.Context, payee protocol.KeyID) ([]PaymentRow, error)
+	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8) error
+	PaymentTotals(ctx context.Context) (count, pending int64, err error)
+
+	// InsertProof stores an equivocation proof; false if (device, counter)
+	// already has one.
+	InsertProof(ctx context.Context, p *ProofRow) (bool, error)
+	Proofs(ctx context.Context) ([]ProofRow, error)
+
+	// InsertOutbox adds notifications; a known idempotency key is skipped.
+	InsertOutbox(ctx context.Context, rows []OutboxRow) error
+	// ClaimOutbox returns up to limit due, unleased, undelivered rows,
+	// oldest first, and leases them until leaseUntil.
+	ClaimOutbox(ctx context.Context, now, leaseUntil int64, limit int) ([]OutboxRow, error)
+	MarkDelivered(ctx context.Context, id, now int64) (bool, error)
+	MarkFailed(ctx context.Context, id, next int64, lastErr string) (bool, error)
+}
+
+// AccountRow is an account as stored. Recovered and Lost cover the
+// overspend of the account's devices (see cover.go).
+type AccountRow struct {
+	Name      string
+	Merchant  bool
+	Frozen    bool
+	Balance   int64
+	LineSeq   int64
+	Recovered int64
+	Lost      int64
+	CreatedAt int64
+}
+
+// LineRow is a statement line as stored.
+type LineRow struct {
+	Account   string
+	Seq       int64
+	Kind      string
+	Amount    int64
+	Balance   int64
+	Ref       string
+	CreatedAt int64
+}
+
+// RefRow remembers an administrator's deposit or withdrawal by its ref.
+type RefRow struct {
+	Ref     string
+	Account string
+	Kind    string
+	Amount  int64
+}
+
+// DeviceRow is an enrolled device and its position counters.
+type DeviceRow struct {
+	ID        protocol.KeyID
+	Account   string
+	Merchant  bool
+	Cert      []byte // canonical certificate encoding
+	Revoked   bool
+	RevokedAt int64
+	Reason    string
+	Acked     uint64        // highest counter of the device's own log recorded
+	LastHash  protocol.Hash // hash of the entry at Acked
+	Loaded    int64
+	Sent      int64
+	Received  int64
+	Redeemed  int64
+	Swept     int64  // received value moved to a merchant's account
+	LoadSeq   uint64 // last Load issued
+	LoadsIn   uint64 // last Load the device's log shows applied
+	MaxSent   uint64 // highest counter of a recorded payment by this device
+	CreatedAt int64
+}
+
+// LoadRow is an issued Load.
+type LoadRow struct {
+	Device    protocol.KeyID
+	Seq       uint64
+	RequestID protocol.Nonce
+	Amount    int64
+	Data      []byte // canonical Load encoding
+	CreatedAt int64
+}
+
+// EntryRow is a stored log entry.
+type EntryRow struct {
+	Device  protocol.KeyID
+	Counter uint64
+	Hash    protocol.Hash
+	Kind    uint8
+	Data    []byte // canonical LogEntry encoding
+}
+
+// PayKey names a payment for ever: its payer and the payer's counter.
+type PayKey struct {
+	Payer   protocol.KeyID
+	Counter uint64
+}
+
+// PaymentRow is a recorded payment and the entry that first showed it.
+type PaymentRow struct {
+	Payer      protocol.KeyID
+	Counter    uint64
+	ID         protocol.Hash
+	Payee      protocol.KeyID
+	Amount     int64
+	Status     uint8
+	SrcDevice  protocol.KeyID
+	SrcCounter uint64
+	CreatedAt  int64
+}
+
+// Key returns the payment's key.
+func (p *PaymentRow) Key() PayKey { return PayKey{p.Payer, p.Counter} }
+
+// ProofRow is a stored equivocation proof.
+type ProofRow struct {
+	Device  protocol.KeyID
+	Counter uint64
+	EntryA  []byte
+	EntryB  []byte
+	FoundAt int64
+}
+
+// OutboxRow is a notification as stored.
+type OutboxRow struct {
+	ID        int64
+	Kind      string
+	Key       string
+	Payload   []byte
+	Attempts  int
+	NextAt    int64
+	CreatedAt int64
+}

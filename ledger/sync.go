@@ -1,0 +1,294 @@
+package ledger
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// upEntry is one uploaded entry with what the ledger derived from it
+// before the transaction: hashes, the decoded body, signature verdicts.
+type upEntry struct {
+	e        *protocol.LogEntry
+	hash     protocol.Hash
+	data     []byte
+	pay      *protocol.Payment // Pay or Receive
+	pid      protocol.Hash
+	rejected bool // a Receive the ledger cannot credit (unknown payer, bad signature, wrong payee)
+	load     *protocol.Load
+	redeem   *protocol.Redeem
+}
+
+// upload is a verified SyncUpload, ready to apply.
+type upload struct {
+	dev     *devInfo
+	id      protocol.KeyID
+	entries []upEntry
+	payers  map[protocol.KeyID]*devInfo
+}
+
+// Sync settles a device's uploaded log. Everything that needs no database
+// (structure, chain links, every signature in parallel batches) is checked
+// before the one transaction that applies it; a malformed or badly signed
+// upload changes nothing. See settle.go for what applying means.
+func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {
+	u, err := s.prepare(ctx, up)
+	if err != nil {
+		return nil, err
+	}
+	var res *protocol.SyncResult
+	var fraud error
+	err = s.update(ctx, func(tx Tx) (err error) {
+		res, fraud, err = s.apply(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if fraud != nil {
+		return nil, fraud
+	}
+	return res, nil
+}
+
+func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload, error) {
+	if up.Version != protocol.Version {
+		return nil, invalid("upload version %d", up.Version)
+	}
+	if len(up.Entries) > protocol.MaxSyncEntries {
+		return nil, offpay.Errorf(offpay.ELIMIT, "%d entries, limit %d", len(up.Entries), protocol.MaxSyncEntries)
+	}
+	u := &upload{id: up.Device, entries: make([]upEntry, len(up.Entries)), payers: map[protocol.KeyID]*devInfo{}}
+	if err := s.view(ctx, func(tx Tx) (err error) {
+		u.dev, err = s.device(ctx, tx, up.Device)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if u.dev == nil {
+		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "device %v is not enrolled", up.Device)
+	}
+	if err := up.Verify(u.dev.cert); err != nil {
+		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "upload is not signed by device %v", up.Device)
+	}
+	var unknown []protocol.KeyID
+	for i := range up.Entries {
+		ue := &u.entries[i]
+		ue.e = &up.Entries[i]
+		if err := s.decodeEntry(u, ue, i, up); err != nil {
+			return nil, err
+		}
+		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
+			if _, ok := u.payers[ue.pay.Payer]; !ok {
+				u.payers[ue.pay.Payer] = nil
+				unknown = append(unknown, ue.pay.Payer)
+			}
+		}
+	}
+	if err := s.lookupPayers(ctx, u, unknown); err != nil {
+		return nil, err
+	}
+	return u, s.verifyUpload(u)
+}
+
+func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUpload) error {
+	e := ue.e
+	switch {
+	case e.Version != protocol.Version || e.Device != up.Device:
+		return invalid("entry %d: wrong version or device", i)
+	case e.Counter == 0 || e.Kind < protocol.EntryLoad || e.Kind > protocol.EntrySync:
+		return invalid("entry %d: bad counter or kind", i)
+	case i > 0 && e.Counter != up.Entries[i-1].Counter+1:
+		return invalid("entry %d: counters not consecutive", i)
+	case e.Counter == 1 && e.Prev != (protocol.Hash{}):
+		return invalid("entry 1: previous hash must be zero")
+	case i > 0 && e.Prev != u.entries[i-1].hash:
+		return invalid("entry %d: previous hash does not match", e.Counter)
+	case len(e.Sig) != protocol.SigSize || e.SigAlg != u.dev.cert.KeyAlg:
+		return invalid("entry %d: malformed signature", e.Counter)
+	case len(e.Body) > protocol.MaxLogEntrySize:
+		return offpay.Errorf(offpay.ELIMIT, "entry %d: oversize", e.Counter)
+	}
+	ue.hash = e.Hash()
+	ue.data = e.Marshal()
+	switch e.Kind {
+	case protocol.EntryLoad:
+		ue.load = new(protocol.Load)
+		if err := protocol.Unmarshal(e.Body, ue.load); err != nil || ue.load.Device != up.Device {
+			return invalid("entry %d: not a load for this device", e.Counter)
+		}
+	case protocol.EntryPay:
+		ue.pay = new(protocol.Payment)
+		if err := protocol.Unmarshal(e.Body, ue.pay); err != nil {
+			return invalid("entry %d: payment: %v", e.Counter, err)
+		}
+		if p := ue.pay; p.Payer != up.Device || p.Counter != e.Counter || p.Currency != s.opts.Currency {
+			return invalid("entry %d: payment does not match its entry", e.Counter)
+		}
+		ue.pid = ue.pay.ID()
+	case protocol.EntryReceive:
+		var b protocol.PaymentBundle
+		if err := protocol.Unmarshal(e.Body, &b); err != nil {
+			return invalid("entry %d: payment bundle: %v", e.Counter, err)
+		}
+		ue.pay = &b.Payment
+		ue.pid = ue.pay.ID()
+		// The payee's SE vouched for this payment; if the ledger cannot
+		// credit it, it says so in the status instead of refusing the log.
+		ue.rejected = b.Payment.Payee != up.Device || b.Payment.Currency != s.opts.Currency || b.Payment.Payer == up.Device
+	case protocol.EntryRedeem:
+		ue.redeem = new(protocol.Redeem)
+		if err := protocol.Unmarshal(e.Body, ue.redeem); err != nil {
+			return invalid("entry %d: redeem: %v", e.Counter, err)
+		}
+		if r := ue.redeem; r.Device != up.Device || r.Counter != e.Counter || r.Currency != s.opts.Currency {
+			return invalid("entry %d: redeem does not match its entry", e.Counter)
+		}
+	case protocol.EntryConfirm:
+		var r protocol.Receipt
+		if err := protocol.Unmarshal(e.Body, &r); err != nil {
+			return invalid("entry %d: receipt: %v", e.Counter, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.KeyID) error {
+	var miss []protocol.KeyID
+	s.mu.RLock()
+	for _, id := range ids {
+		if d := s.certs[id]; d != nil {
+			u.payers[id] = d
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	s.mu.RUnlock()
+	if len(miss) > 0 {
+		err := s.view(ctx, func(tx Tx) error {
+			m, err := tx.Devices(ctx, miss)
+			if err != nil {
+				return err
+			}
+			for id, row := range m {
+				if u.payers[id], err = s.cache(row); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range u.entries {
+		ue := &u.entries[i]
+		if ue.e.Kind == protocol.EntryReceive && !ue.rejected && u.payers[ue.pay.Payer] == nil {
+			ue.rejected = true // payer not enrolled here
+		}
+	}
+	return nil
+}
+
+type sigCheck struct {
+	alg           protocol.Alg
+	key, msg, sig []byte
+}
+
+// verifyUpload checks every entry signature and every signed body. A bad
+// signature on the device's own entries rejects the upload; a received
+// payment whose payer signature fails is only marked rejected.
+func (s *Service) verifyUpload(u *upload) error {
+	checks := make([]sigCheck, 0, 2*len(u.entries))
+	type ref struct {
+		entry int
+		own   bool
+	}
+	refs := make([]ref, 0, cap(checks))
+	key, alg := u.dev.cert.Key, u.dev.cert.KeyAlg
+	for i := range u.entries {
+		ue := &u.entries[i]
+		checks = append(checks, sigCheck{alg, key, ue.e.SigningInput(), ue.e.Sig})
+		refs = append(refs, ref{i, true})
+		switch {
+		case ue.e.Kind == protocol.EntryPay:
+			checks = append(checks, sigCheck{ue.pay.SigAlg, key, ue.pay.SigningInput(), ue.pay.Sig})
+			refs = append(refs, ref{i, true})
+		case ue.e.Kind == protocol.EntryRedeem:
+			checks = append(checks, sigCheck{ue.redeem.SigAlg, key, ue.redeem.SigningInput(), ue.redeem.Sig})
+			refs = append(refs, ref{i, true})
+		case ue.e.Kind == protocol.EntryReceive && !ue.rejected:
+			c := u.payers[ue.pay.Payer].cert
+			if ue.pay.SigAlg != c.KeyAlg {
+				ue.rejected = true
+				continue
+			}
+			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.pay.SigningInput(), ue.pay.Sig})
+			refs = append(refs, ref{i, false})
+		}
+	}
+	errs := s.verifyAll(checks)
+	for j, err := range errs {
+		if err == nil {
+			continue
+		}
+		r := refs[j]
+		if r.own {
+			return invalid("entry %d: bad signature", u.entries[r.entry].e.Counter)
+		}
+		u.entries[r.entry].rejected = true
+	}
+	for i := range u.entries {
+		if ue := &u.entries[i]; ue.e.Kind == protocol.EntryLoad {
+			if err := ue.load.Verify(s.keys.Issuer); err != nil {
+				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
+			}
+		}
+	}
+	return nil
+}
+
+// verifyAll verifies checks in batches of up to batchSize spread over the
+// workers; batch verification is several times faster than one by one.
+func (s *Service) verifyAll(checks []sigCheck) []error {
+	const batchSize = 1024
+	out := make([]error, len(checks))
+	workers := s.opts.VerifyWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	size := min(batchSize, max(64, (len(checks)+workers-1)/workers))
+	run := func(lo, hi int) {
+		b := protocol.NewBatch(hi - lo)
+		for _, c := range checks[lo:hi] {
+			b.Add(c.alg, c.key, c.msg, c.sig)
+		}
+		copy(out[lo:hi], b.Verify())
+	}
+	if len(checks) <= size {
+		if len(checks) > 0 {
+			run(0, len(checks))
+		}
+		return out
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				run(lo, min(lo+size, len(checks)))
+			}
+		}()
+	}
+	for lo := 0; lo < len(checks); lo += size {
+		next <- lo
+	}
+	close(next)
+	wg.Wait()
+	return out
+}

@@ -1,0 +1,57 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/storetest"
+)
+
+// dsn returns the test server's address or skips: on a fresh machine
+// there is no PostgreSQL, in CI there must be one.
+func dsn(t testing.TB) string {
+	v := os.Getenv("OFFPAY_TEST_POSTGRES")
+	if v == "" {
+		t.Skip("OFFPAY_TEST_POSTGRES not set: skipping PostgreSQL tests")
+	}
+	return v
+}
+
+// open creates a schema of its own for one test and drops it afterwards.
+func open(t testing.TB) ledger.Store {
+	url := dsn(t)
+	ctx := context.Background()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "offpay_test_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("PostgreSQL at OFFPAY_TEST_POSTGRES unreachable: %v", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping %s: %v", schema, err)
+		}
+		admin.Close(ctx)
+	})
+	return s
+}
+
+func TestContract(t *testing.T) {
+	dsn(t)
+	storetest.Run(t, func(t *testing.T) ledger.Store { return open(t) })
+}

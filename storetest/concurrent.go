@@ -1,0 +1,124 @@
+package storetest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/protocol"
+)
+
+// testConcurrent: 50 goroutines upload overlapping logs (full logs,
+// prefixes, repeats) of payers and payees at once, and pairs of payer and
+// payee upload the same payment at the same instant. Every payment is
+// recorded exactly once.
+func testConcurrent(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var payers, payees []*ledgertest.Device
+	want := map[*ledgertest.Device]int64{}
+	for i := range 10 {
+		name := fmt.Sprintf("cp%d", i)
+		e.Account(name, false, 1000)
+		d := e.Device("conc-"+name, name)
+		e.Load(d, 500)
+		payers = append(payers, d)
+	}
+	for i := range 5 {
+		name := fmt.Sprintf("cq%d", i)
+		e.Account(name, i < 3, 0)
+		payees = append(payees, e.Device("conc-"+name, name))
+	}
+	for _, p := range payers {
+		for j := range 10 {
+			q := payees[j%len(payees)]
+			amt := uint64(1 + rng.IntN(40))
+			q.Receive(p.Pay(q.ID, amt))
+			want[q] += int64(amt)
+		}
+	}
+	type job struct {
+		d  *ledgertest.Device
+		to uint64
+	}
+	var jobs []job
+	for _, d := range append(append([]*ledgertest.Device{}, payers...), payees...) {
+		for range 3 {
+			jobs = append(jobs, job{d, d.Counter()})
+		}
+		jobs = append(jobs, job{d, uint64(1 + rng.IntN(int(d.Counter())))})
+	}
+	rng.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	// Pairs racing on one payment: released together.
+	start := make(chan struct{})
+	var pairs []job
+	for i := range 10 {
+		name := fmt.Sprintf("cr%d", i)
+		e.Account(name, false, 100)
+		e.Account(name+"s", true, 0)
+		x, y := e.Device("conc-"+name, name), e.Device("conc-"+name+"s", name+"s")
+		e.Load(x, 50)
+		y.Receive(x.Pay(y.ID, 7))
+		pairs = append(pairs, job{x, x.Counter()}, job{y, y.Counter()})
+	}
+	ch := make(chan job)
+	errs := make(chan error, len(jobs)+len(pairs))
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if _, err := e.Svc.Sync(e.Ctx, j.d.Upload(1, j.to)); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for _, p := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := e.Svc.Sync(e.Ctx, p.d.Upload(1, p.to)); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	for _, j := range jobs {
+		ch <- j
+	}
+	close(ch)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent sync: %v", err)
+	}
+	r := e.Conserved()
+	if r.Settled != 110 {
+		t.Fatalf("settled %d payments, want 110", r.Settled)
+	}
+	byID := map[string]int64{}
+	for _, d := range r.Devices {
+		byID[d.Device] = d.Received
+	}
+	for q, w := range want {
+		if byID[q.ID.String()] != w {
+			t.Fatalf("payee %v received %d, want %d", q.ID, byID[q.ID.String()], w)
+		}
+	}
+	for i := range 3 {
+		if got := e.Balance(fmt.Sprintf("cq%d", i)); got != want[payees[i]] {
+			t.Fatalf("merchant cq%d balance %d, want %d", i, got, want[payees[i]])
+		}
+	}
+	for i := range 10 {
+		if got := e.Balance(fmt.Sprintf("cr%ds", i)); got != 7 {
+			t.Fatalf("racing pair %d: merchant balance %d, want 7", i, got)
+		}
+	}
+	_ = protocol.Version
+}
