@@ -9,9 +9,10 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-// The administrator calls need Options.AdminToken. Calls that change
-// balances are never retried: a deposit repeated after a lost answer would
-// be a second deposit.
+// The administrator calls need Options.AdminToken. Of those that change
+// state, only Deposit and Withdraw are retried: the ledger applies a ref
+// once, so a repeat after a lost answer is harmless. CreateAccount and
+// Revoke are not.
 
 type moveRequest struct {
 	Amount int64  `json:"amount_minor"`
@@ -27,26 +28,28 @@ func (c *Client) CreateAccount(ctx context.Context, name string, merchant bool) 
 		Name     string `json:"name"`
 		Merchant bool   `json:"merchant"`
 	}{name, merchant}
-	if err := c.postJSON(ctx, "/v1/admin/accounts", in, &a); err != nil {
+	if err := c.postJSON(ctx, "/v1/admin/accounts", in, &a, false); err != nil {
 		return nil, err
 	}
 	return &a, nil
 }
 
-// Deposit credits amount minor units to the account; ref is the operator's
-// reference shown on the statement.
+// Deposit credits amount minor units to the account. ref (1 to 128 bytes,
+// required) is the operator's reference shown on the statement, and the
+// idempotency key: the same ref with the same account and amount is
+// applied once; reused for anything else it is a conflict.
 func (c *Client) Deposit(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
 	var a ledger.Account
-	if err := c.postJSON(ctx, accountPath(name)+"/deposit", moveRequest{amount, ref}, &a); err != nil {
+	if err := c.postJSON(ctx, accountPath(name)+"/deposit", moveRequest{amount, ref}, &a, true); err != nil {
 		return nil, err
 	}
 	return &a, nil
 }
 
-// Withdraw debits amount minor units from the account.
+// Withdraw debits amount minor units from the account; ref as for Deposit.
 func (c *Client) Withdraw(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
 	var a ledger.Account
-	if err := c.postJSON(ctx, accountPath(name)+"/withdraw", moveRequest{amount, ref}, &a); err != nil {
+	if err := c.postJSON(ctx, accountPath(name)+"/withdraw", moveRequest{amount, ref}, &a, true); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -77,7 +80,7 @@ func (c *Client) Revoke(ctx context.Context, device protocol.KeyID, reason strin
 	in := struct {
 		Reason string `json:"reason"`
 	}{reason}
-	return c.postJSON(ctx, "/v1/admin/devices/"+device.String()+"/revoke", in, nil)
+	return c.postJSON(ctx, "/v1/admin/devices/"+device.String()+"/revoke", in, nil, false)
 }
 
 // Report returns the reconciliation report.

@@ -231,7 +231,7 @@ func (c *Client) getJSON(ctx context.Context, path string, out any) error {
 	return decodeJSON(b, out)
 }
 
-func (c *Client) postJSON(ctx context.Context, path string, in, out any) error {
+func (c *Client) postJSON(ctx context.Context, path string, in, out any, idempotent bool) error {
 	body, err := json.Marshal(in)
 	if err != nil {
 		return offpay.Errorf(offpay.EINVALID, "encode request: %w", err)
@@ -240,7 +240,7 @@ func (c *Client) postJSON(ctx context.Context, path string, in, out any) error {
 	if out == nil {
 		accept = ""
 	}
-	b, err := c.do(ctx, call{method: http.MethodPost, path: path, body: body, contentType: "application/json", admin: true}, accept, maxJSON)
+	b, err := c.do(ctx, call{method: http.MethodPost, path: path, body: body, contentType: "application/json", admin: true, idempotent: idempotent}, accept, maxJSON)
 	if err != nil || out == nil {
 		return err
 	}

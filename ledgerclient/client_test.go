@@ -147,7 +147,7 @@ func TestTypedErrors(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != 409 || offpay.ErrorCode(err) != offpay.ECONFLICT {
 		t.Fatalf("duplicate account: %v", err)
 	}
-	if _, err := c.Withdraw(ctx, "bob", 1, ""); offpay.ErrorCode(err) != offpay.ELIMIT {
+	if _, err := c.Withdraw(ctx, "bob", 1, "w-1"); offpay.ErrorCode(err) != offpay.ELIMIT {
 		t.Fatalf("overdraft: %v", err)
 	}
 	// A name with a slash stays one path segment.
@@ -214,11 +214,18 @@ func TestIdempotentCallsAreRetried(t *testing.T) {
 	if _, err := c.CreateAccount(ctx, "alice", false); err != nil {
 		t.Fatal(err)
 	}
-	// A deposit is not idempotent: one attempt, and the 503 says "try later".
+	// Creating an account is not idempotent: one attempt, and the 503
+	// says "try later".
 	g.seen.Store(0)
 	g.fails.Store(1)
-	_, err := c.Deposit(ctx, "alice", 100, "")
+	_, err := c.CreateAccount(ctx, "carol", false)
 	if !errors.Is(err, ErrUnreachable) || g.seen.Load() != 1 {
+		t.Fatalf("create account: %d attempts, %v", g.seen.Load(), err)
+	}
+	// A deposit is, by its ref.
+	g.seen.Store(0)
+	g.fails.Store(1)
+	if _, err := c.Deposit(ctx, "alice", 100, "dep-1"); err != nil || g.seen.Load() != 2 {
 		t.Fatalf("deposit: %d attempts, %v", g.seen.Load(), err)
 	}
 	k, _ := signer("alice")

@@ -24,7 +24,8 @@ type CreateAccountRequest struct {
 }
 
 // MoveRequest is the body of a deposit or a withdrawal. Ref is the
-// operator's reference (a bank transfer id, say) shown on the statement.
+// operator's reference (a bank transfer id, say) shown on the statement;
+// the ledger applies one ref once, which makes the call safe to repeat.
 type MoveRequest struct {
 	Amount int64  `json:"amount_minor"`
 	Ref    string `json:"ref"`

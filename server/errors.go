@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
@@ -83,11 +84,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	d := describe(err)
 	status := statusOf[d.Code]
 	if d.Code == offpay.EINTERNAL {
-		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", chain(err))
 	} else if r.Context().Err() == nil {
 		s.log.DebugContext(r.Context(), "request refused", "path", r.URL.Path, "code", d.Code, "err", err)
 	}
 	writeJSON(w, status, ErrorBody{Error: d})
+}
+
+// chain spells out every layer of err for the log: the ledger hides store
+// errors behind an "internal error" message whose cause is only in Err.
+func chain(err error) string {
+	text := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if t := e.Error(); !strings.Contains(text, t) {
+			if text != "" {
+				text += ": "
+			}
+			text += t
+		}
+	}
+	return text
 }
 
 func errorf(code offpay.Code, format string, args ...any) error {

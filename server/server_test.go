@@ -271,7 +271,7 @@ func TestNoDatabaseTextReachesClients(t *testing.T) {
 		for _, w := range []*httptest.ResponseRecorder{
 			h.admin("GET", "/v1/admin/report", nil),
 			h.admin("POST", "/v1/admin/accounts", CreateAccountRequest{Name: "bob"}),
-			h.admin("POST", "/v1/admin/accounts/alice/deposit", MoveRequest{Amount: 5}),
+			h.admin("POST", "/v1/admin/accounts/alice/deposit", MoveRequest{Amount: 5, Ref: "r-5"}),
 			h.admin("GET", "/v1/admin/accounts/alice/statement", nil),
 			h.device("/v1/reserve", reserveRequest(t, alice, 1, 100)),
 			h.device("/v1/sync", syncUpload(t, alice)),
@@ -311,7 +311,7 @@ func TestAdminJSON(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"balance_minor":1250`) {
 		t.Fatalf("deposit: %d %s", w.Code, w.Body)
 	}
-	wantError(t, h.admin("POST", "/v1/admin/accounts/shop/withdraw", MoveRequest{Amount: 5000}), 422, offpay.ELIMIT, "")
+	wantError(t, h.admin("POST", "/v1/admin/accounts/shop/withdraw", MoveRequest{Amount: 5000, Ref: "r-5000"}), 422, offpay.ELIMIT, "")
 	wantError(t, h.admin("GET", "/v1/admin/accounts/nobody", nil), 404, offpay.ENOTFOUND, "")
 	w = h.admin("GET", "/v1/admin/accounts/shop/statement", nil)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"lines":[]`) {

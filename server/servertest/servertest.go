@@ -165,11 +165,19 @@ func (f *Ledger) move(name string, amount int64) (*ledger.Account, error) {
 	return &c, nil
 }
 
-func (f *Ledger) Deposit(_ context.Context, name string, amount int64, _ string) (*ledger.Account, error) {
+// Deposit and Withdraw require a ref, as the ledger does, but do not
+// remember refs.
+func (f *Ledger) Deposit(_ context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
+	if ref == "" {
+		return nil, offpay.Errorf(offpay.EINVALID, "ref must be 1 to 128 bytes")
+	}
 	return f.move(name, amount)
 }
 
-func (f *Ledger) Withdraw(_ context.Context, name string, amount int64, _ string) (*ledger.Account, error) {
+func (f *Ledger) Withdraw(_ context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
+	if ref == "" {
+		return nil, offpay.Errorf(offpay.EINVALID, "ref must be 1 to 128 bytes")
+	}
 	return f.move(name, -amount)
 }
 
