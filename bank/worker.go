@@ -31,6 +31,9 @@ type Outbox interface {
 	MarkFailed(ctx context.Context, id int64, next time.Time, lastErr string) error
 }
 
+// The real ledger must keep satisfying the interface.
+var _ Outbox = (*ledger.Service)(nil)
+
 // Config configures a Worker. URL and Secret are required.
 type Config struct {
 	URL    string

@@ -24,4 +24,10 @@
 // device key. Errors are JSON with a stable code mapped to a status in one
 // table (errors.go); internal failures are logged and shown as "internal
 // error", so no database text reaches a client.
+//
+// The handler speaks plain HTTP. The administrator token travels in a
+// header, so anywhere but loopback serve it behind TLS (a terminating proxy,
+// or http.Server.ListenAndServeTLS on HTTPServer's result). Device messages
+// need no confidentiality for their integrity (they are signed), but a
+// payment history is personal data: TLS there too.
 package server

@@ -32,6 +32,24 @@ type Ledger interface {
 	Report(ctx context.Context) (*ledger.Report, error)
 }
 
+// The real service must keep satisfying the interface.
+var _ Ledger = (*ledger.Service)(nil)
+
+// HTTPServer returns an http.Server for h with timeouts that keep slow or
+// idle clients from holding connections for ever (a sync upload of the
+// maximum size still has a minute to arrive over a slow link).
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
 // Options configure the handler.
 type Options struct {
 	// AdminToken authorises the administrator endpoints and enrolment. If
