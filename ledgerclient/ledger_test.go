@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -32,7 +35,9 @@ func realLedger(t *testing.T) (*ledger.Service, *Client) {
 	}
 	t.Cleanup(func() { st.Close() })
 	svc := ledger.New(st, keys, ledger.Options{})
-	ts := httptest.NewServer(server.New(svc, server.Options{AdminToken: token, Logger: quiet}))
+	// Limits are generous here: tests send bursts no device would.
+	ts := httptest.NewServer(server.New(svc, server.Options{AdminToken: token, Logger: quiet,
+		RateLimit: server.RateLimit{PerSecond: 1000, Burst: 1000}}))
 	t.Cleanup(ts.Close)
 	return svc, newClient(t, ts.URL, Options{})
 }
@@ -173,5 +178,78 @@ func TestAgainstRealLedger(t *testing.T) {
 	}
 	if err := c.Revoke(ctx, protocol.KeyID{1}, "lost"); offpay.ErrorCode(err) != offpay.ENOTFOUND {
 		t.Fatalf("revoking an unknown device: %v", err)
+	}
+}
+
+// TestConcurrentUploadsOverHTTP has 50 goroutines upload the logs of ten
+// payers and their merchant, overlapping and repeated, at the same time:
+// every payment is settled exactly once, whoever uploads it first.
+func TestConcurrentUploadsOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	_, c := realLedger(t)
+	shop := device("shop")
+	if _, err := c.CreateAccount(ctx, "shop", true); err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.Enrol(ctx, shop.Enrolment("shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop.Cert = e.Device
+	devs := []*ledgertest.Device{shop}
+	const payers, each, amount = 10, 5, 100
+	for i := range payers {
+		name := fmt.Sprintf("payer%d", i)
+		d := device(name)
+		if _, err := c.CreateAccount(ctx, name, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Deposit(ctx, name, 1000, "dep-"+name); err != nil {
+			t.Fatal(err)
+		}
+		e, err := c.Enrol(ctx, d.Enrolment(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Cert = e.Device
+		l, err := c.Reserve(ctx, d.Reserve(1000, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.ApplyLoad(l)
+		for range each {
+			shop.Receive(d.Pay(shop.ID, amount))
+		}
+		devs = append(devs, d)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for g := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := devs[rand.IntN(len(devs))]
+			if g%2 == 0 {
+				d = shop // the merchant races every payer
+			}
+			if _, err := c.Sync(ctx, d.UploadAll()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent upload: %v", err)
+	}
+	rep, err := c.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.ConservationOK || rep.Settled != payers*each {
+		t.Fatalf("after concurrent uploads: %d settled (want %d), conservation %v", rep.Settled, payers*each, rep.ConservationOK)
+	}
+	if a, err := c.Account(ctx, "shop"); err != nil || a.Balance != payers*each*amount {
+		t.Fatalf("merchant account: %+v %v", a, err)
 	}
 }
