@@ -10,9 +10,9 @@ import (
 )
 
 // The administrator calls need Options.AdminToken. Of those that change
-// state, only Deposit and Withdraw are retried: the ledger applies a ref
-// once, so a repeat after a lost answer is harmless. CreateAccount and
-// Revoke are not.
+// state, Deposit and Withdraw are retried (the ledger applies a ref once)
+// and so is Revoke (revoking twice is a no-op); CreateAccount is not, as
+// its repeat would answer "conflict".
 
 type moveRequest struct {
 	Amount int64  `json:"amount_minor"`
@@ -80,7 +80,7 @@ func (c *Client) Revoke(ctx context.Context, device protocol.KeyID, reason strin
 	in := struct {
 		Reason string `json:"reason"`
 	}{reason}
-	return c.postJSON(ctx, "/v1/admin/devices/"+device.String()+"/revoke", in, nil, false)
+	return c.postJSON(ctx, "/v1/admin/devices/"+device.String()+"/revoke", in, nil, true)
 }
 
 // Report returns the reconciliation report.

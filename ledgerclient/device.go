@@ -56,10 +56,11 @@ func envelopeLimit(t protocol.Type) int { return 1 + protocol.MaxSize(t) }
 // Enrol asks the ledger to certify the key in req, which the SE signed.
 // It needs the administrator token: in a pilot the operator enrols devices.
 // The caller verifies the returned chain against the roots it trusts.
-// Enrol is not retried.
+// Enrol is retried: the ledger answers a repeated request for the same key
+// and account with the same certificate.
 func (c *Client) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*ledger.Enrolment, error) {
 	limit := 16 + 3*envelopeLimit(protocol.TypeCertificate) + envelopeLimit(protocol.TypeRevocationList) + 16
-	b, err := c.postMessage(ctx, "/v1/enrol", req, true, false, contentTypeSet, limit)
+	b, err := c.postMessage(ctx, "/v1/enrol", req, true, true, contentTypeSet, limit)
 	if err != nil {
 		return nil, err
 	}
