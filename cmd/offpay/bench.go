@@ -1,0 +1,5 @@
+package main
+
+func runBench(e *env, args []string) error {
+	return usageErrorf("offpay bench is not built yet")
+}
