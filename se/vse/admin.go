@@ -185,16 +185,16 @@ func (v *VSE) NewRequest(p se.RequestParams, now uint64) (*protocol.PaymentReque
 		return nil, se.FromProtocol(err)
 	}
 	v.pruneNonces(t)
-	v.s.Issued[r.Nonce] = nonceRec{Amount: p.Amount, Expiry: p.Expiry}
+	v.s.Issued[string(r.Nonce[:])] = nonceRec{Amount: p.Amount, Expiry: p.Expiry}
 	if err := v.commit(); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// nonceGrace keeps expired nonces a day so that a late payment gets
+// nonceGrace keeps expired nonces an hour so that a late payment gets
 // "expired" rather than "unknown nonce".
-const nonceGrace = day
+const nonceGrace = 3600
 
 func (v *VSE) pruneNonces(t uint64) {
 	for n, r := range v.s.Issued {
@@ -205,6 +205,11 @@ func (v *VSE) pruneNonces(t uint64) {
 	for n, exp := range v.s.Used {
 		if exp+nonceGrace < t {
 			delete(v.s.Used, n)
+		}
+	}
+	for k, exp := range v.s.Accepted {
+		if exp+nonceGrace < t {
+			delete(v.s.Accepted, k)
 		}
 	}
 }
@@ -242,7 +247,7 @@ func (v *VSE) Pending() ([]se.Pending, error) {
 	defer v.mu.Unlock()
 	out := make([]se.Pending, 0, len(v.s.Pending))
 	for id, p := range v.s.Pending {
-		out = append(out, se.Pending{ID: id, Payee: p.Payee, Amount: p.Amount, Counter: p.Counter})
+		out = append(out, se.Pending{ID: protocol.Hash([]byte(id)), Payee: p.Payee, Amount: p.Amount, Counter: p.Counter})
 	}
 	return out, nil
 }

@@ -15,7 +15,7 @@ func (v *VSE) FillLogForTest(b *protocol.PaymentBundle, n int) error {
 		}
 		var k protocol.KeyID
 		copy(k[:], v.s.Head[:])
-		v.s.Accepted[acceptKey(k, uint64(i))] = true
+		v.s.Accepted[acceptKey(k, uint64(i))] = b.Payment.Time + 3600
 	}
 	return v.commit()
 }

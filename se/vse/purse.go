@@ -93,7 +93,8 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 		return nil, err
 	}
 	s.Balance -= amount
-	s.Pending[p.ID()] = pendingPay{
+	id := p.ID()
+	s.Pending[string(id[:])] = pendingPay{
 		Payee: payee, PayeeAlg: r.Payee.KeyAlg, PayeeKey: r.Payee.Key,
 		Amount: amount, Counter: p.Counter, Nonce: r.Nonce,
 	}
@@ -104,10 +105,8 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 	return &protocol.PaymentBundle{Payment: p, Cert: *v.cert}, nil
 }
 
-func acceptKey(payer protocol.KeyID, counter uint64) (k [protocol.KeyIDSize + 8]byte) {
-	copy(k[:], payer[:])
-	binary.BigEndian.PutUint64(k[protocol.KeyIDSize:], counter)
-	return k
+func acceptKey(payer protocol.KeyID, counter uint64) string {
+	return string(binary.BigEndian.AppendUint64(payer[:], counter))
 }
 
 // Receive implements se.SE.
@@ -131,12 +130,13 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 	}
 	p := &bb.Payment
 	ak := acceptKey(p.Payer, p.Counter)
-	if s.Accepted[ak] {
+	if _, ok := s.Accepted[ak]; ok {
 		return nil, se.Errorf(se.CodeAlreadyAccepted, "payment %v/%d was accepted before", p.Payer, p.Counter)
 	}
-	nr, ok := s.Issued[p.Nonce]
+	nonce := string(p.Nonce[:])
+	nr, ok := s.Issued[nonce]
 	if !ok {
-		if _, used := s.Used[p.Nonce]; used {
+		if _, used := s.Used[nonce]; used {
 			return nil, se.Errorf(se.CodeNonceUsed, "request nonce already paid")
 		}
 		return nil, se.Errorf(se.CodeNonceUnknown, "no open request with this nonce")
@@ -161,9 +161,9 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 		return nil, err
 	}
 	s.Balance += p.Amount
-	s.Accepted[ak] = true
-	delete(s.Issued, p.Nonce)
-	s.Used[p.Nonce] = nr.Expiry
+	s.Accepted[ak] = nr.Expiry
+	delete(s.Issued, nonce)
+	s.Used[nonce] = nr.Expiry
 	v.pruneNonces(t)
 	if err := v.commit(); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (v *VSE) ConfirmReceipt(r *protocol.Receipt, now uint64) error {
 	if err := protocol.Unmarshal(r.Marshal(), &rc); err != nil {
 		return se.FromProtocol(err)
 	}
-	pp, ok := v.s.Pending[rc.Payment]
+	pp, ok := v.s.Pending[string(rc.Payment[:])]
 	if !ok {
 		return se.Errorf(se.CodeUnknownPayment, "no pending payment %v", rc.Payment)
 	}
@@ -197,7 +197,7 @@ func (v *VSE) ConfirmReceipt(r *protocol.Receipt, now uint64) error {
 	if err := v.appendEntry(protocol.EntryConfirm, v.clock(now), rc.Marshal()); err != nil {
 		return err
 	}
-	delete(v.s.Pending, rc.Payment)
+	delete(v.s.Pending, string(rc.Payment[:]))
 	return v.commit()
 }
 

@@ -84,7 +84,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	}
 	for _, st := range res.Statuses {
 		if st.Status == protocol.StatusSettled || st.Status == protocol.StatusRejected || st.Status == protocol.StatusExpired {
-			delete(s.Pending, st.Payment)
+			delete(s.Pending, string(st.Payment[:]))
 		}
 	}
 	if newRL {

@@ -142,3 +142,17 @@ func TestClockTurnedBackDoesNotExtendOfflineLife(t *testing.T) {
 		t.Fatalf("after sync: %v", err)
 	}
 }
+
+func TestReplayStillRefusedAfterAcceptedSetIsPruned(t *testing.T) {
+	f := newFixture(t, nil)
+	f.load(t, f.a, 500)
+	bundle := pay(t, f.a, f.b, 100)
+	// Two hours on, the payee's next write prunes the request's nonce and
+	// the record of the payment; a replay is still refused, for its nonce.
+	later := now + 2*3600
+	if _, err := f.b.NewRequest(se.RequestParams{Amount: 1, Expiry: later + 60}, later); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, se.ErrNonceUnknown, func() error { _, err := f.b.Receive(bundle, later); return err }, f.b)
+	refused(t, se.ErrNonceUnknown, func() error { _, err := f.b.Receive(bundle, now); return err }, f.b)
+}

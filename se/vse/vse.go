@@ -41,11 +41,18 @@ type state struct {
 	// has acked are pruned at sync; Head and Counter keep the chain going.
 	FirstLog uint64
 	Log      [][]byte
-	Pending  map[protocol.Hash]pendingPay
-	Unacked  []payRec // payments not yet acked: the offline count and value
-	Issued   map[protocol.Nonce]nonceRec
-	Used     map[protocol.Nonce]uint64 // nonce -> request expiry
-	Accepted map[[protocol.KeyIDSize + 8]byte]bool
+	// Maps are keyed by the string of a hash or nonce: gob encodes a
+	// string in one go and a byte array element by element.
+	Pending map[string]pendingPay // payment ID
+	Unacked []payRec              // payments not yet acked: the offline count and value
+	Issued  map[string]nonceRec   // nonce
+	Used    map[string]uint64     // nonce -> request expiry
+	// Accepted maps payer ID || counter of each payment received to the
+	// expiry of the request it paid. It goes when that request's nonce
+	// leaves Used: from then on a replay names a nonce the SE no longer
+	// holds and is refused for that, so the set stays as small as the
+	// requests of the last hour.
+	Accepted map[string]uint64
 }
 
 type pendingPay struct {
@@ -120,10 +127,10 @@ func newState(seed []byte) *state {
 	return &state{
 		Seed:     seed,
 		FirstLog: 1,
-		Pending:  map[protocol.Hash]pendingPay{},
-		Issued:   map[protocol.Nonce]nonceRec{},
-		Used:     map[protocol.Nonce]uint64{},
-		Accepted: map[[protocol.KeyIDSize + 8]byte]bool{},
+		Pending:  map[string]pendingPay{},
+		Issued:   map[string]nonceRec{},
+		Used:     map[string]uint64{},
+		Accepted: map[string]uint64{},
 	}
 }
 

@@ -1,0 +1,47 @@
+package wallet_test
+
+import (
+	"sort"
+	"testing"
+	"time"
+)
+
+// BenchmarkWalletPayAcceptConfirm is one offline payment through two
+// wallets in this process: the SE writes and the history writes, each
+// fsynced (six atomic writes). Envelopes are encoded and parsed as a
+// transport would carry them. Reports median and p99.
+func BenchmarkWalletPayAcceptConfirm(b *testing.B) {
+	e := newEnv(b)
+	e.pki.Limits.MaxOfflineCount = 1 << 40
+	e.pki.Limits.MaxOfflineValue = 1 << 60
+	e.pki.Limits.Holding = 1 << 60
+	a, c := e.wallet("alice"), e.wallet("carol")
+	if err := a.Reserve(ctx, 900_000); err != nil {
+		b.Fatal(err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, err := c.Request(1, "", time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		bundle, err := a.Pay(req, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rc, err := c.Accept(bundle)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := a.Confirm(rc); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
