@@ -84,6 +84,7 @@ func All() []Vector {
 	out = append(out, w.validVectors()...)
 	out = append(out, w.encodingVectors()...)
 	out = append(out, w.checkVectors()...)
+	out = append(out, w.orderVectors()...)
 	out = append(out, ed25519Vectors(w)...)
 	out = append(out, p256Vectors(w)...)
 	out = append(out, moneyVectors()...)
