@@ -1,4 +1,230 @@
 package main
 
-func walletReceive(e *env, args []string) error { return usageErrorf("not yet") }
-func walletSend(e *env, args []string) error    { return usageErrorf("not yet") }
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/offpay/offpay/internal/exchange"
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/transport/channel"
+	"github.com/offpay/offpay/transport/link"
+	"github.com/offpay/offpay/wallet"
+)
+
+const (
+	channelKeyFile = "channel.key"
+	defaultChannel = "127.0.0.1:8421"
+)
+
+// channelKey loads (or makes, once) the wallet's static X25519 channel key.
+func channelKey(dir string) (*ecdh.PrivateKey, error) {
+	p := filepath.Join(dir, channelKeyFile)
+	if b, err := os.ReadFile(p); err == nil {
+		return ecdh.X25519().NewPrivateKey(b)
+	}
+	k, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return k, os.WriteFile(p, k.Bytes(), 0o600)
+}
+
+// payee is the receiving end of the encrypted channel.
+type payee struct {
+	w      *wallet.Wallet
+	static *ecdh.PrivateKey
+	resp   *channel.Responder
+}
+
+func newPayee(w *wallet.Wallet, static *ecdh.PrivateKey) (*payee, error) {
+	resp, err := channel.NewResponder(static, channel.ResponderConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return &payee{w: w, static: static, resp: resp}, nil
+}
+
+// request makes a payment request that carries the channel key and a fresh
+// one-time pairing secret: the payer's key to open the channel.
+func (p *payee) request(amount uint64, name string, ttl time.Duration) ([]byte, error) {
+	pair, err := p.resp.Pair()
+	if err != nil {
+		return nil, err
+	}
+	return p.w.RequestWith(se.RequestParams{Amount: amount, Name: name,
+		ChannelKey: p.static.PublicKey().Bytes(), Pairing: pair.Secret}, ttl)
+}
+
+// serveOne accepts one link and answers payments on it until one receipt
+// was sent. It stops listening for the request once paid, so a second tap
+// can never be swallowed or charged twice.
+func (p *payee) serveOne(ctx context.Context, ln *link.Listener) (int, error) {
+	for {
+		c, err := ln.Accept(ctx)
+		if err != nil {
+			return 0, err
+		}
+		s, err := p.resp.Accept(ctx, c)
+		if err != nil {
+			c.Close()
+			continue // a failed handshake (wrong secret, replay) leaves the request open
+		}
+		n, err := exchange.Serve(ctx, s, p.w.Accept, true)
+		s.Close()
+		if n > 0 {
+			return n, nil
+		}
+		_ = err // the payer dropped before paying: keep listening
+	}
+}
+
+// payOverChannel pays the request (which must carry a channel key) over a
+// TCP link to addr. After a drop it reconnects once with the session's
+// resumption secret and resends the same payment: the payee's SE accepts a
+// payment once, so this never pays twice.
+func payOverChannel(ctx context.Context, w *wallet.Wallet, reqWire []byte, addr string, amount uint64) ([]byte, error) {
+	var req protocol.PaymentRequest
+	if err := protocol.OpenAs(reqWire, &req); err != nil {
+		return nil, err
+	}
+	if len(req.ChannelKey) == 0 {
+		return nil, usageErrorf("this request has no channel key: pay it by QR (offpay wallet pay)")
+	}
+	bundle, err := w.Pay(reqWire, amount)
+	if err != nil {
+		return nil, err
+	}
+	pairing := channel.Pairing{StaticPublic: req.ChannelKey, Secret: req.Pairing}
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		c, err := link.Dial(ctx, addr)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		s, err := channel.Dial(ctx, c, pairing)
+		if err != nil {
+			c.Close()
+			lastErr = err
+			continue
+		}
+		receipt, err := exchange.Pay(ctx, s, bundle)
+		if next, ok := s.Resumption(); ok {
+			pairing = next
+		}
+		s.Close()
+		if err != nil {
+			lastErr = err
+			if isRefusal(err) {
+				break
+			}
+			continue
+		}
+		if err := w.Confirm(receipt); err != nil {
+			return nil, err
+		}
+		return receipt, nil
+	}
+	return nil, fmt.Errorf("payment sent but no receipt came back (kept as pending; it settles at sync): %w", lastErr)
+}
+
+func isRefusal(err error) bool {
+	return errors.Is(err, exchange.ErrRefused)
+}
+
+func walletReceive(e *env, args []string) error {
+	fs := newFlags(e, "wallet receive", "--dir DIR [--listen ADDR] --pairing-out FILE.png [--amount AMOUNT] [--count N]")
+	dir := fs.String("dir", "", "the wallet's folder")
+	listen := fs.String("listen", defaultChannel, "address the channel listens on")
+	out := fs.String("pairing-out", "", "write the pairing request's QR code as PNG")
+	text := fs.String("text", "", "write the pairing request's text form (- for stdout)")
+	amt := fs.String("amount", "", "ask for this amount (default: the payer chooses)")
+	name := fs.String("name", "", "the name the payer sees")
+	count := fs.Int("count", 1, "payments to receive before exiting")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	w, err := openWallet(e, *dir)
+	if err != nil {
+		return err
+	}
+	var amount uint64
+	if *amt != "" {
+		if amount, err = w.amountArg(*amt); err != nil {
+			return err
+		}
+	}
+	static, err := channelKey(*dir)
+	if err != nil {
+		return err
+	}
+	p, err := newPayee(w.Wallet, static)
+	if err != nil {
+		return err
+	}
+	ln, err := link.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	for i := 0; i < *count; i++ {
+		req, err := p.request(amount, *name, *timeout)
+		if err != nil {
+			return err
+		}
+		if err := writeMessage(e, req, *out, *text); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "listening on %s; pairing code in %s\n", ln.Addr(), *out)
+		if _, err := p.serveOne(ctx, ln); err != nil {
+			return err
+		}
+		st, _ := w.Status()
+		fmt.Fprintf(e.stdout, "received a payment over the channel; purse now %s\n", w.fmt(st.Available))
+	}
+	return nil
+}
+
+func walletSend(e *env, args []string) error {
+	fs := newFlags(e, "wallet send", "--dir DIR --pairing FILE [--to ADDR] [AMOUNT]")
+	dir := fs.String("dir", "", "the wallet's folder")
+	in := fs.String("pairing", "", "the payee's pairing request: PNG or JPEG of its code, or its text form")
+	to := fs.String("to", defaultChannel, "the payee's channel address")
+	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	req, err := readMessage(e, *in)
+	if err != nil {
+		return err
+	}
+	w, err := openWallet(e, *dir)
+	if err != nil {
+		return err
+	}
+	var amount uint64
+	if len(pos) == 1 {
+		if amount, err = w.amountArg(pos[0]); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if _, err := payOverChannel(ctx, w.Wallet, req, *to, amount); err != nil {
+		return err
+	}
+	st, _ := w.Status()
+	fmt.Fprintf(e.stdout, "paid over the encrypted channel; receipt recorded; purse now %s\n", w.fmt(st.Available))
+	return nil
+}
