@@ -89,24 +89,41 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 
 func compareIDs(a, b protocol.KeyID) int { return slices.Compare(a[:], b[:]) }
 
+// SettledPayment is one payment in a payment_settled notification.
+type SettledPayment struct {
+	Payer        string `json:"payer"`
+	Counter      uint64 `json:"counter"`
+	PaymentID    string `json:"payment_id"`
+	Payee        string `json:"payee"`
+	Amount       int64  `json:"amount_minor"`
+	Currency     string `json:"currency"`
+	Status       string `json:"status"`
+	PayerAccount string `json:"payer_account,omitempty"`
+	PayeeAccount string `json:"payee_account,omitempty"`
+}
+
+// SettledPayload is the payload of a payment_settled notification.
+type SettledPayload struct {
+	Payments []SettledPayment `json:"payments"`
+}
+
 func (st *settlement) notifySettled(ctx context.Context) error {
 	all := append(slices.Clone(st.fresh), st.extra...)
 	for lo := 0; lo < len(all); lo += noteChunk {
 		chunk := all[lo:min(lo+noteChunk, len(all))]
-		items := make([]map[string]any, len(chunk))
+		items := make([]SettledPayment, len(chunk))
 		for i, p := range chunk {
-			item := map[string]any{"payer": p.Payer.String(), "counter": p.Counter, "payment_id": p.ID.String(),
-				"payee": p.Payee.String(), "amount_minor": p.Amount, "currency": st.s.opts.Currency, "status": statusName(p.Status)}
+			items[i] = SettledPayment{Payer: p.Payer.String(), Counter: p.Counter, PaymentID: p.ID.String(),
+				Payee: p.Payee.String(), Amount: p.Amount, Currency: st.s.opts.Currency, Status: statusName(p.Status)}
 			if d := st.devs[p.Payer]; d != nil {
-				item["payer_account"] = d.Account
+				items[i].PayerAccount = d.Account
 			}
 			if d := st.devs[p.Payee]; d != nil {
-				item["payee_account"] = d.Account
+				items[i].PayeeAccount = d.Account
 			}
-			items[i] = item
 		}
 		key := fmt.Sprintf("%v:%d:%v", chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
-		if err := st.s.notify(ctx, st.tx, NotePaymentSettled, key, map[string]any{"payments": items}); err != nil {
+		if err := st.s.notify(ctx, st.tx, NotePaymentSettled, key, SettledPayload{Payments: items}); err != nil {
 			return err
 		}
 	}

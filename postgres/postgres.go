@@ -99,7 +99,7 @@ func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(ledger.Tx)
 	if err != nil {
 		return err
 	}
-	if err := fn(sqlstore.Wrap(tx)); err != nil {
+	if err := fn(sqlstore.Wrap(tx, sqlstore.Postgres)); err != nil {
 		tx.Rollback()
 		return err
 	}

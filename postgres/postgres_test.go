@@ -55,3 +55,11 @@ func TestContract(t *testing.T) {
 	dsn(t)
 	storetest.Run(t, func(t *testing.T) ledger.Store { return open(t) })
 }
+
+func BenchmarkSettle(b *testing.B) {
+	n := 100000
+	if testing.Short() {
+		n = 10000
+	}
+	storetest.Bench(b, open, n)
+}

@@ -78,7 +78,7 @@ func run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ledger.Tx
 	if err != nil {
 		return err
 	}
-	if err := fn(sqlstore.Wrap(tx)); err != nil {
+	if err := fn(sqlstore.Wrap(tx, sqlstore.SQLite)); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -20,3 +20,18 @@ func open(t *testing.T) ledger.Store {
 }
 
 func TestContract(t *testing.T) { storetest.Run(t, open) }
+
+func BenchmarkSettle(b *testing.B) {
+	n := 100000
+	if testing.Short() {
+		n = 10000
+	}
+	storetest.Bench(b, func(tb testing.TB) ledger.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}, n)
+}

@@ -55,7 +55,7 @@ func (t *Tx) Devices(ctx context.Context, ids []protocol.KeyID) (map[protocol.Ke
 		for i, k := range chunk {
 			args[i] = id(k)
 		}
-		ds, err := t.devices(ctx, `WHERE id IN `+values(1, len(chunk)), args...)
+		ds, err := t.devices(ctx, `WHERE id IN `+t.values(1, len(chunk)), args...)
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +83,7 @@ func deviceArgs(d *ledger.DeviceRow) []any {
 
 // InsertDevice implements ledger.Tx.
 func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+values(1, 18), deviceArgs(d)...)
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 18), deviceArgs(d)...)
 	return err
 }
 

@@ -75,7 +75,7 @@ func (t *Tx) Payments(ctx context.Context, keys []ledger.PayKey) (map[ledger.Pay
 		for _, k := range chunk {
 			args = append(args, id(k.Payer), int64(k.Counter))
 		}
-		ps, err := t.payments(ctx, `WHERE (payer, counter) IN (`+values(len(chunk), 2)+`)`, args...)
+		ps, err := t.payments(ctx, `WHERE (payer, counter) IN (`+t.values(len(chunk), 2)+`)`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +98,7 @@ func (t *Tx) InsertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
 
 // InsertConflict implements ledger.Tx.
 func (t *Tx) InsertConflict(ctx context.Context, p *ledger.PaymentRow) (bool, error) {
-	n, err := t.exec(ctx, `INSERT INTO conflicts (`+paymentCols+`) VALUES `+values(1, 9)+` ON CONFLICT (payer, counter, pid) DO NOTHING`, paymentArgs(p)...)
+	n, err := t.exec(ctx, `INSERT INTO conflicts (`+paymentCols+`) VALUES `+t.values(1, 9)+` ON CONFLICT (payer, counter, pid) DO NOTHING`, paymentArgs(p)...)
 	return n == 1, err
 }
 

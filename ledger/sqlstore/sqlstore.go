@@ -17,13 +17,25 @@ import (
 // allows 32766, PostgreSQL 65535).
 const maxParams = 30000
 
+// Dialect is the SQL database behind a Tx.
+type Dialect int
+
+// Dialects.
+const (
+	Postgres Dialect = iota
+	SQLite
+)
+
 // Tx adapts a database/sql transaction to ledger.Tx.
-type Tx struct{ tx *sql.Tx }
+type Tx struct {
+	tx *sql.Tx
+	d  Dialect
+}
 
 var _ ledger.Tx = (*Tx)(nil)
 
 // Wrap returns tx as a ledger.Tx.
-func Wrap(tx *sql.Tx) *Tx { return &Tx{tx: tx} }
+func Wrap(tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d} }
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	r, err := t.tx.ExecContext(ctx, q, args...)
@@ -33,8 +45,10 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	return r.RowsAffected()
 }
 
-// values returns "($1,...,$k),($k+1,...)" for n rows of k columns.
-func values(n, k int) string {
+// values returns "($1,...,$k),($k+1,...)" for n rows of k columns, the
+// only parameters of its statement. SQLite gets "?": it looks numbered
+// parameters up by name, which is quadratic in a statement's parameters.
+func (t *Tx) values(n, k int) string {
 	var b strings.Builder
 	p := 1
 	for i := 0; i < n; i++ {
@@ -46,8 +60,12 @@ func values(n, k int) string {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
+			if t.d == SQLite {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+			}
 			p++
 		}
 		b.WriteByte(')')
@@ -65,7 +83,7 @@ func (t *Tx) insertMany(ctx context.Context, head, tail string, cols, n int, row
 		for i := lo; i < hi; i++ {
 			args = append(args, row(i)...)
 		}
-		if _, err := t.exec(ctx, head+" VALUES "+values(hi-lo, cols)+tail, args...); err != nil {
+		if _, err := t.exec(ctx, head+" VALUES "+t.values(hi-lo, cols)+tail, args...); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,161 @@
+package storetest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Bench measures settlement throughput: payers upload logs holding
+// `payments` payments in total to merchants (1000 per upload, a few
+// uploads at once), and the rate is reported as settled payments per
+// second and as a ratio to crypto/ed25519 one-by-one verification on all
+// cores, measured in the same run. It runs once whatever b.N is: the
+// setup (signing every payment) costs more than the measurement.
+func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
+	const perPayer = 1000
+	ctx := context.Background()
+	dir := b.TempDir()
+	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := open(b)
+	svc := ledger.New(store, keys, ledger.Options{})
+	payers := payments / perPayer
+	var shops []*ledgertest.Device
+	for i := range 4 {
+		name := fmt.Sprintf("shop%d", i)
+		must(b)(svc.CreateAccount(ctx, name, true))
+		d := ledgertest.NewDevice("bench-"+name, "EUR")
+		en, err := svc.Enrol(ctx, d.Enrolment(name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Cert = en.Device
+		shops = append(shops, d)
+	}
+	devs := make([]*ledgertest.Device, payers)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i := range payers {
+		name := fmt.Sprintf("p%d", i)
+		must(b)(svc.CreateAccount(ctx, name, false))
+		must(b)(svc.Deposit(ctx, name, 10000, "init:"+name))
+		d := ledgertest.NewDevice(fmt.Sprintf("bench-%d-%s", time.Now().UnixNano(), name), "EUR")
+		en, err := svc.Enrol(ctx, d.Enrolment(name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Cert = en.Device
+		l, err := svc.Reserve(ctx, d.Reserve(5000, 1))
+		if err != nil {
+			b.Fatal(err)
+		}
+		devs[i] = d
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			d.ApplyLoad(l)
+			for j := range perPayer {
+				d.Pay(shops[j%len(shops)].ID, 1+uint64(j%4))
+			}
+		}()
+	}
+	wg.Wait()
+	ups := make([]*protocol.SyncUpload, payers)
+	for i, d := range devs {
+		ups[i] = d.UploadAll()
+	}
+	// The machine may be shared: verification throughput is measured just
+	// before and just after the run, and the ratio uses their mean.
+	verBefore := ed25519Rate()
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	uploaders := 2 * runtime.GOMAXPROCS(0)
+	errs := make(chan error, uploaders)
+	for range uploaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ups) {
+					return
+				}
+				if _, err := svc.Sync(ctx, ups[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	r, err := svc.Report(ctx)
+	if err != nil || !r.ConservationOK || r.Settled != int64(payers*perPayer) {
+		b.Fatalf("after the run: %v %+v", err, r)
+	}
+	rate := float64(payers*perPayer) / elapsed.Seconds()
+	ver := (verBefore + ed25519Rate()) / 2
+	b.ReportMetric(rate, "payments/s")
+	b.ReportMetric(ver, "ed25519-verify/s")
+	b.ReportMetric(rate/ver, "ratio")
+	fmt.Fprintf(os.Stderr, "%s: %d payments settled in %v: %.0f payments/s; ed25519 one-by-one on %d cores: %.0f/s; ratio %.2f\n",
+		b.Name(), payers*perPayer, elapsed.Round(time.Millisecond), rate, runtime.GOMAXPROCS(0), ver, rate/ver)
+}
+
+// ed25519Rate measures crypto/ed25519 single verifications per second on
+// all cores.
+func ed25519Rate() float64 {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	msg := make([]byte, 200)
+	sig := ed25519.Sign(priv, msg)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(time.Second)
+	start := time.Now()
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				for range 64 {
+					if !ed25519.Verify(pub, msg, sig) {
+						panic("ed25519")
+					}
+				}
+				n.Add(64)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+func must(tb testing.TB) func(*ledger.Account, error) {
+	return func(_ *ledger.Account, err error) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
