@@ -19,6 +19,7 @@ import (
 // created; value that left the payer is in the payee's purse or recorded
 // as pending-receipt; and the flow can be completed.
 func TestCrashAtEveryWritePoint(t *testing.T) {
+	t.Parallel()
 	const loaded, amount = 5000, 1200
 	points, tornSeen, receivedSeen := 0, 0, 0
 	for k := 1; ; k++ {
@@ -146,6 +147,7 @@ func finish(t *testing.T, a, b *wallet.Wallet) {
 // Software cannot prevent this; the two payments carry the same SE key and
 // counter with different content, which the ledger sees at settlement.
 func TestRollbackLeavesEquivocationEvidence(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
 	if err := a.Reserve(ctx, 5000); err != nil {

@@ -32,6 +32,7 @@ type env struct {
 	now  atomic.Uint64
 	root string
 	hook atomicfile.Hook
+	keep int // wallet.Options.KeepRecords
 }
 
 func newEnv(t testing.TB) *env {
@@ -58,7 +59,7 @@ func (e *env) wallet(name string) *wallet.Wallet {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	w, err := wallet.Open(v, e.dir(name), &wallet.Options{Ledger: e.led, Clock: e.clock, Hook: e.hooked})
+	w, err := wallet.Open(v, e.dir(name), &wallet.Options{Ledger: e.led, Clock: e.clock, Hook: e.hooked, KeepRecords: e.keep})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func (e *env) reopen(name string) *wallet.Wallet {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	w, err := wallet.Open(v, e.dir(name), &wallet.Options{Ledger: e.led, Clock: e.clock, Hook: e.hooked})
+	w, err := wallet.Open(v, e.dir(name), &wallet.Options{Ledger: e.led, Clock: e.clock, Hook: e.hooked, KeepRecords: e.keep})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -23,7 +23,8 @@ import (
 // Every step fsyncs, so the default is a modest number of runs; pass
 // -rapid.checks=N for more.
 func TestConservationProperty(t *testing.T) {
-	setDefaultFlag("rapid.checks", "15")
+	t.Parallel()
+	setDefaultFlag("rapid.checks", "10")
 	rapid.Check(t, func(rt *rapid.T) {
 		e := newEnv(t)
 		e.t = rt

@@ -34,6 +34,8 @@ type Options struct {
 	Ledger Ledger           // nil: offline only
 	Clock  func() time.Time // nil: time.Now
 	Hook   atomicfile.Hook  // tests: simulated crashes in history writes
+	// KeepRecords bounds the history; 0 means DefaultKeepRecords.
+	KeepRecords int
 }
 
 // ErrOffline is returned by online operations when no ledger is set.
@@ -48,6 +50,7 @@ type Wallet struct {
 	led  Ledger
 	now  func() time.Time
 	hook atomicfile.Hook
+	keep int
 	h    *history
 }
 
@@ -55,9 +58,12 @@ type Wallet struct {
 // any SE log entries the history missed (a crash between the SE's write
 // and the history's), so the history never lags the purse for long.
 func Open(s se.SE, dir string, o *Options) (*Wallet, error) {
-	w := &Wallet{se: s, dir: dir, now: time.Now}
+	w := &Wallet{se: s, dir: dir, now: time.Now, keep: DefaultKeepRecords}
 	if o != nil {
 		w.led, w.hook = o.Ledger, o.Hook
+		if o.KeepRecords > 0 {
+			w.keep = o.KeepRecords
+		}
 		if o.Clock != nil {
 			w.now = o.Clock
 		}
@@ -309,6 +315,9 @@ func (w *Wallet) Sync(ctx context.Context) error {
 		// History first: if the SE write below is lost, the next sync
 		// gets the same answer again.
 		w.h.settle(res)
+		if err := w.h.archive(w.dir, w.keep); err != nil {
+			return err
+		}
 		if err := w.h.save(w.dir, w.hook); err != nil {
 			return err
 		}

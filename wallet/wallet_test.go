@@ -24,6 +24,7 @@ func state(h []wallet.Record, kind wallet.Kind) []wallet.State {
 }
 
 func TestConsecutiveOfflinePayments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
 	if err := a.Reserve(ctx, 5000); err != nil {
@@ -64,6 +65,7 @@ func TestConsecutiveOfflinePayments(t *testing.T) {
 }
 
 func TestStatusShowsWhereMoneyStands(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b := e.wallet("alice"), e.wallet("bob")
 	if err := a.Reserve(ctx, 5000); err != nil {
@@ -91,6 +93,7 @@ func TestStatusShowsWhereMoneyStands(t *testing.T) {
 }
 
 func TestTornTransactionResolvedAtSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b := e.wallet("alice"), e.wallet("bob")
 	if err := a.Reserve(ctx, 5000); err != nil {
@@ -135,6 +138,7 @@ func TestTornTransactionResolvedAtSync(t *testing.T) {
 }
 
 func TestRefusedPaymentIsRecordedAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
 	if err := a.Reserve(ctx, 5000); err != nil {
@@ -163,6 +167,7 @@ func TestRefusedPaymentIsRecordedAndChangesNothing(t *testing.T) {
 }
 
 func TestWalletSurvivesWrongPIN(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.wallet("alice")
 	if _, err := vse.Open(e.dir("alice"), "999999", setest.Options(nil)); !errors.Is(err, se.ErrBadPIN) {
@@ -170,5 +175,60 @@ func TestWalletSurvivesWrongPIN(t *testing.T) {
 	}
 	if s := st(t, e.reopen("alice")); !s.SE.Enrolled {
 		t.Fatal("enrolment lost")
+	}
+}
+
+func TestHistoryArchivesFinishedRecords(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.keep = 10
+	a, b := e.wallet("alice"), e.wallet("bob")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		if i%8 == 7 {
+			if err := a.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		req, _ := a.Request(1, "", time.Minute)
+		bundle, err := b.Pay(req, 0)
+		if err != nil {
+			// b has nothing yet: give it something from a first.
+			transfer(t, a, b, 1000)
+			continue
+		}
+		if _, err := a.Accept(bundle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, w := range []*wallet.Wallet{b, a, b, a} {
+		if err := w.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := a.History()
+	arch, err := a.Archived()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) > 12 || len(arch) == 0 {
+		t.Fatalf("history %d records, archive %d", len(h), len(arch))
+	}
+	seen := map[string]bool{}
+	for _, r := range append(arch, h...) {
+		if seen[r.ID] {
+			t.Fatalf("record %s twice", r.ID)
+		}
+		seen[r.ID] = true
+	}
+	for _, r := range arch {
+		if r.State != wallet.Settled {
+			t.Fatalf("archived a %s record", r.State)
+		}
 	}
 }

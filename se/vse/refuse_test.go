@@ -43,6 +43,7 @@ func withLimits(t *testing.T, mut func(*protocol.Limits)) *fixture {
 }
 
 func TestPayerRefusals(t *testing.T) {
+	t.Parallel()
 	t.Run("over balance", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.load(t, f.a, 500)
@@ -137,6 +138,7 @@ func TestPayerRefusals(t *testing.T) {
 }
 
 func TestPayeeRefusals(t *testing.T) {
+	t.Parallel()
 	t.Run("replayed payment", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.load(t, f.a, 500)

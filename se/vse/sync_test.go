@@ -24,6 +24,7 @@ func syncResult(p *prototest.PKI, dev protocol.KeyID, acked, t uint64, loads ...
 }
 
 func TestSyncResetsOfflineLimitsAndPrunesLog(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.load(t, f.a, 5000)
 	pay(t, f.a, f.b, 100)
@@ -78,6 +79,7 @@ func TestSyncResetsOfflineLimitsAndPrunesLog(t *testing.T) {
 }
 
 func TestSyncAppliesLoadsOnceAndInOrder(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	l1 := *f.pki.Load(f.a.ID(), 1, 100, now)
 	l2 := *f.pki.Load(f.a.ID(), 2, 200, now)
@@ -101,6 +103,7 @@ func TestSyncAppliesLoadsOnceAndInOrder(t *testing.T) {
 }
 
 func TestClockTurnedBackDoesNotExtendOfflineLife(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.load(t, f.a, 5000)
 	deadline := status(t, f.a).Deadline
@@ -144,6 +147,7 @@ func TestClockTurnedBackDoesNotExtendOfflineLife(t *testing.T) {
 }
 
 func TestReplayStillRefusedAfterAcceptedSetIsPruned(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.load(t, f.a, 500)
 	bundle := pay(t, f.a, f.b, 100)

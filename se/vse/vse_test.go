@@ -76,6 +76,7 @@ func pay(t *testing.T, from, to *vse.VSE, amount uint64) *protocol.PaymentBundle
 }
 
 func TestPayReceiveConfirm(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.load(t, f.a, 5000)
 	b := pay(t, f.a, f.b, 1200)
@@ -127,6 +128,7 @@ func TestPayReceiveConfirm(t *testing.T) {
 }
 
 func TestOpenRequestAmountChosenByPayer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.load(t, f.a, 5000)
 	r := request(t, f.b, 0)
@@ -147,6 +149,7 @@ func TestOpenRequestAmountChosenByPayer(t *testing.T) {
 }
 
 func TestWrongPINAndLockout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, &vse.Options{MaxPINTries: 3})
 	o := setest.Options(&vse.Options{MaxPINTries: 3})
 	// A wrong PIN, then the right one: the counter resets.
@@ -169,6 +172,7 @@ func TestWrongPINAndLockout(t *testing.T) {
 }
 
 func TestPINTryIsSpentBeforeTheAnswer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	// Kill the process right after the raised failure count is durable and
 	// before the PIN is checked (even the right PIN): the try is spent.
