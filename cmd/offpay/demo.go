@@ -11,9 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledgerclient"
-	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/transport/link"
 	"github.com/offpay/offpay/transport/qr"
@@ -67,7 +65,9 @@ func runDemo(e *env, args []string) error {
 
 type demoFailed struct{ checks []string }
 
-func (f *demoFailed) Error() string { return fmt.Sprintf("%d demo check(s) failed: %v", len(f.checks), f.checks) }
+func (f *demoFailed) Error() string {
+	return fmt.Sprintf("%d demo check(s) failed: %v", len(f.checks), f.checks)
+}
 
 func (d *demo) say(format string, args ...any) {
 	d.step++
@@ -427,6 +427,3 @@ func (d *demo) reconcile() error {
 	}
 	return nil
 }
-
-var _ = protocol.Version
-var _ ledger.Report

@@ -47,6 +47,10 @@ func classify(err error) (string, int) {
 	if errors.As(err, &ue) {
 		return ue.msg, exitUsage
 	}
+	var df *demoFailed
+	if errors.As(err, &df) {
+		return df.Error(), exitDemoFailed
+	}
 	if errors.Is(err, ledgerclient.ErrUnreachable) {
 		return "ledger unreachable: " + err.Error() + " (nothing was lost; run the command again when the ledger is back)", exitUnreachable
 	}
