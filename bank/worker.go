@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/offpay/offpay/ledger"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Outbox is the part of the ledger the worker needs. ClaimNotifications
@@ -54,13 +55,19 @@ type Config struct {
 	Logger                 *slog.Logger     // default slog.Default()
 	// Jitter returns a number in [0, 1); default math/rand/v2.
 	Jitter func() float64
+	// Metrics, if set, receives offpay_bank_deliveries_total{result} and
+	// offpay_bank_outbox_errors_total.
+	Metrics prometheus.Registerer
 }
 
 // Worker delivers outbox notifications to one webhook.
 type Worker struct {
-	out  Outbox
-	cfg  Config
-	kick chan struct{}
+	out       Outbox
+	cfg       Config
+	kick      chan struct{}
+	delivered prometheus.Counter
+	failed    prometheus.Counter
+	outboxErr prometheus.Counter
 }
 
 // NewWorker checks cfg and returns a worker over out.
@@ -96,7 +103,24 @@ func NewWorker(out Outbox, cfg Config) (*Worker, error) {
 	if cfg.Jitter == nil {
 		cfg.Jitter = rand.Float64
 	}
-	return &Worker{out: out, cfg: cfg, kick: make(chan struct{}, 1)}, nil
+	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "offpay_bank_deliveries_total",
+		Help: "Webhook delivery attempts, by result (delivered, failed).",
+	}, []string{"result"})
+	outboxErr := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "offpay_bank_outbox_errors_total",
+		Help: "Failures to claim or settle outbox notifications.",
+	})
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(deliveries); err != nil {
+			return nil, fmt.Errorf("bank: metrics: %w", err)
+		}
+		if err := cfg.Metrics.Register(outboxErr); err != nil {
+			return nil, fmt.Errorf("bank: metrics: %w", err)
+		}
+	}
+	return &Worker{out: out, cfg: cfg, kick: make(chan struct{}, 1),
+		delivered: deliveries.WithLabelValues("delivered"), failed: deliveries.WithLabelValues("failed"), outboxErr: outboxErr}, nil
 }
 
 // Kick wakes a sleeping Run at once, for example after a sync settled
@@ -140,11 +164,13 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	ns, err := w.out.ClaimNotifications(ctx, w.cfg.Batch)
 	if err != nil {
+		w.outboxErr.Inc()
 		return 0, fmt.Errorf("claim: %w", err)
 	}
 	var errs []error
 	for i := range ns {
 		if err := w.deliver(ctx, &ns[i]); err != nil {
+			w.outboxErr.Inc()
 			errs = append(errs, err)
 		}
 	}
@@ -171,6 +197,7 @@ func Body(n *ledger.Notification) ([]byte, error) {
 func (w *Worker) deliver(ctx context.Context, n *ledger.Notification) error {
 	attemptErr := w.post(ctx, n)
 	if attemptErr == nil {
+		w.delivered.Inc()
 		if err := w.out.MarkDelivered(ctx, n.ID); err != nil {
 			// It was delivered; the outbox will offer it again and the
 			// receiver dedups by the idempotency key.
@@ -178,6 +205,7 @@ func (w *Worker) deliver(ctx context.Context, n *ledger.Notification) error {
 		}
 		return nil
 	}
+	w.failed.Inc()
 	attempt := max(n.Attempts, 1)
 	next := w.cfg.Now().Add(w.Backoff(attempt))
 	w.cfg.Logger.Warn("bank delivery failed", "id", n.ID, "kind", n.Kind, "attempt", attempt, "next", next, "err", attemptErr)

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 var secret = []byte("whsec-test-0123456789abcdef")
@@ -173,6 +175,49 @@ func TestNoLoss(t *testing.T) {
 	}
 	if r.dups < 10 {
 		t.Fatalf("%d duplicates, want at least the 10 whose MarkDelivered failed", r.dups)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	c := &clock{t: time.Unix(1767225600, 0)}
+	o := newFakeOutbox(c, 3)
+	r := newReceiver(t, c, func(call int) bool { return call == 1 })
+	reg := prometheus.NewRegistry()
+	w, err := NewWorker(o, Config{URL: r.srv.URL, Secret: secret, Now: c.Now, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, w, o, c, 5)
+	o.failMarkDelivered = 1
+	o.items = append(o.items, newFakeOutbox(c, 1).items[0])
+	o.items[3].n.ID, o.items[3].n.IdempotencyKey = 99, "pay-0099"
+	drain(t, w, o, c, 5)
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"offpay_bank_deliveries_total/delivered": 5, // 3, then 1 whose MarkDelivered failed, then it again
+		"offpay_bank_deliveries_total/failed":    1,
+		"offpay_bank_outbox_errors_total":        1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, err := NewWorker(o, Config{URL: r.srv.URL, Secret: secret, Metrics: reg}); err == nil {
+		t.Fatal("a second worker registered the same metrics without error")
 	}
 }
 
