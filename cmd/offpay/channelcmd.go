@@ -66,6 +66,10 @@ func (p *payee) request(amount uint64, name string, ttl time.Duration) ([]byte, 
 // was sent. It stops listening for the request once paid, so a second tap
 // can never be swallowed or charged twice.
 func (p *payee) serveOne(ctx context.Context, ln *link.Listener) (int, error) {
+	return p.serveOneWith(ctx, ln, p.w.Accept)
+}
+
+func (p *payee) serveOneWith(ctx context.Context, ln *link.Listener, accept exchange.Accept) (int, error) {
 	for {
 		c, err := ln.Accept(ctx)
 		if err != nil {
@@ -76,7 +80,7 @@ func (p *payee) serveOne(ctx context.Context, ln *link.Listener) (int, error) {
 			c.Close()
 			continue // a failed handshake (wrong secret, replay) leaves the request open
 		}
-		n, err := exchange.Serve(ctx, s, p.w.Accept, true)
+		n, err := exchange.Serve(ctx, s, accept, true)
 		s.Close()
 		if n > 0 {
 			return n, nil
@@ -121,10 +125,10 @@ func payOverChannel(ctx context.Context, w *wallet.Wallet, reqWire []byte, addr 
 		}
 		s.Close()
 		if err != nil {
-			lastErr = err
 			if isRefusal(err) {
-				break
+				return nil, fmt.Errorf("%w (the signed payment is kept as pending; if the payee never accepts it, its value returns at sync)", err)
 			}
+			lastErr = err
 			continue
 		}
 		if err := w.Confirm(receipt); err != nil {

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/offpay/offpay/ledgerclient"
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/transport/link"
+	"github.com/offpay/offpay/transport/qr"
+	"github.com/offpay/offpay/wallet"
+)
+
+func init() {
+	register("pos",
+		command{"run", "a merchant terminal: show requests, take payments over the channel, upload when online", posRun},
+	)
+}
+
+// posRisk are a merchant's offline risk settings, as card terminals have.
+type posRisk struct {
+	maxPayment    uint64
+	maxUnsettled  uint64
+	maxOffline    time.Duration
+	issuers       map[protocol.KeyID]bool // empty: any issuer the SE trusts
+	lastLedgerRun time.Time
+}
+
+// errRisk is a payment the merchant's own risk settings refuse.
+var errRisk = errors.New("refused by the terminal's risk settings")
+
+func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) error {
+	var b protocol.PaymentBundle
+	if err := protocol.OpenAs(bundleWire, &b); err != nil {
+		return err
+	}
+	if r.maxPayment > 0 && b.Payment.Amount > r.maxPayment {
+		return fmt.Errorf("%w: %d above the per-payment cap %d", errRisk, b.Payment.Amount, r.maxPayment)
+	}
+	if len(r.issuers) > 0 && !r.issuers[b.Cert.Issuer] {
+		return fmt.Errorf("%w: issuer %s not accepted here", errRisk, b.Cert.Issuer)
+	}
+	if u := unsettled(w); r.maxUnsettled > 0 && u+b.Payment.Amount > r.maxUnsettled {
+		return fmt.Errorf("%w: %d unsettled, cap %d: go online", errRisk, u, r.maxUnsettled)
+	}
+	if r.maxOffline > 0 && now.Sub(r.lastLedgerRun) > r.maxOffline {
+		return fmt.Errorf("%w: offline since %s, cap %s: go online", errRisk, r.lastLedgerRun.Format(time.RFC3339), r.maxOffline)
+	}
+	return nil
+}
+
+// unsettled is the value received and not yet settled by the ledger.
+func unsettled(w *wallet.Wallet) uint64 {
+	var sum uint64
+	for _, r := range w.History() {
+		if r.Kind == wallet.KindReceive && r.State != wallet.Settled && r.State != wallet.Rejected {
+			sum += r.Amount
+		}
+	}
+	return sum
+}
+
+func posRun(e *env, args []string) error {
+	fs := newFlags(e, "pos run", "--dir DIR [--listen ADDR] [--amount AMOUNT] [risk flags]")
+	dir := fs.String("dir", "", "the terminal's wallet folder (made with offpay wallet init on a merchant account)")
+	listen := fs.String("listen", defaultChannel, "address the channel listens on")
+	amt := fs.String("amount", "", "ask every customer for this amount (default: the payer chooses)")
+	name := fs.String("name", "", "the name customers see")
+	count := fs.Int("count", 0, "stop after this many payments (0: run until interrupted)")
+	maxPay := fs.String("max-payment", "", "refuse single payments above this amount")
+	maxUns := fs.String("max-unsettled", "", "refuse payments while this much is held unsettled")
+	maxOff := fs.Duration("max-offline", 0, "refuse payments after this long without reaching the ledger (0: no cap)")
+	issuers := fs.String("issuers", "", "comma-separated issuer key ids accepted (default: any the SE trusts)")
+	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file")
+	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
+	quiet := fs.Bool("no-terminal-qr", false, "do not draw the QR code in the terminal")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	w, err := openWallet(e, *dir)
+	if err != nil {
+		return err
+	}
+	risk := &posRisk{issuers: map[protocol.KeyID]bool{}, maxOffline: *maxOff, lastLedgerRun: time.Now()}
+	for _, s := range []struct {
+		in  string
+		out *uint64
+	}{{*maxPay, &risk.maxPayment}, {*maxUns, &risk.maxUnsettled}} {
+		if s.in != "" {
+			if *s.out, err = w.amountArg(s.in); err != nil {
+				return err
+			}
+		}
+	}
+	for _, h := range strings.Split(*issuers, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		id, err := protocol.ParseKeyID(h)
+		if err != nil {
+			return usageErrorf("--issuers: %v", err)
+		}
+		risk.issuers[id] = true
+	}
+	var amount uint64
+	if *amt != "" {
+		if amount, err = w.amountArg(*amt); err != nil {
+			return err
+		}
+	}
+	static, err := channelKey(*dir)
+	if err != nil {
+		return err
+	}
+	p, err := newPayee(w.Wallet, static)
+	if err != nil {
+		return err
+	}
+	ln, err := link.Listen(*listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	ctx := context.Background()
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	accept := func(bundle []byte) ([]byte, error) {
+		if err := risk.check(w.Wallet, bundle, time.Now()); err != nil {
+			return nil, err
+		}
+		return w.Accept(bundle)
+	}
+	fmt.Fprintf(e.stdout, "POS terminal on %s, account %s\n", ln.Addr(), w.cfg.Account)
+	posUpload(ctx, e, w, risk)
+	for n := 0; *count == 0 || n < *count; n++ {
+		req, err := p.request(amount, *name, 10*time.Minute)
+		if err != nil {
+			return err
+		}
+		text := qr.EncodeText(req)
+		if !*quiet {
+			if err := qr.Terminal(e.stdout, text, qr.M); err != nil {
+				return err
+			}
+		}
+		if *pngOut != "" {
+			if err := writeMessage(e, req, *pngOut, ""); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
+		if _, err := p.serveOneWith(ctx, ln, accept); err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(e.stdout, "stopping: time is up")
+				return nil
+			}
+			return err
+		}
+		st, _ := w.Status()
+		fmt.Fprintf(e.stdout, "PAID. Purse %s, held unsettled %s\n", w.fmt(st.Available), w.fmt(unsettled(w.Wallet)))
+		posUpload(ctx, e, w, risk)
+	}
+	return nil
+}
+
+// posUpload tries to sync. The SE's log is the durable queue: what cannot
+// be uploaded now stays there and goes with the next attempt.
+func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk) {
+	st, err := w.Status()
+	if err != nil {
+		return
+	}
+	queued := st.SE.Counter - st.SE.Acked
+	if queued == 0 {
+		return
+	}
+	fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger... ", queued)
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := w.Sync(sctx); err != nil {
+		if errors.Is(err, ledgerclient.ErrUnreachable) {
+			fmt.Fprintf(e.stdout, "ledger unreachable: %d entr(ies) kept in the queue for the next attempt\n", queued)
+			return
+		}
+		fmt.Fprintf(e.stdout, "refused: %s\n", errText(err))
+		return
+	}
+	risk.lastLedgerRun = time.Now()
+	st, _ = w.Status()
+	fmt.Fprintf(e.stdout, "done (%d/%d); held unsettled now %s\n", queued-(st.SE.Counter-st.SE.Acked), queued, w.fmt(unsettled(w.Wallet)))
+}
