@@ -57,6 +57,8 @@ type Service struct {
 
 	mu    sync.RWMutex
 	certs map[protocol.KeyID]*devInfo // immutable facts of enrolled devices
+
+	syncMu sync.Mutex // one sync transaction at a time (see Sync)
 }
 
 type devInfo struct {

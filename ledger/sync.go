@@ -44,6 +44,13 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 	}
 	var res *protocol.SyncResult
 	var fraud error
+	// Uploads contend on the rows of popular payees (a merchant's device
+	// and account): run concurrently, serializable transactions would
+	// mostly abort and retry. One apply at a time per Service wastes no
+	// work, while verification above stays parallel; across processes the
+	// store's serializable retries still keep it correct.
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
 	err = s.update(ctx, func(tx Tx) (err error) {
 		res, fraud, err = s.apply(ctx, tx, u)
 		return err

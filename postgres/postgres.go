@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,7 +27,8 @@ const maxAttempts = 50
 
 // Store is a ledger.Store on a PostgreSQL database.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	retries atomic.Int64
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -79,6 +81,7 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		if err = s.run(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable}, fn); err == nil || !retryable(err) {
 			return err
 		}
+		s.retries.Add(1)
 		d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + time.Millisecond
 		select {
 		case <-ctx.Done():
@@ -95,16 +98,32 @@ func (s *Store) View(ctx context.Context, fn func(ledger.Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(ledger.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, opts)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(sqlstore.Wrap(tx, sqlstore.Postgres)); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	// COPY runs on the transaction's own connection, so inside it.
+	copyFn := func(ctx context.Context, table string, cols []string, rows [][]any) error {
+		return conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+	}
+	if err := fn(sqlstore.Wrap(tx, sqlstore.Postgres).WithCopy(copyFn)); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
 }
+
+// Retries returns how many transactions were run again after a
+// serialization failure or uniqueness race (a contention gauge).
+func (s *Store) Retries() int64 { return s.retries.Load() }
 
 // DB returns the underlying pool (tests and tools).
 func (s *Store) DB() *sql.DB { return s.db }

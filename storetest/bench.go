@@ -117,6 +117,9 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
 	}
 	rate := float64(payers*perPayer) / elapsed.Seconds()
 	ver := (verBefore + ed25519Rate()) / 2
+	if rs, ok := store.(interface{ Retries() int64 }); ok {
+		b.ReportMetric(float64(rs.Retries()), "retries")
+	}
 	b.ReportMetric(rate, "payments/s")
 	b.ReportMetric(ver, "ed25519-verify/s")
 	b.ReportMetric(rate/ver, "ratio")
