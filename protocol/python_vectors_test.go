@@ -1,0 +1,28 @@
+package protocol_test
+
+import (
+	"os/exec"
+	"testing"
+)
+
+// TestIndependentVerifier runs spec/verify.py, a verifier written from
+// SPEC.md alone in another language, over every vector, so that the spec,
+// the vectors and a second implementation cannot silently part ways. It is
+// skipped where python3 with the cryptography package is not installed.
+func TestIndependentVerifier(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	if exec.Command(py, "-c", "import cryptography").Run() != nil {
+		t.Skip("python3 cryptography package not installed")
+	}
+	out, err := exec.Command(py, "../spec/verify.py", vectorDir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("spec/verify.py: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
+}
