@@ -125,6 +125,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 	ue.input = e.SigningInput()
 	ue.hash = sha256.Sum256(ue.input)
 	ue.data = marshalEntry(ue.input, e)
+	if len(ue.data) > protocol.MaxLogEntrySize {
+		return offpay.Errorf(offpay.ELIMIT, "entry %d: oversize", e.Counter)
+	}
 	switch e.Kind {
 	case protocol.EntryLoad:
 		ue.load = new(protocol.Load)
