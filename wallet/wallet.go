@@ -44,14 +44,15 @@ var ErrOffline = errors.New("wallet: no ledger configured")
 // Wallet is a payer and payee over one SE. Its methods are safe for
 // concurrent use.
 type Wallet struct {
-	mu   sync.Mutex
-	se   se.SE
-	dir  string
-	led  Ledger
-	now  func() time.Time
-	hook atomicfile.Hook
-	keep int
-	h    *history
+	mu    sync.Mutex
+	se    se.SE
+	dir   string
+	led   Ledger
+	now   func() time.Time
+	hook  atomicfile.Hook
+	keep  int
+	h     *history
+	saved uint64 // h.Seen when the history was last saved
 }
 
 // Open opens the wallet whose history lives in dir, over s. It folds in
@@ -72,7 +73,7 @@ func Open(s se.SE, dir string, o *Options) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.h = h
+	w.h, w.saved = h, h.Seen
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.catchUp(); err != nil {
@@ -83,19 +84,46 @@ func Open(s se.SE, dir string, o *Options) (*Wallet, error) {
 
 func (w *Wallet) clock() uint64 { return uint64(w.now().Unix()) }
 
-// catchUp folds new SE log entries into the history and saves it.
-func (w *Wallet) catchUp() error {
+// fold brings the in-memory history up to date with the SE's log. It
+// does not write: the log is the source of truth and keeps every entry
+// until a sync, and Sync saves the history before the SE may prune, so a
+// history lost in a crash is rebuilt by Open. That keeps the payment path
+// to the SE's own writes.
+func (w *Wallet) fold() error {
 	es, err := w.se.Log(w.h.Seen + 1)
 	if err != nil {
 		return err
 	}
-	if len(es) == 0 {
-		return nil
-	}
-	if err := w.h.fold(es); err != nil {
+	return w.h.fold(es)
+}
+
+// catchUp folds and saves, if the log moved on since the last save.
+func (w *Wallet) catchUp() error {
+	if err := w.fold(); err != nil {
 		return err
 	}
-	return w.h.save(w.dir, w.hook)
+	if w.h.Seen == w.saved {
+		return nil
+	}
+	return w.save()
+}
+
+func (w *Wallet) save() error {
+	if err := w.h.save(w.dir, w.hook); err != nil {
+		return err
+	}
+	w.saved = w.h.Seen
+	return nil
+}
+
+// Flush saves the history; call it before closing the wallet.
+func (w *Wallet) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.fold(); err != nil {
+		return err
+	}
+	return w.save()
 }
 
 // SE returns the wallet's secure element.
@@ -135,7 +163,7 @@ func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
 			return err
 		}
 		w.h.Reserve = pr
-		if err := w.h.save(w.dir, w.hook); err != nil {
+		if err := w.save(); err != nil {
 			return err
 		}
 	}
@@ -155,7 +183,7 @@ func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
 		// Applied before a crash: the retry got the same load back.
 	}
 	w.h.Reserve = nil
-	if err := w.h.save(w.dir, w.hook); err != nil {
+	if err := w.save(); err != nil {
 		return err
 	}
 	return w.catchUp()
@@ -173,7 +201,14 @@ func (w *Wallet) RequestWith(p se.RequestParams, ttl time.Duration) ([]byte, err
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.clock()
-	p.Expiry = now + uint64(ttl/time.Second)
+	// Count the validity from the SE's clock: it may be ahead of this
+	// device's (a ledger time seen from a faster clock), and a request
+	// must not be born expired.
+	st, err := w.se.Status(now)
+	if err != nil {
+		return nil, err
+	}
+	p.Expiry = max(now, st.Clock) + uint64(ttl/time.Second)
 	r, err := w.se.NewRequest(p, now)
 	if err != nil {
 		return nil, err
@@ -199,7 +234,7 @@ func (w *Wallet) Pay(reqWire []byte, amount uint64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.catchUp(); err != nil {
+	if err := w.fold(); err != nil {
 		return nil, err
 	}
 	return protocol.Seal(b), nil
@@ -221,12 +256,12 @@ func (w *Wallet) Accept(bundleWire []byte) ([]byte, error) {
 			ID: b.Payment.ID().String(), Kind: KindReceive, Amount: b.Payment.Amount,
 			Counterparty: b.Payment.Payer.String(), Time: w.clock(), State: Rejected, Reason: err.Error(),
 		})
-		if serr := w.h.save(w.dir, w.hook); serr != nil {
+		if serr := w.save(); serr != nil {
 			return nil, errors.Join(err, serr)
 		}
 		return nil, err
 	}
-	if err := w.catchUp(); err != nil {
+	if err := w.fold(); err != nil {
 		return nil, err
 	}
 	return protocol.Seal(rc), nil
@@ -246,7 +281,7 @@ func (w *Wallet) Confirm(receiptWire []byte) error {
 		}
 		return err
 	}
-	return w.catchUp()
+	return w.fold()
 }
 
 // Resend returns the bundle of a payment still awaiting its receipt, so
@@ -284,7 +319,7 @@ func (w *Wallet) Redeem(amount uint64) error {
 	if _, err := w.se.Redeem(amount, w.clock()); err != nil {
 		return err
 	}
-	return w.catchUp()
+	return w.fold()
 }
 
 // Sync uploads the log the ledger has not acked and applies its answer:
@@ -318,7 +353,7 @@ func (w *Wallet) Sync(ctx context.Context) error {
 		if err := w.h.archive(w.dir, w.keep); err != nil {
 			return err
 		}
-		if err := w.h.save(w.dir, w.hook); err != nil {
+		if err := w.save(); err != nil {
 			return err
 		}
 		if err := w.se.ApplySyncResult(res); err != nil {

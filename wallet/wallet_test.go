@@ -232,3 +232,30 @@ func TestHistoryArchivesFinishedRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestValidityCountsFromTheSEClock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b := e.wallet("alice"), e.wallet("bob")
+	// The ledger's clock runs ten minutes ahead of the devices'.
+	dev := e.now.Load()
+	e.now.Store(dev + 600)
+	if err := a.Reserve(ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.now.Store(dev)
+	req, err := b.Request(100, "", time.Minute)
+	if err != nil {
+		t.Fatalf("request from a device behind the ledger: %v", err)
+	}
+	wire, err := a.Pay(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Accept(wire); err != nil {
+		t.Fatal(err)
+	}
+}
