@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"PendingPayee", testPendingPayee},
 		{"Revocation", testRevocation},
 		{"Outbox", testOutbox},
+		{"CrashAtEachWrite", testCrash},
 		{"Concurrent", testConcurrent},
 		{"OrderIndependence", testOrderIndependence},
 	} {
