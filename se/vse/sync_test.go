@@ -160,3 +160,21 @@ func TestReplayStillRefusedAfterAcceptedSetIsPruned(t *testing.T) {
 	refused(t, se.ErrNonceUnknown, func() error { _, err := f.b.Receive(bundle, later); return err }, f.b)
 	refused(t, se.ErrNonceUnknown, func() error { _, err := f.b.Receive(bundle, now); return err }, f.b)
 }
+
+func TestRevokedPayerStopsPayingOnceItKnows(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.load(t, f.a, 500)
+	f.pki.Revoke(now+10, f.a.ID())
+	if err := f.a.ApplySyncResult(syncResult(f.pki, f.a.ID(), 1, now+10)); err != nil {
+		t.Fatal(err)
+	}
+	if st := status(t, f.a); st.RevListNum != f.pki.RevList.Number {
+		t.Fatalf("revocation list %d not installed", st.RevListNum)
+	}
+	r, err := f.b.NewRequest(se.RequestParams{Amount: 10, Expiry: now + 600}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused(t, se.ErrRevoked, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a)
+}
