@@ -18,6 +18,7 @@ const (
 	CodeTooLarge         offpay.Code = "too_large"
 	CodeUnsupportedMedia offpay.Code = "unsupported_media_type"
 	CodeRateLimited      offpay.Code = "rate_limited"
+	CodeMethodNotAllowed offpay.Code = "method_not_allowed"
 )
 
 // statusOf is the one table from error code to HTTP status. A code missing
@@ -34,6 +35,7 @@ var statusOf = map[offpay.Code]int{
 	CodeTooLarge:         http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
 	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 // ErrorBody is the JSON body of every error answer.
@@ -83,9 +85,14 @@ func describe(err error) ErrorDetail {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	d := describe(err)
 	status := statusOf[d.Code]
-	if d.Code == offpay.EINTERNAL {
+	switch {
+	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
+		// The client went away and the ledger gave up with it: nothing is
+		// wrong with the ledger, and nobody reads this answer.
+		s.log.InfoContext(r.Context(), "request abandoned by the client", "path", r.URL.Path, "err", chain(err))
+	case d.Code == offpay.EINTERNAL:
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", chain(err))
-	} else if r.Context().Err() == nil {
+	default:
 		s.log.DebugContext(r.Context(), "request refused", "path", r.URL.Path, "code", d.Code, "err", err)
 	}
 	writeJSON(w, status, ErrorBody{Error: d})

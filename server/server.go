@@ -5,7 +5,10 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/offpay/offpay"
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
@@ -134,10 +137,28 @@ func newServer(l Ledger, opts Options) *Server {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(openAPI)
 	})
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, errorf("not_found", "no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
+	s.mux.HandleFunc("/", s.noRoute)
 	return s
+}
+
+// noRoute answers requests no route matched, in JSON like every error:
+// 405 with Allow when the path exists for other methods, else 404. (The
+// catch-all pattern keeps ServeMux from answering in plain text.)
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, errorf(CodeMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	s.writeError(w, r, errorf(offpay.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
 }
 
 func (s *Server) handle(pattern string, h http.HandlerFunc) {

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -333,6 +334,16 @@ func TestAdminJSON(t *testing.T) {
 	}
 	wantError(t, h.admin("POST", "/v1/admin/devices/00112233445566778899aabbccddeeff/revoke", RevokeRequest{Reason: "lost"}), 404, offpay.ENOTFOUND, "")
 	wantError(t, h.do("GET", "/v1/nothing", "", "", nil), 404, offpay.ENOTFOUND, "")
+	w = h.do("GET", "/v1/sync", "", "", nil)
+	wantError(t, w, 405, CodeMethodNotAllowed, "")
+	if w.Header().Get("Allow") != "POST" {
+		t.Fatalf("405 with Allow %q", w.Header().Get("Allow"))
+	}
+	w = h.do("DELETE", "/v1/admin/accounts/shop", "Bearer "+token, "", nil)
+	wantError(t, w, 405, CodeMethodNotAllowed, "")
+	if w.Header().Get("Allow") != "GET" {
+		t.Fatalf("405 with Allow %q", w.Header().Get("Allow"))
+	}
 }
 
 func TestHealthAndMetrics(t *testing.T) {
@@ -360,5 +371,19 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), `"route":"GET /v1/admin/report","path":"/v1/admin/report","status":401`) {
 		t.Errorf("no structured access log line for the refused request:\n%s", h.logs)
+	}
+}
+
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	f := servertest.NewLedger()
+	h := newHarness(t, f, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	f.Fail = fmt.Errorf("query: %w", context.Canceled)
+	r := httptest.NewRequest("GET", "/v1/admin/report", nil).WithContext(ctx)
+	r.Header.Set("Authorization", "Bearer "+token)
+	h.srv.ServeHTTP(httptest.NewRecorder(), r)
+	if logs := h.logs.String(); strings.Contains(logs, `"level":"ERROR"`) || !strings.Contains(logs, "abandoned") {
+		t.Fatalf("a request the client abandoned was logged as an error:\n%s", logs)
 	}
 }
