@@ -275,6 +275,8 @@ func runVector(t testing.TB, v vectors.Vector) string {
 	case "envelope":
 		_, err := protocol.Open(unhex(t, in.EnvelopeHex))
 		return class(err)
+	case "qr_text":
+		return runQRText(t, v)
 	}
 	typ, ok := typeNames[v.MessageType]
 	if !ok {

@@ -122,6 +122,30 @@ def parse_amount(s):
     return minor, code
 
 
+# ---------------------------------------------------------------- QR text (transport/qr/FORMAT.md)
+
+B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+
+
+def qr_decode_text(s):
+    s = s.strip(" \t\r\n")
+    if len(s) > 4296:
+        raise Refused("qr_too_large")
+    if not s.startswith("OP1:"):
+        raise Refused("qr_not_offpay")
+    body = s[4:]
+    if not body or len(body) % 3 == 1 or any(ch not in B45 for ch in body):
+        raise Refused("qr_corrupt")
+    out = bytearray()
+    for i in range(0, len(body), 3):
+        group = [B45.index(ch) for ch in body[i:i + 3]]
+        n = sum(d * 45 ** k for k, d in enumerate(group))
+        if n > (0xFFFF if len(group) == 3 else 0xFF):
+            raise Refused("qr_corrupt")
+        out += n.to_bytes(2 if len(group) == 3 else 1, "big")
+    return bytes(out)
+
+
 # ---------------------------------------------------------------- running vectors (README.md)
 
 def cert_input(h):
@@ -198,6 +222,9 @@ def run(v):
             minor, code = parse_amount(inp["text"])
             out = v.get("output") or {}
             return "valid", [k for k, g in (("minor", minor), ("currency", code)) if out.get(k) != g]
+        if kind == "qr_text":
+            env = qr_decode_text(inp["text"])
+            return "valid", [] if env.hex() == (v.get("output") or {}).get("envelope_hex") else ["envelope_hex"]
         env = bytes.fromhex(inp.get("envelope_hex", ""))
         if kind == "envelope":
             open_envelope(env)

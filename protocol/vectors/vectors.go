@@ -62,6 +62,7 @@ type Output struct {
 	KeyIDHex        string `json:"key_id_hex,omitempty"`
 	PaymentIDHex    string `json:"payment_id_hex,omitempty"`
 	EntryHashHex    string `json:"entry_hash_hex,omitempty"`
+	EnvelopeHex     string `json:"envelope_hex,omitempty"`
 	Minor           *int64 `json:"minor,omitempty"`
 	Currency        string `json:"currency,omitempty"`
 }
@@ -85,6 +86,7 @@ func All() []Vector {
 	out = append(out, w.encodingVectors()...)
 	out = append(out, w.checkVectors()...)
 	out = append(out, w.orderVectors()...)
+	out = append(out, w.qrVectors()...)
 	out = append(out, ed25519Vectors(w)...)
 	out = append(out, p256Vectors(w)...)
 	out = append(out, moneyVectors()...)
