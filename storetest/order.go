@@ -21,9 +21,13 @@ var world atomic.Int64
 // its own accounts and keys on one store, so runs are cheap.
 func testOrderIndependence(t *testing.T, open Opener) {
 	if f := flag.Lookup("rapid.checks"); f != nil && f.Value.String() == f.DefValue {
-		// Many runs over a real database cost seconds: 30 by default,
-		// more with -rapid.checks.
-		f.Value.Set("30")
+		// Many runs over a real database cost seconds: 20 by default
+		// (5 with -short), more with -rapid.checks.
+		checks := "20"
+		if testing.Short() {
+			checks = "5"
+		}
+		f.Value.Set(checks)
 		defer f.Value.Set(f.DefValue)
 	}
 	e := NewEnv(t, open)
