@@ -101,29 +101,32 @@ func payOverChannel(ctx context.Context, w *wallet.Wallet, reqWire []byte, addr 
 	if len(req.ChannelKey) == 0 {
 		return nil, usageErrorf("this request has no channel key: pay it by QR (offpay wallet pay)")
 	}
-	bundle, err := w.Pay(reqWire, amount)
+	// Open the channel first: a payee that cannot be reached costs the
+	// payer nothing. Only then does the SE debit and sign.
+	pairing := channel.Pairing{StaticPublic: req.ChannelKey, Secret: req.Pairing}
+	s, err := dialChannel(ctx, addr, pairing)
 	if err != nil {
 		return nil, err
 	}
-	pairing := channel.Pairing{StaticPublic: req.ChannelKey, Secret: req.Pairing}
+	bundle, err := w.Pay(reqWire, amount)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
-		c, err := link.Dial(ctx, addr)
-		if err != nil {
-			lastErr = err
-			continue
-		}
-		s, err := channel.Dial(ctx, c, pairing)
-		if err != nil {
-			c.Close()
-			lastErr = err
-			continue
+		if s == nil {
+			if s, err = dialChannel(ctx, addr, pairing); err != nil {
+				lastErr = err
+				continue
+			}
 		}
 		receipt, err := exchange.Pay(ctx, s, bundle)
 		if next, ok := s.Resumption(); ok {
 			pairing = next
 		}
 		s.Close()
+		s = nil
 		if err != nil {
 			if isRefusal(err) {
 				return nil, fmt.Errorf("%w (the signed payment is kept as pending; if the payee never accepts it, its value returns at sync)", err)
@@ -153,6 +156,7 @@ func walletReceive(e *env, args []string) error {
 	name := fs.String("name", "", "the name the payer sees")
 	count := fs.Int("count", 1, "payments to receive before exiting")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -179,6 +183,9 @@ func walletReceive(e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
+	if err := writeAddr(*addrOut, ln); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	for i := 0; i < *count; i++ {
@@ -231,4 +238,24 @@ func walletSend(e *env, args []string) error {
 	st, _ := w.Status()
 	fmt.Fprintf(e.stdout, "paid over the encrypted channel; receipt recorded; purse now %s\n", w.fmt(st.Available))
 	return nil
+}
+
+func writeAddr(path string, ln *link.Listener) error {
+	if path == "" {
+		return nil
+	}
+	return os.WriteFile(path, []byte(ln.Addr().String()+"\n"), 0o644)
+}
+
+func dialChannel(ctx context.Context, addr string, p channel.Pairing) (*channel.Session, error) {
+	c, err := link.Dial(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the payee at %s (nothing was paid): %w", addr, err)
+	}
+	s, err := channel.Dial(ctx, c, p)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("secure channel to the payee failed (nothing was paid): %w", err)
+	}
+	return s, nil
 }

@@ -47,6 +47,10 @@ func classify(err error) (string, int) {
 	if errors.As(err, &ue) {
 		return ue.msg, exitUsage
 	}
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return "cannot read the input: " + ie.Error(), exitBadInput
+	}
 	var df *demoFailed
 	if errors.As(err, &df) {
 		return df.Error(), exitDemoFailed
@@ -100,7 +104,7 @@ func classify(err error) (string, int) {
 	}
 	var api *ledgerclient.APIError
 	if errors.As(err, &api) {
-		return "the ledger refused: " + api.Error(), exitRefused
+		return fmt.Sprintf("the ledger refused (%s): %s", api.Code, api.Message), exitRefused
 	}
 	if offpay.ErrorCode(err) == offpay.EINVALID {
 		return err.Error(), exitUsage

@@ -5,7 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/offpay/offpay/ledgerclient"
@@ -78,6 +81,7 @@ func posRun(e *env, args []string) error {
 	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	quiet := fs.Bool("no-terminal-qr", false, "do not draw the QR code in the terminal")
+	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,7 +129,11 @@ func posRun(e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	ctx := context.Background()
+	if err := writeAddr(*addrOut, ln); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	if *timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
@@ -158,7 +166,7 @@ func posRun(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
 		if _, err := p.serveOneWith(ctx, ln, accept); err != nil {
 			if ctx.Err() != nil {
-				fmt.Fprintln(e.stdout, "stopping: time is up")
+				fmt.Fprintln(e.stdout, "terminal stopped")
 				return nil
 			}
 			return err

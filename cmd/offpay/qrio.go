@@ -24,7 +24,7 @@ func readMessage(e *env, path string) ([]byte, error) {
 		data, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, err
+		return nil, &inputError{err}
 	}
 	text := string(data)
 	if isImage(data) {
@@ -55,7 +55,7 @@ func writeMessage(e *env, msg []byte, pngPath, textPath string) error {
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(pngPath, img, 0o644); err != nil {
+		if err := writeFileAtomic(pngPath, img); err != nil {
 			return err
 		}
 	}
@@ -64,7 +64,23 @@ func writeMessage(e *env, msg []byte, pngPath, textPath string) error {
 		return err
 	}
 	if textPath != "" {
-		return os.WriteFile(textPath, []byte(text+"\n"), 0o644)
+		return writeFileAtomic(textPath, []byte(text+"\n"))
 	}
 	return nil
 }
+
+// writeFileAtomic writes through a temporary file and a rename, so that
+// a reader waiting for path never sees half a code.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// inputError is a file the user named that cannot be read.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }

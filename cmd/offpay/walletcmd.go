@@ -37,6 +37,8 @@ func walletInit(e *env, args []string) error {
 	url := fs.String("ledger", "", "the ledger's URL, e.g. http://127.0.0.1:8420")
 	account := fs.String("account", "", "the ledger account this wallet draws on")
 	tokenFile := fs.String("admin-token-file", "", "the operator's token file (enrolment is done by the operator); or set "+adminTokenEnv)
+	kdfMem := fs.Uint("kdf-memory", 64, "Argon2id memory in MiB for the PIN (lower only on low-memory devices)")
+	kdfTime := fs.Uint("kdf-time", 3, "Argon2id passes for the PIN")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -69,7 +71,10 @@ func walletInit(e *env, args []string) error {
 	if err := c.Health(ctx); err != nil {
 		return err
 	}
-	v, err := vse.Create(filepath.Join(*dir, walletSEDir), pin, nil)
+	if *kdfMem < 1 || *kdfMem > 4096 || *kdfTime < 1 || *kdfTime > 100 {
+		return usageErrorf("--kdf-memory must be 1..4096 MiB and --kdf-time 1..100")
+	}
+	v, err := vse.Create(filepath.Join(*dir, walletSEDir), pin, &vse.Options{KDF: vse.KDF{Time: uint32(*kdfTime), Memory: uint32(*kdfMem) * 1024, Threads: 2}})
 	if err != nil {
 		return err
 	}
