@@ -3,38 +3,82 @@ package ledgerclient
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/postgres"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/server"
 	"github.com/offpay/offpay/sqlite"
 )
 
-// realLedger serves a ledger.Service on SQLite in a temporary folder and
-// returns a client of it.
-func realLedger(t *testing.T) (*ledger.Service, *Client) {
+// stores are the ledger stores the end-to-end tests run on. PostgreSQL
+// needs OFFPAY_TEST_POSTGRES (CI sets it); without it those runs skip.
+var stores = []string{"sqlite", "postgres"}
+
+func openStore(t *testing.T, kind, dir string) ledger.Store {
+	t.Helper()
+	ctx := context.Background()
+	if kind == "sqlite" {
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	url := os.Getenv("OFFPAY_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("OFFPAY_TEST_POSTGRES not set: skipping the PostgreSQL run")
+	}
+	b := make([]byte, 6)
+	_, _ = crand.Read(b)
+	schema := "offpay_client_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatalf("PostgreSQL at OFFPAY_TEST_POSTGRES unreachable: %v", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.Open(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Close()
+		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping %s: %v", schema, err)
+		}
+		admin.Close(ctx)
+	})
+	return st
+}
+
+// realLedger serves a ledger.Service on the given store and returns a
+// client of it.
+func realLedger(t *testing.T, kind string) (*ledger.Service, *Client) {
 	t.Helper()
 	dir := t.TempDir()
 	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	svc := ledger.New(st, keys, ledger.Options{})
+	svc := ledger.New(openStore(t, kind, dir), keys, ledger.Options{})
 	// Limits are generous here: tests send bursts no device would.
 	ts := httptest.NewServer(server.New(svc, server.Options{AdminToken: token, Logger: quiet,
 		RateLimit: server.RateLimit{PerSecond: 1000, Burst: 1000}}))
@@ -53,8 +97,14 @@ func device(label string) *ledgertest.Device {
 // either side, refuse bad requests with typed errors, catch a clone, and
 // reconcile.
 func TestAgainstRealLedger(t *testing.T) {
+	for _, kind := range stores {
+		t.Run(kind, func(t *testing.T) { testAgainstRealLedger(t, kind) })
+	}
+}
+
+func testAgainstRealLedger(t *testing.T, kind string) {
 	ctx := context.Background()
-	_, c := realLedger(t)
+	_, c := realLedger(t, kind)
 	root, issuer, err := c.Trust(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +235,14 @@ func TestAgainstRealLedger(t *testing.T) {
 // payers and their merchant, overlapping and repeated, at the same time:
 // every payment is settled exactly once, whoever uploads it first.
 func TestConcurrentUploadsOverHTTP(t *testing.T) {
+	for _, kind := range stores {
+		t.Run(kind, func(t *testing.T) { testConcurrentUploads(t, kind) })
+	}
+}
+
+func testConcurrentUploads(t *testing.T, kind string) {
 	ctx := context.Background()
-	_, c := realLedger(t)
+	_, c := realLedger(t, kind)
 	shop := device("shop")
 	if _, err := c.CreateAccount(ctx, "shop", true); err != nil {
 		t.Fatal(err)
