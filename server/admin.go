@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/offpay/offpay"
@@ -44,13 +45,21 @@ type Statement struct {
 
 // admin wraps h with the bearer token check. Both sides are hashed before
 // the constant-time comparison so that the token's length does not leak
-// either; an empty configured token refuses everything.
+// either; an empty configured token refuses everything. A wrong token
+// costs the client address a token of its bucket of refused requests, so
+// guessing is throttled like forging device signatures.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	want := sha256.Sum256(s.token)
 	return func(w http.ResponseWriter, r *http.Request) {
+		if blocked, wait := s.clients.blocked(forgerKey(r)); blocked {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			s.writeError(w, r, errorf(CodeRateLimited, "too many refused requests from this address; retry later"))
+			return
+		}
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		g := sha256.Sum256([]byte(got))
 		if !ok || len(s.token) == 0 || subtle.ConstantTimeCompare(g[:], want[:]) != 1 {
+			s.clients.allow(forgerKey(r))
 			w.Header().Set("WWW-Authenticate", `Bearer realm="offpay-ledger"`)
 			s.writeError(w, r, errorf(offpay.EUNAUTHORIZED, "administrator token missing or wrong"))
 			return

@@ -21,7 +21,10 @@
 // (application/offpay-set+cbor). Device requests are authenticated by the
 // secure element's signature inside the message, which the ledger verifies;
 // the server only bounds their size before parsing and rate limits them per
-// device key. Errors are JSON with a stable code mapped to a status in one
+// device key. Requests the ledger refuses for a bad signature, and wrong
+// administrator tokens, are charged to the client address instead, which
+// throttles forgers and token guessers without starving the device they
+// name. Errors are JSON with a stable code mapped to a status in one
 // table (errors.go); internal failures are logged and shown as "internal
 // error", so no database text reaches a client.
 //

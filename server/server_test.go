@@ -182,7 +182,7 @@ func TestEveryRouteIsInOpenAPI(t *testing.T) {
 }
 
 func TestAdminAuth(t *testing.T) {
-	h := newHarness(t, servertest.NewLedger(), Options{})
+	h := newHarness(t, servertest.NewLedger(), Options{ClientRateLimit: RateLimit{Disabled: true}})
 	admin := []struct{ method, path string }{
 		{"POST", "/v1/enrol"},
 		{"POST", "/v1/admin/accounts"},
@@ -220,6 +220,26 @@ func TestAdminAuth(t *testing.T) {
 	}
 	if f.Calls != 0 {
 		t.Fatalf("ledger called %d times by unauthorised requests", f.Calls)
+	}
+}
+
+func TestTokenGuessingIsThrottled(t *testing.T) {
+	h := newHarness(t, servertest.NewLedger(), Options{ClientRateLimit: RateLimit{PerSecond: 1, Burst: 3}})
+	codes := ""
+	for range 5 {
+		codes += fmt.Sprint(h.do("GET", "/v1/admin/report", "Bearer guess", "", nil).Code, " ")
+	}
+	if codes != "401 401 401 429 429 " {
+		t.Fatalf("wrong tokens answered %s", codes)
+	}
+	// The right token from the same address waits too: the address is
+	// throttled, not the token.
+	if w := h.admin("GET", "/v1/admin/report", nil); w.Code != 429 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("right token from a throttled address: %d", w.Code)
+	}
+	h.advance(2 * time.Second)
+	if w := h.admin("GET", "/v1/admin/report", nil); w.Code != 200 {
+		t.Fatalf("after the refill: %d", w.Code)
 	}
 }
 
