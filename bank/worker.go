@@ -1,4 +1,3 @@
-// Package bank delivers the ledger's notification outbox to a bank's webhook, signed and at least once.
 package bank
 
 import (
