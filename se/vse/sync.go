@@ -103,6 +103,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 		}
 	}
 	s.Unacked = kept
+	v.pruneNonces(s.Floor)
 	// Prune the acked part of the log: the ledger holds it, and Head and
 	// Counter carry the chain on.
 	if s.Acked >= s.FirstLog {

@@ -1,6 +1,9 @@
 package vse_test
 
 import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -186,5 +189,33 @@ func TestPINTryIsSpentBeforeTheAnswer(t *testing.T) {
 	}
 	if _, err := vse.Open(f.dirA, setest.PIN, setest.Options(nil)); !errors.Is(err, se.ErrLocked) {
 		t.Fatalf("killed tries must count: %v", err)
+	}
+}
+
+func TestRequestCarriesChannelKeyAndPairingSecret(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ck, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairing := bytes.Repeat([]byte{7}, protocol.PairingSecretSize)
+	r, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, ChannelKey: ck.PublicKey().Bytes(), Pairing: pairing}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got protocol.PaymentRequest
+	if err := protocol.OpenAs(protocol.Seal(r), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Verify() != nil || !bytes.Equal(got.ChannelKey, ck.PublicKey().Bytes()) || !bytes.Equal(got.Pairing, pairing) {
+		t.Fatal("channel key and pairing secret must be in the signed request")
+	}
+	if got.Nonce == (protocol.Nonce{}) {
+		t.Fatal("no nonce")
+	}
+	// A pairing secret without a channel key is refused, state unchanged.
+	if _, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, Pairing: pairing}, now); err == nil {
+		t.Fatal("pairing without channel key accepted")
 	}
 }
