@@ -61,5 +61,7 @@ func BenchmarkSettle(b *testing.B) {
 	if testing.Short() {
 		n = 10000
 	}
-	storetest.Bench(b, open, n)
+	for _, mode := range []string{"payer", "payee"} {
+		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
+	}
 }

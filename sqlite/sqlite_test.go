@@ -26,12 +26,15 @@ func BenchmarkSettle(b *testing.B) {
 	if testing.Short() {
 		n = 10000
 	}
-	storetest.Bench(b, func(tb testing.TB) ledger.Store {
+	open := func(tb testing.TB) ledger.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
 		if err != nil {
 			tb.Fatal(err)
 		}
 		tb.Cleanup(func() { s.Close() })
 		return s
-	}, n)
+	}
+	for _, mode := range []string{"payer", "payee"} {
+		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
+	}
 }

@@ -17,13 +17,15 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-// Bench measures settlement throughput: payers upload logs holding
-// `payments` payments in total to merchants (1000 per upload, a few
-// uploads at once), and the rate is reported as settled payments per
+// Bench measures settlement throughput for `payments` payments from 100
+// payers each to 4 merchants, uploaded 1000 entries at a time, a few
+// uploads at once: by the payers (mode "payer": one signature per
+// payment) or by the merchants (mode "payee": two, the merchant's entry
+// and the payer's payment). The rate is reported as settled payments per
 // second and as a ratio to crypto/ed25519 one-by-one verification on all
-// cores, measured in the same run. It runs once whatever b.N is: the
-// setup (signing every payment) costs more than the measurement.
-func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
+// cores, measured in the same run. It runs once whatever b.N is: the setup
+// (signing every payment) costs more than the measurement.
+func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int, mode string) {
 	const perPayer = 1000
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -47,9 +49,11 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
 		shops = append(shops, d)
 	}
 	devs := make([]*ledgertest.Device, payers)
+	bundles := make([]*protocol.PaymentBundle, payers*perPayer)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i := range payers {
+		i := i
 		name := fmt.Sprintf("p%d", i)
 		must(b)(svc.CreateAccount(ctx, name, false))
 		must(b)(svc.Deposit(ctx, name, 10000, "init:"+name))
@@ -71,14 +75,33 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
 			defer func() { <-sem }()
 			d.ApplyLoad(l)
 			for j := range perPayer {
-				d.Pay(shops[j%len(shops)].ID, 1+uint64(j%4))
+				bundles[i*perPayer+j] = d.Pay(shops[j%len(shops)].ID, 1+uint64(j%4))
 			}
 		}()
 	}
 	wg.Wait()
-	ups := make([]*protocol.SyncUpload, payers)
-	for i, d := range devs {
-		ups[i] = d.UploadAll()
+	// Each upload is the next 1000 entries of one device; one queue per
+	// device keeps its uploads in counter order.
+	var queues [][]*protocol.SyncUpload
+	if mode == "payee" {
+		for _, bu := range bundles {
+			for _, sh := range shops {
+				if sh.ID == bu.Payment.Payee {
+					sh.Receive(bu)
+				}
+			}
+		}
+		for _, sh := range shops {
+			var q []*protocol.SyncUpload
+			for lo := uint64(1); lo <= sh.Counter(); lo += perPayer {
+				q = append(q, sh.Upload(lo, min(lo+perPayer-1, sh.Counter())))
+			}
+			queues = append(queues, q)
+		}
+	} else {
+		for _, d := range devs {
+			queues = append(queues, []*protocol.SyncUpload{d.UploadAll()})
+		}
 	}
 	// The machine may be shared: verification throughput is measured just
 	// before and just after the run, and the ratio uses their mean.
@@ -86,7 +109,7 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
 	b.ResetTimer()
 	start := time.Now()
 	var next atomic.Int64
-	uploaders := 2 * runtime.GOMAXPROCS(0)
+	uploaders := min(2*runtime.GOMAXPROCS(0), len(queues))
 	errs := make(chan error, uploaders)
 	for range uploaders {
 		wg.Add(1)
@@ -94,12 +117,14 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(ups) {
+				if i >= len(queues) {
 					return
 				}
-				if _, err := svc.Sync(ctx, ups[i]); err != nil {
-					errs <- err
-					return
+				for _, up := range queues[i] {
+					if _, err := svc.Sync(ctx, up); err != nil {
+						errs <- err
+						return
+					}
 				}
 			}
 		}()
