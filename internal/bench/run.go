@@ -1,0 +1,256 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledgerclient"
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/server"
+)
+
+// Config chooses what Run measures.
+type Config struct {
+	Quick    bool   // the small sizes: under a minute on a quiet 2-core machine
+	Postgres string // a PostgreSQL URL for the PostgreSQL rows; "" skips them
+	Dir      string // where the SQLite databases and wallets go (default: a temporary folder)
+	// Progress, if set, receives what is running and the fraction of the
+	// whole run done so far.
+	Progress func(desc string, done float64)
+	// LoadTest, if set, runs the HTTP load test with this many devices and
+	// returns its rows (the loadtest package provides it; passing it in
+	// keeps this package free of a cycle with it).
+	LoadTest func(ctx context.Context, dir string, devices int) ([]Row, error)
+}
+
+// Sizes of the runs.
+func (c Config) sqliteSizes() []int {
+	if c.Quick {
+		return []int{1_000, 10_000}
+	}
+	return []int{1_000, 10_000, 100_000, 1_000_000}
+}
+
+func (c Config) postgresSize() int {
+	if c.Quick {
+		return 10_000
+	}
+	return 100_000
+}
+
+// Result is the table and the notes that go with it.
+type Result struct {
+	Rows    []Row
+	Notes   []string
+	Machine string
+	Limit   float64 // ed25519 verifications/s, one by one, all cores
+}
+
+// Run measures everything and returns the table. The limit is measured
+// before and after the rest, and ratios use the mean, since a shared
+// machine's load changes during the run.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	dir := cfg.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "offpay-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	r := &Result{Machine: Machine()}
+	p := newPlan(cfg)
+	verifyFor := 2 * time.Second
+	if cfg.Quick {
+		verifyFor = time.Second
+	}
+
+	p.step("ed25519 limit")
+	before := VerifyRate(verifyFor)
+	var settle []Row
+	for _, n := range cfg.sqliteSizes() {
+		p.step(fmt.Sprintf("settle %d on SQLite", n))
+		row, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p)
+		if err != nil {
+			return nil, fmt.Errorf("settling %d payments on SQLite: %w", n, err)
+		}
+		settle = append(settle, row)
+	}
+	if cfg.Postgres != "" {
+		n := cfg.postgresSize()
+		p.step(fmt.Sprintf("settle %d on PostgreSQL", n))
+		row, err := settleOn(ctx, "postgres", n, func() (Store, func(), error) { return OpenPostgres(ctx, cfg.Postgres) }, p)
+		if err != nil {
+			return nil, fmt.Errorf("settling %d payments on PostgreSQL: %w", n, err)
+		}
+		settle = append(settle, row)
+	} else {
+		r.Notes = append(r.Notes, "PostgreSQL rows skipped: no --postgres URL and OFFPAY_TEST_POSTGRES is not set.")
+	}
+
+	p.step("sync of a 10k-entry log")
+	syncRows, err := syncLog(ctx, dir, 10_000)
+	if err != nil {
+		return nil, fmt.Errorf("10k-entry sync: %w", err)
+	}
+
+	p.step("payment latency")
+	latRows, sizeRows, err := latencies(ctx, filepath.Join(dir, "wallets"), cfg.Quick, p)
+	if err != nil {
+		return nil, fmt.Errorf("latency: %w", err)
+	}
+
+	var loadRows []Row
+	if cfg.LoadTest != nil {
+		devices := 1000
+		if cfg.Quick {
+			devices = 200
+		}
+		p.step(fmt.Sprintf("load test, %d devices over HTTP", devices))
+		if loadRows, err = cfg.LoadTest(ctx, dir, devices); err != nil {
+			return nil, fmt.Errorf("load test: %w", err)
+		}
+	}
+
+	p.step("ed25519 limit, again")
+	after := VerifyRate(verifyFor)
+	r.Limit = (before + after) / 2
+	r.Notes = append(r.Notes, fmt.Sprintf("ed25519 limit measured before (%.0f/s) and after (%.0f/s) the run; ratios use the mean.", before, after))
+
+	r.Rows = append(r.Rows, Row{Metric: "ed25519_verify_one_by_one", Store: "-", Value: r.Limit, Unit: "verifications/s", Ratio: 1})
+	var first, last float64 // µs per payment on SQLite, smallest and largest run
+	for i := range settle {
+		settle[i].Ratio = settle[i].Value / r.Limit
+		if settle[i].Store == "sqlite" {
+			cost := 1e6 / settle[i].Value
+			if first == 0 {
+				first = cost
+			}
+			last = cost
+		}
+	}
+	r.Rows = append(r.Rows, settle...)
+	sizes := cfg.sqliteSizes()
+	r.Rows = append(r.Rows, Row{Metric: fmt.Sprintf("settle_cost_growth_%d_to_%d", sizes[0], sizes[len(sizes)-1]), Store: "sqlite",
+		Value: last / first, Unit: "x (per-payment time)", Ratio: math.NaN()})
+	r.Rows = append(r.Rows, syncRows...)
+	r.Rows = append(r.Rows, latRows...)
+	r.Rows = append(r.Rows, loadRows...)
+	r.Rows = append(r.Rows, sizeRows...)
+	p.done()
+	return r, nil
+}
+
+func settleOn(ctx context.Context, name string, n int, open func() (Store, func(), error), p *plan) (Row, error) {
+	st, closeFn, err := open()
+	if err != nil {
+		return Row{}, err
+	}
+	defer closeFn()
+	keys, err := ledger.Init(filepath.Join(os.TempDir(), fmt.Sprintf("offpay-bench-keys-%d", time.Now().UnixNano())), "EUR", nil)
+	if err != nil {
+		return Row{}, err
+	}
+	svc := ledger.New(st, keys, ledger.Options{})
+	res, err := Settle(ctx, svc, n, func(done int) { p.within(float64(done) / float64(n)) })
+	if err != nil {
+		return Row{}, err
+	}
+	return Row{Metric: "settle_throughput", Store: name, N: n, Value: res.Rate(), Unit: "payments/s"}, nil
+}
+
+// newService makes a ledger on a fresh SQLite database under dir.
+func newService(ctx context.Context, dir string) (*ledger.Service, func(), error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, err
+	}
+	st, closeFn, err := OpenSQLite(ctx, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := ledger.Init(filepath.Join(dir, fmt.Sprintf("keys-%d", time.Now().UnixNano())), "EUR", nil)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return ledger.New(st, keys, ledger.Options{}), closeFn, nil
+}
+
+// syncLog times the upload of one device's log of n entries (a Load and
+// n-1 payments), in protocol.MaxSyncEntries chunks, into a fresh ledger:
+// once by calling the service, once over its HTTP API on loopback.
+func syncLog(ctx context.Context, dir string, n int) ([]Row, error) {
+	var rows []Row
+	for _, overHTTP := range []bool{false, true} {
+		svc, closeFn, err := newService(ctx, dir)
+		if err != nil {
+			return nil, err
+		}
+		defer closeFn()
+		a := ServiceAdmin{svc}
+		shop, _, err := NewEnrolled(ctx, a, "EUR", "shop", true, 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		d, entries, err := NewEnrolled(ctx, a, "EUR", "payer", false, int64(n), uint64(n))
+		if err != nil {
+			return nil, err
+		}
+		for len(entries) < n {
+			e, _ := d.Pay(shop.ID, 1)
+			entries = append(entries, e)
+		}
+		ups := d.Chunks(entries, protocol.MaxSyncEntries)
+		var syncer interface {
+			Sync(context.Context, *protocol.SyncUpload) (*protocol.SyncResult, error)
+		} = svc
+		transport := "in-process"
+		if overHTTP {
+			url, stop, err := serve(svc)
+			if err != nil {
+				return nil, err
+			}
+			defer stop()
+			c, err := ledgerclient.New(url, ledgerclient.Options{})
+			if err != nil {
+				return nil, err
+			}
+			syncer, transport = c, "http"
+		}
+		start := time.Now()
+		for _, u := range ups {
+			res, err := syncer.Sync(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			if res.Acked != u.Entries[len(u.Entries)-1].Counter {
+				return nil, fmt.Errorf("acknowledged %d of %d entries", res.Acked, n)
+			}
+		}
+		rows = append(rows, Row{Metric: "sync_10k_entry_log_" + transport, Store: "sqlite", N: n,
+			Value: float64(time.Since(start).Microseconds()) / 1000, Unit: "ms", Ratio: math.NaN()})
+	}
+	return rows, nil
+}
+
+// serve runs the HTTP API over svc on a loopback port, rate limits off
+// (the benchmark is the only client).
+func serve(svc *ledger.Service) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	off := server.RateLimit{Disabled: true}
+	srv := &http.Server{Handler: server.New(svc, server.Options{AdminToken: "bench", Logger: discardLogger(), RateLimit: off, ClientRateLimit: off}),
+		ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}

@@ -1,0 +1,236 @@
+package bench
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/sqlite"
+)
+
+// Settlement's shape: each payer device makes PerPayer payments to one of
+// Shops merchant devices and uploads them in one SyncUpload, as a busy
+// device does between syncs; at most BatchPayments are signed ahead of
+// one timed round, which bounds memory at 10^6 payments.
+const (
+	PerPayer      = 1000
+	Shops         = 4
+	BatchPayments = 100_000
+)
+
+// VerifyRate measures crypto/ed25519 verifications, one by one, per
+// second on all cores (GOMAXPROCS goroutines) for d: the physical limit
+// that settlement is compared with.
+func VerifyRate(d time.Duration) float64 {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	msg := make([]byte, 200)
+	sig := ed25519.Sign(priv, msg)
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				for range 32 {
+					if !ed25519.Verify(pub, msg, sig) {
+						panic("bench: ed25519 verification failed")
+					}
+				}
+				n.Add(32)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// Store is a ledger store that can be closed.
+type Store interface {
+	ledger.Store
+	Close() error
+}
+
+// OpenSQLite opens a fresh SQLite ledger in dir.
+func OpenSQLite(ctx context.Context, dir string) (Store, func(), error) {
+	s, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("bench-%d.db", time.Now().UnixNano())))
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { s.Close() }, nil
+}
+
+// OpenPostgres opens a ledger in a new schema of its own, dropped by the
+// returned cleanup, so that it disturbs nobody else's data.
+func OpenPostgres(ctx context.Context, dsn string) (Store, func(), error) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "offpay_bench_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return nil, nil, fmt.Errorf("PostgreSQL unreachable: %w", err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close(ctx)
+		return nil, nil, err
+	}
+	s, err := postgres.Open(ctx, dsn, schema)
+	drop := func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	}
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return s, func() { s.Close(); drop() }, nil
+}
+
+// SettleResult is one settlement run.
+type SettleResult struct {
+	Payments int
+	Uploads  int
+	Elapsed  time.Duration // in Service.Sync calls only
+}
+
+// Rate is settled payments per second.
+func (r SettleResult) Rate() float64 { return float64(r.Payments) / r.Elapsed.Seconds() }
+
+// Settle settles n payments (a multiple of PerPayer, or fewer than
+// PerPayer) through svc and times only the Sync calls, made by
+// 2×GOMAXPROCS uploaders at once. Devices, accounts and signatures are
+// made beforehand, untimed. It checks the ledger's report afterwards:
+// every payment settled once, money conserved. progress receives the
+// payments settled so far.
+func Settle(ctx context.Context, svc *ledger.Service, n int, progress func(done int)) (SettleResult, error) {
+	a := ServiceAdmin{svc}
+	cur := svc.Currency()
+	res := SettleResult{Payments: n}
+	var shops []protocol.KeyID
+	for i := range Shops {
+		d, _, err := NewEnrolled(ctx, a, cur, fmt.Sprintf("shop%d", i), true, 0, 0)
+		if err != nil {
+			return res, err
+		}
+		shops = append(shops, d.ID)
+	}
+	per := min(n, PerPayer)
+	payer := 0
+	for done := 0; done < n; {
+		batch := min(BatchPayments, n-done)
+		ups, err := payerUploads(ctx, a, cur, shops, &payer, batch, per)
+		if err != nil {
+			return res, err
+		}
+		elapsed, err := syncAll(ctx, svc, ups)
+		if err != nil {
+			return res, err
+		}
+		res.Elapsed += elapsed
+		res.Uploads += len(ups)
+		done += batch
+		if progress != nil {
+			progress(done)
+		}
+	}
+	r, err := svc.Report(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !r.ConservationOK || r.Settled != int64(n) {
+		return res, fmt.Errorf("after settling %d payments: %d settled, conservation %v", n, r.Settled, r.ConservationOK)
+	}
+	return res, nil
+}
+
+// payerUploads enrols payers for count payments, per payer device, and
+// signs their logs in parallel.
+func payerUploads(ctx context.Context, a Admin, cur string, shops []protocol.KeyID, next *int, count, per int) ([]*protocol.SyncUpload, error) {
+	payers := (count + per - 1) / per
+	devs := make([]*Device, payers)
+	heads := make([][]protocol.LogEntry, payers)
+	for i := range payers {
+		name := fmt.Sprintf("p%d", *next)
+		*next++
+		d, head, err := NewEnrolled(ctx, a, cur, name, false, 10000, 5000)
+		if err != nil {
+			return nil, err
+		}
+		devs[i], heads[i] = d, head
+	}
+	ups := make([]*protocol.SyncUpload, payers)
+	parallel(payers, func(i int) {
+		d := devs[i]
+		k := min(per, count-i*per)
+		entries := append(make([]protocol.LogEntry, 0, k+1), heads[i]...)
+		for j := range k {
+			e, _ := d.Pay(shops[j%len(shops)], 1+uint64(j%4))
+			entries = append(entries, e)
+		}
+		ups[i] = d.Upload(entries)
+	})
+	return ups, nil
+}
+
+// syncAll uploads ups from 2×GOMAXPROCS goroutines and returns the wall
+// time the uploads took.
+func syncAll(ctx context.Context, svc *ledger.Service, ups []*protocol.SyncUpload) (time.Duration, error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	start := time.Now()
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(ups) {
+					return
+				}
+				if _, err := svc.Sync(ctx, ups[i]); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), firstErr
+}
+
+// parallel runs f(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
