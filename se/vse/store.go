@@ -91,7 +91,7 @@ func parseHeader(b []byte) (*header, error) {
 		Threads: b[16],
 	}}
 	// Refuse absurd parameters before spending memory on them.
-	if h.kdf.Time == 0 || h.kdf.Time > 64 || h.kdf.Memory < 8 || h.kdf.Memory > 4<<20 || h.kdf.Threads == 0 {
+	if h.kdf.Time == 0 || h.kdf.Time > 64 || h.kdf.Memory < 8 || h.kdf.Memory > 1<<20 || h.kdf.Threads == 0 {
 		return nil, errors.New("vse: bad KDF parameters in header")
 	}
 	copy(h.salt[:], b[17:])
