@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,4 +98,71 @@ func BenchmarkSettleOverHTTP(b *testing.B) {
 			b.ReportMetric(float64(payments*b.N)/total.Seconds(), "payments/s")
 		})
 	}
+}
+
+// BenchmarkReserveOverHTTP is the rate at which one ledger on SQLite
+// serves reservations (a signed request in, a write transaction, a signed
+// Load out) to four parallel clients, over loopback HTTP and, for
+// comparison, by direct calls.
+func BenchmarkReserveOverHTTP(b *testing.B) {
+	for _, viaHTTP := range []bool{false, true} {
+		name := "direct"
+		if viaHTTP {
+			name = "http"
+		}
+		b.Run(name, func(b *testing.B) { benchReserve(b, viaHTTP) })
+	}
+}
+
+func benchReserve(b *testing.B, viaHTTP bool) {
+	ctx := context.Background()
+	svc, _ := realLedger(b)
+	var devs []*ledgertest.Device
+	for i := range 8 {
+		name := fmt.Sprintf("d%d", i)
+		d := ledgertest.NewDevice(name, "EUR")
+		d.Time = uint64(time.Now().Unix())
+		mustB(b, func() error { _, err := svc.CreateAccount(ctx, name, false); return err })
+		mustB(b, func() error { _, err := svc.Deposit(ctx, name, 1<<40, "dep-"+name); return err })
+		e, err := svc.Enrol(ctx, d.Enrolment(name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Cert = e.Device
+		devs = append(devs, d)
+	}
+	ts := httptest.NewServer(New(svc, Options{Logger: discard(), RateLimit: RateLimit{Disabled: true}}))
+	defer ts.Close()
+	// Requests are signed up front so that the loop measures the server.
+	var reqs []*protocol.ReserveRequest
+	for i := range b.N {
+		reqs = append(reqs, devs[i%len(devs)].Reserve(1, uint64(i+1)))
+	}
+	var next atomic.Int64
+	b.SetParallelism(2) // with GOMAXPROCS 2: four clients
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := reqs[next.Add(1)-1]
+			if !viaHTTP {
+				if _, err := svc.Reserve(ctx, req); err != nil {
+					b.Error(err)
+					return
+				}
+				continue
+			}
+			resp, err := http.Post(ts.URL+"/v1/reserve", ContentType, bytes.NewReader(protocol.Seal(req)))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reserves/s")
 }
