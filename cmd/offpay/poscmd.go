@@ -78,7 +78,7 @@ func posRun(e *env, args []string) error {
 	maxUns := fs.String("max-unsettled", "", "refuse payments while this much is held unsettled")
 	maxOff := fs.Duration("max-offline", 0, "refuse payments after this long without reaching the ledger (0: no cap)")
 	issuers := fs.String("issuers", "", "comma-separated issuer key ids accepted (default: any the SE trusts)")
-	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file")
+	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file (a %d in the name is replaced by the payment's number)")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	quiet := fs.Bool("no-terminal-qr", false, "do not draw the QR code in the terminal")
 	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
@@ -159,7 +159,11 @@ func posRun(e *env, args []string) error {
 			}
 		}
 		if *pngOut != "" {
-			if err := writeMessage(e, req, *pngOut, ""); err != nil {
+			path := *pngOut
+			if strings.Contains(path, "%d") {
+				path = fmt.Sprintf(path, n+1)
+			}
+			if err := writeMessage(e, req, path, ""); err != nil {
 				return err
 			}
 		}
