@@ -204,6 +204,14 @@ func position(d *DeviceRow) int64 {
 // every receipt it could have spent is known too).
 func assessable(d *DeviceRow) bool { return d.Revoked || d.Acked >= d.MaxSent }
 
+// debt is a device's proven overspend.
+func debt(d *DeviceRow) int64 {
+	if p := position(d); p < 0 && assessable(d) {
+		return -p
+	}
+	return 0
+}
+
 // cover brings the account's overspend cover up to date: the proven debt
 // of its devices is recovered from the balance as far as it goes and the
 // rest is recorded as a loss. It maximises recovery on every call, so a

@@ -48,12 +48,24 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b protocol.KeyID) int { return compareIDs(a, b) }) // stable lock order
-	for _, id := range ids {
+	rows := make([]*DeviceRow, len(ids))
+	for i, id := range ids {
 		dev := st.devs[id]
-		if err := tx.UpdateDevice(ctx, dev); err != nil {
-			return err
+		rows[i] = dev
+		// An account needs its cover settled only if a device's proven
+		// debt changed; most payers' accounts are then never touched.
+		if debt(dev) != st.debt0[id] {
+			accounts[dev.Account] = true
 		}
-		accounts[dev.Account] = true
+	}
+	if err := tx.UpdateDevices(ctx, rows); err != nil {
+		return err
+	}
+	for name := range st.sweeps {
+		accounts[name] = true
+	}
+	for name := range redeems {
+		accounts[name] = true
 	}
 	names := make([]string, 0, len(accounts))
 	for n := range accounts {

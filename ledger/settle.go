@@ -15,10 +15,11 @@ type settlement struct {
 	u      *upload
 	devs   map[protocol.KeyID]*DeviceRow // every device touched, as read in tx
 	dirty  map[protocol.KeyID]bool
-	sweeps map[string]int64 // merchant account -> value swept in
-	fresh  []PaymentRow     // payments recorded by this upload (main table)
-	extra  []PaymentRow     // double-spent payments honoured (conflict table)
-	own    map[uint64]bool  // own Pay entries a payee already recorded
+	sweeps map[string]int64         // merchant account -> value swept in
+	fresh  []PaymentRow             // payments recorded by this upload (main table)
+	extra  []PaymentRow             // double-spent payments honoured (conflict table)
+	own    map[uint64]bool          // own Pay entries a payee already recorded
+	debt0  map[protocol.KeyID]int64 // proven debt of each device before
 	now    int64
 }
 
@@ -37,6 +38,10 @@ func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncRe
 	var err error
 	if st.devs, err = tx.Devices(ctx, ids); err != nil {
 		return nil, nil, err
+	}
+	st.debt0 = make(map[protocol.KeyID]int64, len(st.devs))
+	for id, d := range st.devs {
+		st.debt0[id] = debt(d)
 	}
 	d := st.devs[u.id]
 	if d.Revoked {
@@ -155,6 +160,7 @@ func (st *settlement) fraud(ctx context.Context, p *ProofRow) error {
 		}
 		d = m[p.Device]
 		st.devs[p.Device] = d
+		st.debt0[p.Device] = debt(d)
 	}
 	if isNew {
 		if err := st.s.notify(ctx, st.tx, NoteDoubleSpend, fmt.Sprintf("%v:%d", p.Device, p.Counter), map[string]any{

@@ -41,6 +41,7 @@ type Tx interface {
 	AllDevices(ctx context.Context) ([]DeviceRow, error)
 	InsertDevice(ctx context.Context, d *DeviceRow) error
 	UpdateDevice(ctx context.Context, d *DeviceRow) error
+	UpdateDevices(ctx context.Context, ds []*DeviceRow) error
 
 	Load(ctx context.Context, device protocol.KeyID, seq uint64) (*LoadRow, error)
 	LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*LoadRow, error)

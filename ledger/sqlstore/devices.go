@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
@@ -95,6 +97,53 @@ func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
 		WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
 		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent))
 	return err
+}
+
+// deviceTypes are the PostgreSQL types of the columns UpdateDevices sets,
+// in order: parameters in a VALUES list need them spelled out.
+var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
+
+// UpdateDevices implements ledger.Tx: one UPDATE ... FROM (VALUES ...)
+// per chunk instead of a round trip per device.
+func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
+	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent"}
+	var set strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		fmt.Fprintf(&set, "%s = v.column%d", c, i+2)
+	}
+	const per = 500
+	for lo := 0; lo < len(ds); lo += per {
+		chunk := ds[lo:min(lo+per, len(ds))]
+		var vals strings.Builder
+		args := make([]any, 0, len(chunk)*len(deviceTypes))
+		for i, d := range chunk {
+			if i > 0 {
+				vals.WriteByte(',')
+			}
+			vals.WriteByte('(')
+			for j, typ := range deviceTypes {
+				if j > 0 {
+					vals.WriteByte(',')
+				}
+				if t.d == SQLite {
+					vals.WriteByte('?')
+				} else {
+					fmt.Fprintf(&vals, "$%d::%s", len(args)+j+1, typ)
+				}
+			}
+			vals.WriteByte(')')
+			args = append(args, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
+				d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent))
+		}
+		q := `UPDATE devices SET ` + set.String() + ` FROM (VALUES ` + vals.String() + `) AS v WHERE devices.id = v.column1`
+		if _, err := t.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Load implements ledger.Tx.
