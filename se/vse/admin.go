@@ -2,6 +2,7 @@ package vse
 
 import (
 	"crypto/rand"
+	"fmt"
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
@@ -224,14 +225,26 @@ func (v *VSE) Log(since uint64) ([]protocol.LogEntry, error) {
 }
 
 func (v *VSE) entries(since uint64, limit int) ([]protocol.LogEntry, error) {
-	since = max(since, v.s.FirstLog)
+	s := v.s
+	since = max(since, s.FirstLog)
+	logStart := s.Counter - uint64(len(s.Log)) + 1
+	spillStart := s.Spilled - uint64(len(v.spill)) + 1
 	var out []protocol.LogEntry
-	for c := since; c <= v.s.Counter; c++ {
+	for c := since; c <= s.Counter; c++ {
 		if limit > 0 && len(out) == limit {
 			break
 		}
+		var raw []byte
+		switch {
+		case c >= logStart:
+			raw = s.Log[c-logStart]
+		case c >= spillStart && c <= s.Spilled:
+			raw = v.spill[c-spillStart]
+		default:
+			return nil, fmt.Errorf("vse: log entry %d is not held", c)
+		}
 		var e protocol.LogEntry
-		if err := protocol.Unmarshal(v.s.Log[c-v.s.FirstLog], &e); err != nil {
+		if err := protocol.Unmarshal(raw, &e); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

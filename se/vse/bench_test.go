@@ -1,6 +1,7 @@
 package vse_test
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -70,9 +71,10 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 }
 
 // BenchmarkStateSize10k fills a payee's log with 10,000 unsynced entries
-// (the worst case: nothing acked, nothing pruned) and reports the state
-// file's size and the time of one more receive at that size, then syncs
-// and reports the size after pruning.
+// (the worst case: nothing acked, nothing pruned) and reports the sizes
+// of the state file and of the log file the entries spilled into, the
+// time of one more receive at that size, then syncs and reports the
+// state's size after pruning.
 func BenchmarkStateSize10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		stateSize10k(b)
@@ -88,7 +90,8 @@ func stateSize10k(b *testing.B) {
 	if err := a.ApplyLoad(p.Load(a.ID(), 1, 1<<50, now)); err != nil {
 		b.Fatal(err)
 	}
-	c := setest.New(b, p, filepath.Join(b.TempDir(), "c"), "carol", 2, nil)
+	dirC := filepath.Join(b.TempDir(), "c")
+	c := setest.New(b, p, dirC, "carol", 2, nil)
 	req, err := c.NewRequest(se.RequestParams{Amount: 1, Expiry: now + 3600}, now)
 	if err != nil {
 		b.Fatal(err)
@@ -115,7 +118,12 @@ func stateSize10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(size)/1e6, "MB-at-10k-entries")
+	lf, err := os.Stat(filepath.Join(dirC, vse.LogFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(size)/1e3, "kB-state-at-10k")
+	b.ReportMetric(float64(lf.Size())/1e6, "MB-logfile-at-10k")
 	b.ReportMetric(float64(last.Microseconds())/1000, "receive-ms-at-10k")
 	// A sync three hours later: the ledger acks the log (pruned) and the
 	// requests' nonces and accepted-payment records have aged out.

@@ -39,6 +39,7 @@ type Options struct {
 	KDF         KDF             // for Create; Open reads it from the header
 	MaxPINTries int             // consecutive wrong PINs before lock; default 5
 	Hook        atomicfile.Hook // tests: simulated crash points
+	LogSpill    int             // log entries kept in the state file; default DefaultLogSpill
 }
 
 func (o *Options) withDefaults() Options {
@@ -51,6 +52,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if x.MaxPINTries <= 0 {
 		x.MaxPINTries = 5
+	}
+	if x.LogSpill <= 0 {
+		x.LogSpill = DefaultLogSpill
 	}
 	return x
 }
@@ -184,7 +188,7 @@ func unlock(dir, pin string, o Options) (plain, key []byte, h *header, err error
 
 // cleanTemp removes a temp file a crash left behind.
 func cleanTemp(dir string) {
-	for _, n := range []string{StateFile, TriesFile} {
+	for _, n := range []string{StateFile, TriesFile, LogFile} {
 		os.Remove(filepath.Join(dir, n+atomicfile.TempSuffix))
 	}
 }

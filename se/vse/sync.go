@@ -107,8 +107,10 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	// Prune the acked part of the log: the ledger holds it, and Head and
 	// Counter carry the chain on.
 	if s.Acked >= s.FirstLog {
-		drop := s.Acked - s.FirstLog + 1
-		s.Log = append([][]byte(nil), s.Log[drop:]...)
+		logStart := s.Counter - uint64(len(s.Log)) + 1
+		if s.Acked >= logStart {
+			s.Log = append([][]byte(nil), s.Log[s.Acked-logStart+1:]...)
+		}
 		s.FirstLog = s.Acked + 1
 	}
 	if err := v.commit(); err != nil {
@@ -117,5 +119,5 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	if newRL {
 		v.rl = &res.RevList
 	}
-	return nil
+	return v.pruneLogFile()
 }

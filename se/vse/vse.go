@@ -37,9 +37,11 @@ type state struct {
 	// ran fast cannot brick the purse after the ledger has spoken.
 	LedgerFloor uint64
 	LastSync    uint64 // ledger time of the last sync
-	// Log holds the encoded entries FirstLog..Counter. Entries the ledger
-	// has acked are pruned at sync; Head and Counter keep the chain going.
+	// The log is FirstLog..Counter. Entries the ledger has acked are
+	// pruned at sync; Head and Counter keep the chain going. FirstLog..
+	// Spilled live in LogFile, the rest in Log.
 	FirstLog uint64
+	Spilled  uint64
 	Log      [][]byte
 	// Maps are keyed by the string of a hash or nonce: gob encodes a
 	// string in one go and a byte array element by element.
@@ -85,6 +87,10 @@ type VSE struct {
 	cert  *protocol.Certificate
 	trust *protocol.Trust
 	rl    *protocol.RevocationList
+	// the log file's entries (plain and as stored) and its length
+	spill    [][]byte
+	spillRaw [][]byte
+	logSize  int64
 }
 
 var _ se.SE = (*VSE)(nil)
@@ -151,6 +157,9 @@ func Open(dir, pin string, opts *Options) (*VSE, error) {
 	if err := v.load(); err != nil {
 		return nil, err
 	}
+	if err := v.loadLogFile(); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -209,6 +218,10 @@ func buildTrust(roots, issuers [][]byte) (*protocol.Trust, error) {
 // commit stores the whole state: one atomic write. Any failure breaks the
 // SE, since memory may now be ahead of the disk.
 func (v *VSE) commit() error {
+	if err := v.spillLog(); err != nil {
+		v.broken = true
+		return &se.Error{Code: se.CodeBroken, Detail: "log write failed; reopen the SE", Err: err}
+	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(v.s); err != nil {
 		v.broken = true
