@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"DoubleSpend", testDoubleSpend},
 		{"Overspend", testOverspend},
 		{"OrderArtefact", testOrderArtefact},
+		{"ReceiveChecks", testReceiveChecks},
 		{"Redeem", testRedeem},
 		{"PendingPayee", testPendingPayee},
 		{"Revocation", testRevocation},

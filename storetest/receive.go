@@ -1,0 +1,63 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/offpay/offpay/protocol"
+)
+
+// testReceiveChecks: a payee's log may hold payments its SE should not
+// have accepted (forged, addressed to someone else, from a payer this
+// ledger does not know) or the same payment twice. The log is accepted
+// (it is the SE's signed history) but none of those is credited, and each
+// says so in its status.
+func testReceiveChecks(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("alice", false, 1000)
+	e.Account("bob", false, 0)
+	e.Account("carol", false, 0)
+	a, b, c := e.Device("rc-a", "alice"), e.Device("rc-b", "bob"), e.Device("rc-c", "carol")
+	e.Load(a, 100)
+	good := a.Pay(b.ID, 10)
+	forged := a.Pay(b.ID, 20)
+	forged.Payment.Amount = 90 // changed after signing
+	toCarol := a.Pay(c.ID, 5)
+	stranger := e.newDev("rc-stranger")
+	stranger.Cert = a.Cert // claims a's certificate; the ledger uses its own record
+	fromStranger := stranger.Pay(b.ID, 7)
+	b.Receive(good)
+	b.Receive(forged)
+	b.Receive(toCarol)
+	b.Receive(fromStranger)
+	b.Receive(good) // replayed into the same log
+	r := e.SyncAll(b)
+	want := map[protocol.Hash]uint8{
+		good.Payment.ID():         protocol.StatusSettled,
+		forged.Payment.ID():       protocol.StatusRejected,
+		toCarol.Payment.ID():      protocol.StatusRejected,
+		fromStranger.Payment.ID(): protocol.StatusRejected,
+	}
+	for id, st := range want {
+		if got := statusOf(r, id); got != st {
+			t.Fatalf("payment %v: status %d, want %d", id, got, st)
+		}
+	}
+	if d := e.Dev(b); d.Received != 10 {
+		t.Fatalf("bob credited %d, want 10", d.Received)
+	}
+	// The same payment again in a later upload: still once.
+	b.Receive(good)
+	e.SyncAll(b)
+	if d := e.Dev(b); d.Received != 10 {
+		t.Fatalf("bob credited %d after a replay, want 10", d.Received)
+	}
+	// The payer's own log records the forged payment's original and the
+	// one to carol; the ledger had not credited the forgery to anyone.
+	e.SyncAll(a)
+	if d := e.Dev(a); d.Sent != 35 {
+		t.Fatalf("alice sent %d, want 35", d.Sent)
+	}
+	if d := e.Dev(b); d.Received != 30 {
+		t.Fatalf("bob %+v", d)
+	}
+}
