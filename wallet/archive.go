@@ -19,16 +19,24 @@ const DefaultKeepRecords = 500
 
 func finished(s State) bool { return s == Settled || s == Rejected || s == Expired }
 
+// refusedHere is an incoming payment this wallet's SE refused: it never
+// reached the log.
+func refusedHere(r Record) bool {
+	return r.Kind == KindReceive && r.State == Rejected && r.Counter == 0
+}
+
 // archive moves the oldest finished records beyond KeepRecords to the
 // archive file and makes the append durable before the history drops
 // them. A crash in between leaves a record in both; Archived dedupes.
 func (h *history) archive(dir string, keepN int) error {
 	extra := len(h.Records) - keepN
-	if extra <= 0 {
-		return nil
-	}
 	var out, keep []Record
 	for _, r := range h.Records {
+		if refusedHere(r) {
+			out = append(out, r) // see maxRejected
+			extra--
+			continue
+		}
 		if extra > 0 && finished(r.State) {
 			out = append(out, r)
 			extra--

@@ -190,3 +190,17 @@ func (h *history) settle(r *protocol.SyncResult) {
 		}
 	}
 }
+
+// maxRejected bounds the refused incoming payments the history keeps
+// between syncs (a sync archives them).
+const maxRejected = 100
+
+func (h *history) rejected() int {
+	n := 0
+	for _, r := range h.Records {
+		if refusedHere(r) {
+			n++
+		}
+	}
+	return n
+}

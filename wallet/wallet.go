@@ -252,6 +252,9 @@ func (w *Wallet) Accept(bundleWire []byte) ([]byte, error) {
 	defer w.mu.Unlock()
 	rc, err := w.se.Receive(&b, w.clock())
 	if err != nil {
+		if w.h.rejected() >= maxRejected {
+			return nil, err // a flood of bad payments must not grow the history
+		}
 		w.h.add(Record{
 			ID: b.Payment.ID().String(), Kind: KindReceive, Amount: b.Payment.Amount,
 			Counterparty: b.Payment.Payer.String(), Time: w.clock(), State: Rejected, Reason: err.Error(),

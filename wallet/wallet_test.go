@@ -259,3 +259,34 @@ func TestRequestValidityCountsFromTheSEClock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRefusalsDoNotGrowTheHistoryForEver(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b, c := e.wallet("alice"), e.wallet("bob"), e.wallet("carol")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := b.Request(1, "", time.Minute)
+	bundle, err := a.Pay(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A misaddressed bundle presented again and again makes one record.
+	for i := 0; i < 5; i++ {
+		if _, err := c.Accept(bundle); !errors.Is(err, se.ErrWrongPayee) {
+			t.Fatal(err)
+		}
+	}
+	if n := len(c.History()); n != 1 {
+		t.Fatalf("%d records", n)
+	}
+	// A sync moves local refusals to the archive.
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	arch, _ := c.Archived()
+	if len(c.History()) != 0 || len(arch) != 1 || arch[0].State != wallet.Rejected {
+		t.Fatalf("history %d, archive %+v", len(c.History()), arch)
+	}
+}
