@@ -1,6 +1,7 @@
 package vse
 
 import (
+	"bytes"
 	"crypto/rand"
 	"fmt"
 
@@ -33,8 +34,10 @@ func (v *VSE) Enrol(account string, now uint64) (*protocol.EnrolmentRequest, err
 	return r, nil
 }
 
-// Install implements se.SE. It may be called again to renew the
-// certificate of the same key.
+// Install implements se.SE. The first call pins the roots (trust on
+// first use, at enrolment). Later calls renew the certificate or add
+// issuers, but only under the pinned roots: an app that could swap the
+// roots could sign itself loads.
 func (v *VSE) Install(dev *protocol.Certificate, a se.Anchors, rl *protocol.RevocationList) error {
 	if err := v.begin(false); err != nil {
 		return err
@@ -44,8 +47,14 @@ func (v *VSE) Install(dev *protocol.Certificate, a se.Anchors, rl *protocol.Revo
 	for _, c := range a.Roots {
 		roots = append(roots, c.Marshal())
 	}
+	if v.cert != nil {
+		roots = v.s.Roots
+		issuers = append(issuers, v.s.Issuers...)
+	}
 	for _, c := range a.Issuers {
-		issuers = append(issuers, c.Marshal())
+		if !containsBytes(issuers, c.Marshal()) {
+			issuers = append(issuers, c.Marshal())
+		}
 	}
 	t, err := buildTrust(roots, issuers)
 	if err != nil {
@@ -66,6 +75,9 @@ func (v *VSE) Install(dev *protocol.Certificate, a se.Anchors, rl *protocol.Revo
 	}
 	if v.cert != nil && d.Currency != v.cert.Currency {
 		return se.Errorf(se.CodeCurrency, "renewal changes the purse currency")
+	}
+	if v.cert != nil && d.NotBefore < v.cert.NotBefore {
+		return se.Errorf(se.CodeBadRequest, "renewal older than the installed certificate")
 	}
 	s := v.s
 	s.Cert, s.Roots, s.Issuers = d.Marshal(), roots, issuers
@@ -308,4 +320,13 @@ func sat(a, b uint64) uint64 {
 		return 0
 	}
 	return a - b
+}
+
+func containsBytes(list [][]byte, b []byte) bool {
+	for _, x := range list {
+		if bytes.Equal(x, b) {
+			return true
+		}
+	}
+	return false
 }

@@ -318,3 +318,32 @@ func restore(t *testing.T, dir string, files map[string][]byte) {
 		}
 	}
 }
+
+// TestInstallCannotSwapTheRoots: after enrolment the app cannot install
+// its own PKI (and then sign itself loads), nor downgrade the certificate.
+func TestInstallCannotSwapTheRoots(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	rogue := prototest.NewPKI("rogue")
+	if _, err := f.a.Enrol("alice", now); !errors.Is(err, se.ErrEnrolled) {
+		t.Fatalf("second enrolment: %v", err)
+	}
+	// The rogue issuer certifies the SE's public key with its own chain.
+	cert := f.a.Certificate()
+	forged := *cert
+	forged.Issuer, forged.Serial = rogue.Issuer.ID(), 99
+	if err := forged.Sign(rogue.IssuerKey); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, protocol.ErrUntrusted, func() error {
+		return f.a.Install(&forged, setest.Anchors(rogue), rogue.RevList)
+	}, f.a)
+	refused(t, se.ErrBadLoad, func() error { return f.a.ApplyLoad(rogue.Load(f.a.ID(), 1, 1000, now)) }, f.a)
+	// An older certificate of the right PKI is refused too.
+	older := *cert
+	older.NotBefore--
+	if err := older.Sign(f.pki.IssuerKey); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, se.ErrBadRequest, func() error { return f.a.Install(&older, setest.Anchors(f.pki), f.pki.RevList) }, f.a)
+}
