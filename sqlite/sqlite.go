@@ -22,6 +22,8 @@ var migrations embed.FS
 // a lock upgrade; reads use a pool of their own and see WAL snapshots.
 type Store struct {
 	w, r *sql.DB
+
+	stmts map[string]*sql.Stmt // prepared on w's one connection at Open
 }
 
 var _ ledger.Store = (*Store)(nil)
@@ -59,14 +61,36 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	return &Store{w: w, r: r}, nil
+	st := &Store{w: w, r: r, stmts: map[string]*sql.Stmt{}}
+	// Prepared before any transaction: w has one connection, so preparing
+	// during a transaction would wait for it for ever.
+	for _, q := range sqlstore.Prepared(sqlstore.SQLite) {
+		p, err := w.PrepareContext(ctx, q)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("sqlite: preparing: %w", err)
+		}
+		st.stmts[q] = p
+	}
+	return st, nil
 }
 
 // Update implements ledger.Store. With one writer there are no
 // serialization failures to retry.
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
-	return run(ctx, s.w, nil, fn)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(sqlstore.Wrap(tx, sqlstore.SQLite).WithPrepared(s.prepared)); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
+
+// prepared returns q if it was prepared at Open.
+func (s *Store) prepared(q string) *sql.Stmt { return s.stmts[q] }
 
 // View implements ledger.Store.
 func (s *Store) View(ctx context.Context, fn func(ledger.Tx) error) error {
@@ -87,6 +111,9 @@ func run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(ledger.Tx
 
 // Close implements ledger.Store.
 func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
 	err1 := s.r.Close()
 	err2 := s.w.Close()
 	if err1 != nil {

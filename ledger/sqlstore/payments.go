@@ -32,13 +32,18 @@ func (t *Tx) Entries(ctx context.Context, device protocol.KeyID, lo, hi uint64) 
 
 // InsertEntries implements ledger.Tx.
 func (t *Tx) InsertEntries(ctx context.Context, es []ledger.EntryRow) error {
-	return t.insertMany(ctx, `INSERT INTO entries (device, counter, hash, kind, data)`, ``, 5, len(es), func(i int) []any {
+	return t.insertMany(ctx, insertEntries, ``, 5, len(es), func(i int) []any {
 		e := &es[i]
 		return []any{id(e.Device), int64(e.Counter), e.Hash[:], int64(e.Kind), e.Data}
 	})
 }
 
-const paymentCols = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at`
+const (
+	paymentCols    = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at`
+	insertPayments = `INSERT INTO payments (` + paymentCols + `)`
+	insertEntries  = `INSERT INTO entries (device, counter, hash, kind, data)`
+	insertLines    = `INSERT INTO lines (account, seq, kind, amount, balance, ref, created_at)`
+)
 
 func paymentArgs(p *ledger.PaymentRow) []any {
 	return []any{id(p.Payer), int64(p.Counter), p.ID[:], id(p.Payee), p.Amount, int64(p.Status), id(p.SrcDevice), int64(p.SrcCounter), p.CreatedAt}
@@ -93,7 +98,7 @@ func (t *Tx) PaymentsOf(ctx context.Context, payer protocol.KeyID, lo, hi uint64
 
 // InsertPayments implements ledger.Tx.
 func (t *Tx) InsertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
-	return t.insertMany(ctx, `INSERT INTO payments (`+paymentCols+`)`, ``, 9, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
+	return t.insertMany(ctx, insertPayments, ``, 9, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
 }
 
 // InsertConflict implements ledger.Tx.
