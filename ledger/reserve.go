@@ -50,6 +50,9 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 		if d.Revoked {
 			return offpay.Errorf(offpay.EFORBIDDEN, "device %v is revoked", d.ID)
 		}
+		if uint64(s.now().Unix()) >= info.cert.NotAfter {
+			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: enrol again")
+		}
 		if hold := int64(info.cert.Limits.Holding); amount > hold-max(position(d), 0) {
 			return offpay.Errorf(offpay.ELIMIT, "the purse would exceed its holding limit %d", hold)
 		}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
@@ -155,5 +156,13 @@ func testReserve(t *testing.T, open Opener) {
 	}
 	if b := e.Balance("alice"); b != 600 {
 		t.Fatalf("balance %d, want 600", b)
+	}
+	// An expired device may still settle its log but gets no new money.
+	e.Advance(3 * 365 * 24 * time.Hour)
+	_, err = e.Svc.Reserve(e.Ctx, a.Reserve(10, 5))
+	Code(t, err, offpay.EFORBIDDEN)
+	a.ApplyLoad(l3)
+	if r := e.SyncAll(a); r.Acked != 2 || len(r.Loads) != 0 {
+		t.Fatalf("expired device's sync: %+v", r)
 	}
 }
