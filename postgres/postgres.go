@@ -34,8 +34,8 @@ type Store struct {
 var _ ledger.Store = (*Store)(nil)
 
 // Open connects to the database named by dsn (a postgres:// URL or
-// key=value string), sets search_path to schema when it is not empty, and
-// migrates.
+// key=value string), sets search_path to schema when it is not empty
+// (creating the schema if needed), and migrates.
 func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -50,6 +50,12 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if schema != "" {
+		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: creating schema: %w", err)
+		}
 	}
 	if err := sqlstore.Migrate(ctx, db, migrations, "migrations"); err != nil {
 		db.Close()

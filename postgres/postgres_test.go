@@ -34,10 +34,7 @@ func open(t testing.TB) ledger.Store {
 	if err != nil {
 		t.Fatalf("PostgreSQL at OFFPAY_TEST_POSTGRES unreachable: %v", err)
 	}
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	s, err := postgres.Open(ctx, url, schema)
+	s, err := postgres.Open(ctx, url, schema) // creates the schema
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,5 +60,32 @@ func BenchmarkSettle(b *testing.B) {
 	}
 	for _, mode := range []string{"payer", "payee"} {
 		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
+	}
+}
+
+// TestReopen: a second Open of a migrated schema applies nothing twice and
+// sees the data.
+func TestReopen(t *testing.T) {
+	url := dsn(t)
+	ctx := context.Background()
+	s := open(t).(*postgres.Store)
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('x', 'y')`); err != nil {
+		t.Fatal(err)
+	}
+	var schema string
+	if err := s.DB().QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := postgres.Open(ctx, url, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	var n int
+	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("schema_version rows %d: %v", n, err)
+	}
+	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("meta rows %d: %v", n, err)
 	}
 }

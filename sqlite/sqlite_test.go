@@ -38,3 +38,27 @@ func BenchmarkSettle(b *testing.B) {
 		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
 	}
 }
+
+// TestReopen: reopening a database applies no migration twice and keeps
+// the data.
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.PutMeta(ctx, "x", []byte("y")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var v []byte
+	if err := s.View(ctx, func(tx ledger.Tx) (err error) { v, err = tx.Meta(ctx, "x"); return err }); err != nil || string(v) != "y" {
+		t.Fatalf("after reopen: %q %v", v, err)
+	}
+}
