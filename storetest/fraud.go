@@ -168,6 +168,11 @@ func testOrderArtefact(t *testing.T, open Opener) {
 	if r := e.Conserved(); r.Losses != 0 || r.Recovered != 0 {
 		t.Fatalf("overspend assumed: %+v", r)
 	}
+	// The ledger knows a's counter 3 exists (bob showed it): a partial
+	// upload is asked for the rest.
+	if res := e.Sync(a, 1, 1); len(res.Missing) != 2 || res.Missing[0] != 2 || res.Missing[1] != 3 {
+		t.Fatalf("missing after a partial upload: %v", res.Missing)
+	}
 	res := e.SyncAll(a)
 	if len(res.Missing) != 0 {
 		t.Fatalf("missing %v", res.Missing)
