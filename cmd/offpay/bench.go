@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 
 	"github.com/offpay/offpay/internal/bench"
 	"github.com/offpay/offpay/internal/loadtest"
@@ -21,8 +22,20 @@ func runBench(e *env, args []string) error {
 	out := fs.String("out", ".", "folder for bench.md and bench.csv")
 	pg := fs.String("postgres", "", "PostgreSQL URL for the PostgreSQL rows (default: $"+postgresTestEnv+")")
 	noLoad := fs.Bool("no-loadtest", false, "skip the HTTP load test")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *pg == "" {
 		*pg = e.getenv(postgresTestEnv)
