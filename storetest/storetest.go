@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -162,6 +163,10 @@ func (e *Env) Sync(d *ledgertest.Device, from, to uint64) *protocol.SyncResult {
 	e.T.Helper()
 	r, err := e.Svc.Sync(e.Ctx, d.Upload(from, to))
 	if err != nil {
+		var oe *offpay.Error
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = fmt.Errorf("%w (%v)", err, oe.Err) // tests may see the hidden cause
+		}
 		e.T.Fatalf("sync %v %d..%d: %v", d.ID, from, to, err)
 	}
 	_, iss := e.Svc.Trust()

@@ -41,6 +41,7 @@ func (t *Tx) InsertEntries(ctx context.Context, es []ledger.EntryRow) error {
 const (
 	paymentCols    = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at`
 	insertPayments = `INSERT INTO payments (` + paymentCols + `)`
+	paymentSel     = `payments.payer, payments.counter, pid, payee, amount, status, src_device, src_counter, created_at`
 	insertEntries  = `INSERT INTO entries (device, counter, hash, kind, data)`
 	insertLines    = `INSERT INTO lines (account, seq, kind, amount, balance, ref, created_at)`
 )
@@ -50,7 +51,7 @@ func paymentArgs(p *ledger.PaymentRow) []any {
 }
 
 func (t *Tx) payments(ctx context.Context, q string, args ...any) ([]ledger.PaymentRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+paymentCols+` FROM payments `+q, args...)
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+paymentSel+` FROM payments `+q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +71,28 @@ func (t *Tx) payments(ctx context.Context, q string, args ...any) ([]ledger.Paym
 	return out, rows.Err()
 }
 
-// Payments implements ledger.Tx.
+// Payments implements ledger.Tx. PostgreSQL joins against two arrays (one
+// plan whatever the count); SQLite probes a row-value IN list.
 func (t *Tx) Payments(ctx context.Context, keys []ledger.PayKey) (map[ledger.PayKey]*ledger.PaymentRow, error) {
 	out := map[ledger.PayKey]*ledger.PaymentRow{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if t.d == Postgres {
+		payers, counters := make([][]byte, len(keys)), make([]int64, len(keys))
+		for i, k := range keys {
+			payers[i], counters[i] = id(k.Payer), int64(k.Counter)
+		}
+		ps, err := t.payments(ctx, `JOIN unnest($1::bytea[], $2::bigint[]) AS k(payer, counter)
+			ON payments.payer = k.payer AND payments.counter = k.counter`, payers, counters)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ps {
+			out[ps[i].Key()] = &ps[i]
+		}
+		return out, nil
+	}
 	const per = 500
 	for lo := 0; lo < len(keys); lo += per {
 		chunk := keys[lo:min(lo+per, len(keys))]
