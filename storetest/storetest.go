@@ -42,6 +42,8 @@ func Run(t *testing.T, open Opener) {
 		{"Overspend", testOverspend},
 		{"OrderArtefact", testOrderArtefact},
 		{"ReceiveChecks", testReceiveChecks},
+		{"P256", testP256},
+		{"Tamper", testTamper},
 		{"Redeem", testRedeem},
 		{"PendingPayee", testPendingPayee},
 		{"Revocation", testRevocation},

@@ -28,6 +28,13 @@ func NewDevice(label, currency string) *Device {
 	return &Device{Key: k, ID: protocol.ComputeKeyID(k.Alg(), k.PublicKey()), Currency: currency, Time: prototest.Epoch}
 }
 
+// NewP256Device returns a device whose ECDSA P-256 key (the algorithm of
+// smart cards and most hardware SEs) derives from label.
+func NewP256Device(label, currency string) *Device {
+	k := prototest.P256Key("ledgertest/" + label)
+	return &Device{Key: k, ID: protocol.ComputeKeyID(k.Alg(), k.PublicKey()), Currency: currency, Time: prototest.Epoch}
+}
+
 // Counter is the counter of the last entry.
 func (d *Device) Counter() uint64 { return uint64(len(d.Log)) }
 
