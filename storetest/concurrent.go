@@ -128,3 +128,59 @@ func testConcurrent(t *testing.T, open Opener) {
 		}
 	}
 }
+
+// testConcurrentReserve: the same reserve request retried from many
+// servers at once debits once and yields one Load; distinct requests get
+// distinct, consecutive sequence numbers.
+func testConcurrentReserve(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("alice", false, 10000)
+	a := e.Device("cres-a", "alice")
+	svcs := []*ledger.Service{e.Svc}
+	for range 3 {
+		svcs = append(svcs, ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now}))
+	}
+	same := a.Reserve(100, 1)
+	var mu sync.Mutex
+	loads := map[uint64]string{}
+	var sameLoads []string
+	var wg sync.WaitGroup
+	for g := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := same
+			if g%2 == 1 {
+				req = a.Reserve(10, uint64(100+g))
+			}
+			l, err := svcs[g%len(svcs)].Reserve(e.Ctx, req)
+			if err != nil {
+				t.Errorf("reserve: %v", err)
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if g%2 == 0 {
+				sameLoads = append(sameLoads, string(l.Marshal()))
+			}
+			loads[l.Seq] = string(l.Marshal())
+		}()
+	}
+	wg.Wait()
+	for _, s := range sameLoads {
+		if s != sameLoads[0] {
+			t.Fatalf("one request id, two different loads")
+		}
+	}
+	if len(loads) != 13 {
+		t.Fatalf("%d distinct loads, want 13", len(loads))
+	}
+	for seq := uint64(1); seq <= 13; seq++ {
+		if loads[seq] == "" {
+			t.Fatalf("load sequence has a hole at %d", seq)
+		}
+	}
+	if got := e.Balance("alice"); got != 10000-100-12*10 {
+		t.Fatalf("balance %d, want %d", got, 10000-100-12*10)
+	}
+}

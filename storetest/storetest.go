@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"Outbox", testOutbox},
 		{"CrashAtEachWrite", testCrash},
 		{"Concurrent", testConcurrent},
+		{"ConcurrentReserve", testConcurrentReserve},
 		{"OrderIndependence", testOrderIndependence},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
