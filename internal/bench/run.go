@@ -81,20 +81,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var settle []Row
 	for _, n := range cfg.sqliteSizes() {
 		p.step(fmt.Sprintf("settle %d on SQLite", n))
-		row, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p)
+		rows, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p)
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on SQLite: %w", n, err)
 		}
-		settle = append(settle, row)
+		settle = append(settle, rows...)
 	}
 	if cfg.Postgres != "" {
 		n := cfg.postgresSize()
 		p.step(fmt.Sprintf("settle %d on PostgreSQL", n))
-		row, err := settleOn(ctx, "postgres", n, func() (Store, func(), error) { return OpenPostgres(ctx, cfg.Postgres) }, p)
+		rows, err := settleOn(ctx, "postgres", n, func() (Store, func(), error) { return OpenPostgres(ctx, cfg.Postgres) }, p)
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on PostgreSQL: %w", n, err)
 		}
-		settle = append(settle, row)
+		settle = append(settle, rows...)
 	} else {
 		r.Notes = append(r.Notes, "PostgreSQL rows skipped: no --postgres URL and OFFPAY_TEST_POSTGRES is not set.")
 	}
@@ -130,20 +130,30 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		"each settlement row's ratio uses the limit measured again just before and just after that row, since other load on the machine comes and goes.", before, after))
 
 	r.Rows = append(r.Rows, Row{Metric: "ed25519_verify_one_by_one", Store: "-", Value: r.Limit, Unit: "verifications/s", Ratio: 1})
-	var first, last float64 // µs per payment on SQLite, smallest and largest run
-	for i := range settle {
-		if settle[i].Store == "sqlite" {
-			cost := 1e6 / settle[i].Value
+	// Per-payment cost from the smallest to the largest SQLite run, in
+	// wall time and in CPU time.
+	var first, last, firstCPU, lastCPU float64
+	for _, row := range settle {
+		switch {
+		case row.Store != "sqlite":
+		case row.Metric == "settle_throughput":
+			last = 1 / row.Value
 			if first == 0 {
-				first = cost
+				first = last
 			}
-			last = cost
+		case row.Metric == "settle_cpu_per_payment":
+			lastCPU = row.Value
+			if firstCPU == 0 {
+				firstCPU = lastCPU
+			}
 		}
 	}
 	r.Rows = append(r.Rows, settle...)
 	sizes := cfg.sqliteSizes()
-	r.Rows = append(r.Rows, Row{Metric: fmt.Sprintf("settle_cost_growth_%d_to_%d", sizes[0], sizes[len(sizes)-1]), Store: "sqlite",
-		Value: last / first, Unit: "x (per-payment time)", Ratio: math.NaN()})
+	growth := fmt.Sprintf("_%d_to_%d", sizes[0], sizes[len(sizes)-1])
+	r.Rows = append(r.Rows,
+		Row{Metric: "settle_cost_growth" + growth, Store: "sqlite", Value: last / first, Unit: "x (wall time per payment)", Ratio: math.NaN()},
+		Row{Metric: "settle_cpu_cost_growth" + growth, Store: "sqlite", Value: lastCPU / firstCPU, Unit: "x (CPU time per payment)", Ratio: math.NaN()})
 	r.Rows = append(r.Rows, syncRows...)
 	r.Rows = append(r.Rows, latRows...)
 	r.Rows = append(r.Rows, loadRows...)
@@ -152,26 +162,38 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return r, nil
 }
 
-func settleOn(ctx context.Context, name string, n int, open func() (Store, func(), error), p *plan) (Row, error) {
+func settleOn(ctx context.Context, name string, n int, open func() (Store, func(), error), p *plan) ([]Row, error) {
 	st, closeFn, err := open()
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	defer closeFn()
 	// Other work on a shared machine comes and goes: the limit is measured
 	// again around each run, and the row's ratio uses that local mean.
-	before := VerifyRate(localLimitFor)
+	before, cpuBefore := verifyMeasure(localLimitFor)
 	keys, err := ledger.Init(filepath.Join(os.TempDir(), fmt.Sprintf("offpay-bench-keys-%d", time.Now().UnixNano())), "EUR", nil)
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
 	svc := ledger.New(st, keys, ledger.Options{})
 	res, err := Settle(ctx, svc, n, func(done int) { p.within(float64(done) / float64(n)) })
 	if err != nil {
-		return Row{}, err
+		return nil, err
 	}
-	limit := (before + VerifyRate(localLimitFor)) / 2
-	return Row{Metric: "settle_throughput", Store: name, N: n, Value: res.Rate(), Unit: "payments/s", Ratio: res.Rate() / limit}, nil
+	after, cpuAfter := verifyMeasure(localLimitFor)
+	limit, verifyCPU := (before+after)/2, (cpuBefore+cpuAfter)/2
+	perPayment := res.CPUPerPayment()
+	rows := []Row{{Metric: "settle_throughput", Store: name, N: n, Value: res.Rate(), Unit: "payments/s", Ratio: res.Rate() / limit}}
+	if name != "sqlite" {
+		return rows, nil // the database server's CPU time is not this process's
+	}
+	return append(rows,
+		// The same run in CPU time: a payment's cost against one
+		// verification's, i.e. the ratio on an idle machine if settlement
+		// kept every core busy.
+		Row{Metric: "settle_cpu_per_payment", Store: name, N: n, Value: float64(perPayment.Nanoseconds()) / 1000, Unit: "µs CPU", Ratio: verifyCPU.Seconds() / perPayment.Seconds()},
+		Row{Metric: "settle_core_utilisation", Store: name, N: n, Value: 100 * res.Utilisation(), Unit: "% of all cores", Ratio: math.NaN()},
+	), nil
 }
 
 // newService makes a ledger on a fresh SQLite database under dir.

@@ -33,6 +33,14 @@ const (
 // second on all cores (GOMAXPROCS goroutines) for d: the physical limit
 // that settlement is compared with.
 func VerifyRate(d time.Duration) float64 {
+	rate, _ := verifyMeasure(d)
+	return rate
+}
+
+// verifyMeasure returns VerifyRate and the CPU time one verification
+// took.
+func verifyMeasure(d time.Duration) (rate float64, cpu time.Duration) {
+	cpu0 := cpuTime()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	msg := make([]byte, 200)
 	sig := ed25519.Sign(priv, msg)
@@ -55,7 +63,8 @@ func VerifyRate(d time.Duration) float64 {
 		}()
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	used := cpuTime() - cpu0
+	return float64(n.Load()) / time.Since(start).Seconds(), used / time.Duration(max(n.Load(), 1))
 }
 
 // Store is a ledger store that can be closed.
@@ -104,6 +113,17 @@ type SettleResult struct {
 	Payments int
 	Uploads  int
 	Elapsed  time.Duration // in Service.Sync calls only
+	CPU      time.Duration // process CPU time during those calls
+}
+
+// CPUPerPayment is the CPU time settlement used per payment.
+func (r SettleResult) CPUPerPayment() time.Duration {
+	return r.CPU / time.Duration(max(r.Payments, 1))
+}
+
+// Utilisation is the share of all cores that settlement kept busy.
+func (r SettleResult) Utilisation() float64 {
+	return r.CPU.Seconds() / (r.Elapsed.Seconds() * float64(runtime.GOMAXPROCS(0)))
 }
 
 // Rate is settled payments per second.
@@ -135,10 +155,12 @@ func Settle(ctx context.Context, svc *ledger.Service, n int, progress func(done 
 		if err != nil {
 			return res, err
 		}
+		cpu0 := cpuTime()
 		elapsed, err := syncAll(ctx, svc, ups)
 		if err != nil {
 			return res, err
 		}
+		res.CPU += cpuTime() - cpu0
 		res.Elapsed += elapsed
 		res.Uploads += len(ups)
 		done += batch
