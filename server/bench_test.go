@@ -138,6 +138,8 @@ func benchReserve(b *testing.B, viaHTTP bool) {
 	for i := range b.N {
 		reqs = append(reqs, devs[i%len(devs)].Reserve(1, uint64(i+1)))
 	}
+	// A timeout turns a stuck ledger into a failure instead of a hang.
+	client := &http.Client{Timeout: 30 * time.Second}
 	var next atomic.Int64
 	b.SetParallelism(2) // with GOMAXPROCS 2: four clients
 	b.ResetTimer()
@@ -151,7 +153,7 @@ func benchReserve(b *testing.B, viaHTTP bool) {
 				}
 				continue
 			}
-			resp, err := http.Post(ts.URL+"/v1/reserve", ContentType, bytes.NewReader(protocol.Seal(req)))
+			resp, err := client.Post(ts.URL+"/v1/reserve", ContentType, bytes.NewReader(protocol.Seal(req)))
 			if err != nil {
 				b.Error(err)
 				return
