@@ -193,7 +193,7 @@ func (st *settlement) record(ctx context.Context, news []upEntry) error {
 	for i := range news {
 		ue := &news[i]
 		switch {
-		case ue.e.Kind == protocol.EntryPay && !st.own[ue.e.Counter]:
+		case ue.e.Kind == protocol.EntryPay && !ue.rejected && !st.own[ue.e.Counter]:
 			if err := st.add(ue); err != nil {
 				return err
 			}

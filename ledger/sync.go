@@ -142,6 +142,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		if p := ue.pay; p.Payer != up.Device || p.Counter != e.Counter || p.Currency != s.opts.Currency {
 			return invalid("entry %d: payment does not match its entry", e.Counter)
 		}
+		// Above the payer's per-payment limit no payee accepts it: a
+		// broken SE's statement, recorded from neither side.
+		ue.rejected = ue.pay.Amount > u.dev.cert.Limits.PerPayment
 		ue.payIn = ue.pay.SigningInput()
 		ue.pid = sha256.Sum256(ue.payIn)
 	case protocol.EntryReceive:
@@ -162,6 +165,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		}
 		if r := ue.redeem; r.Device != up.Device || r.Counter != e.Counter || r.Currency != s.opts.Currency {
 			return invalid("entry %d: redeem does not match its entry", e.Counter)
+		}
+		if ue.redeem.Amount > u.dev.cert.Limits.Holding {
+			return invalid("entry %d: redeem above the purse's holding limit", e.Counter)
 		}
 	case protocol.EntryConfirm:
 		var r protocol.Receipt
@@ -202,8 +208,10 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 	}
 	for i := range u.entries {
 		ue := &u.entries[i]
-		if ue.e.Kind == protocol.EntryReceive && !ue.rejected && u.payers[ue.pay.Payer] == nil {
-			ue.rejected = true // payer not enrolled here
+		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
+			p := u.payers[ue.pay.Payer]
+			// Unknown payer, or above its per-payment limit (see decodeEntry).
+			ue.rejected = p == nil || ue.pay.Amount > p.cert.Limits.PerPayment
 		}
 	}
 	return nil

@@ -8,7 +8,8 @@ import (
 
 // testReceiveChecks: a payee's log may hold payments its SE should not
 // have accepted (forged, addressed to someone else, from a payer this
-// ledger does not know) or the same payment twice. The log is accepted
+// ledger does not know, above the payer's per-payment limit) or the same
+// payment twice. The log is accepted
 // (it is the SE's signed history) but none of those is credited, and each
 // says so in its status.
 func testReceiveChecks(t *testing.T, open Opener) {
@@ -25,7 +26,9 @@ func testReceiveChecks(t *testing.T, open Opener) {
 	stranger := e.newDev("rc-stranger")
 	stranger.Cert = a.Cert // claims a's certificate; the ledger uses its own record
 	fromStranger := stranger.Pay(b.ID, 7)
+	big := a.Pay(b.ID, 10001) // above a's per-payment limit (10000)
 	b.Receive(good)
+	b.Receive(big)
 	b.Receive(forged)
 	b.Receive(toCarol)
 	b.Receive(fromStranger)
@@ -36,6 +39,7 @@ func testReceiveChecks(t *testing.T, open Opener) {
 		forged.Payment.ID():       protocol.StatusRejected,
 		toCarol.Payment.ID():      protocol.StatusRejected,
 		fromStranger.Payment.ID(): protocol.StatusRejected,
+		big.Payment.ID():          protocol.StatusRejected,
 	}
 	for id, st := range want {
 		if got := statusOf(r, id); got != st {
@@ -53,7 +57,9 @@ func testReceiveChecks(t *testing.T, open Opener) {
 	}
 	// The payer's own log records the forged payment's original and the
 	// one to carol; the ledger had not credited the forgery to anyone.
-	e.SyncAll(a)
+	if r := e.SyncAll(a); statusOf(r, big.Payment.ID()) != protocol.StatusRejected {
+		t.Fatalf("over-limit payment in the payer's log: status %d", statusOf(r, big.Payment.ID()))
+	}
 	if d := e.Dev(a); d.Sent != 35 {
 		t.Fatalf("alice sent %d, want 35", d.Sent)
 	}
