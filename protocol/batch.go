@@ -14,7 +14,13 @@ type Batch struct {
 	bv    *voi.BatchVerifier
 	items []batchItem
 	nEd   int
+	// keys caches decompressed public keys: in a device's log one key
+	// signs every entry, and decompressing it is a large part of Add.
+	keys map[string]*voi.ExpandedPublicKey
 }
+
+// maxCachedKeys bounds the key cache of a Batch.
+const maxCachedKeys = 4096
 
 type batchItem struct {
 	alg           Alg
@@ -25,7 +31,7 @@ type batchItem struct {
 
 // NewBatch returns a batch sized for n signatures.
 func NewBatch(n int) *Batch {
-	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), items: make([]batchItem, 0, n)}
+	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), items: make([]batchItem, 0, n), keys: map[string]*voi.ExpandedPublicKey{}}
 }
 
 // Add queues a signature and returns its index in Verify's result.
@@ -38,10 +44,31 @@ func (b *Batch) Add(alg Alg, key, msg, sig []byte) int {
 	} else if alg == AlgEd25519 {
 		it.ed = b.nEd
 		b.nEd++
-		b.bv.AddWithOptions(voi.PublicKey(key), msg, sig, zip215)
+		if epk := b.expand(key); epk != nil {
+			b.bv.AddExpandedWithOptions(epk, msg, sig, zip215)
+		} else {
+			b.bv.AddWithOptions(voi.PublicKey(key), msg, sig, zip215)
+		}
 	}
 	b.items = append(b.items, it)
 	return len(b.items) - 1
+}
+
+// expand returns key decompressed, from the cache if it was seen before,
+// or nil if it does not decompress (AddWithOptions then reports it).
+func (b *Batch) expand(key []byte) *voi.ExpandedPublicKey {
+	if epk, ok := b.keys[string(key)]; ok {
+		return epk
+	}
+	epk, err := voi.NewExpandedPublicKey(voi.PublicKey(key))
+	if err != nil {
+		return nil
+	}
+	if len(b.keys) >= maxCachedKeys {
+		clear(b.keys)
+	}
+	b.keys[string(key)] = epk
+	return epk
 }
 
 // Len is the number of queued signatures.
