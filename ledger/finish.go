@@ -17,7 +17,7 @@ const noteChunk = 500
 // entries, saves every touched device and account, settles overspend cover
 // and queues the notifications.
 func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) error {
-	ctx2, tx := ctx, st.tx
+	tx := st.tx
 	redeems := map[string][]upEntry{}
 	if len(news) > 0 {
 		rows := make([]EntryRow, len(news))
@@ -38,24 +38,26 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 		last := &news[len(news)-1]
 		d.Acked, d.LastHash = last.e.Counter, last.hash
 		st.dirty[d.ID] = true
-		if err := tx.InsertEntries(ctx2, rows); err != nil {
+		if err := tx.InsertEntries(ctx, rows); err != nil {
 			return err
 		}
 	}
-	accounts := map[string]bool{}
 	ids := make([]protocol.KeyID, 0, len(st.dirty))
 	for id := range st.dirty {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b protocol.KeyID) int { return compareIDs(a, b) }) // stable lock order
 	rows := make([]*DeviceRow, len(ids))
+	// An account's cover can change only if a device's proven debt
+	// changed, or if it carries a loss and gains money; most payers'
+	// accounts are then never touched.
+	need := map[string]bool{}
+	accounts := map[string]bool{}
 	for i, id := range ids {
 		dev := st.devs[id]
 		rows[i] = dev
-		// An account needs its cover settled only if a device's proven
-		// debt changed; most payers' accounts are then never touched.
 		if debt(dev) != st.debt0[id] {
-			accounts[dev.Account] = true
+			need[dev.Account], accounts[dev.Account] = true, true
 		}
 	}
 	if err := tx.UpdateDevices(ctx, rows); err != nil {
@@ -72,31 +74,72 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	accts, err := tx.AccountsNamed(ctx, names)
+	if err != nil {
+		return err
+	}
+	// Statement lines and notifications go out in one statement each.
+	bt := &bufTx{Tx: tx}
 	for _, name := range names {
-		a, err := mustAccount(ctx, tx, name)
-		if err != nil {
-			return err
+		a := accts[name]
+		if a == nil {
+			return offpay.Errorf(offpay.EINTERNAL, "account %q of a device is missing", name)
 		}
 		if sum := st.sweeps[name]; sum > 0 {
 			ref := fmt.Sprintf("sync:%v:%d", d.ID, d.Acked)
-			if err := st.s.post(ctx, tx, a, LineSettleIn, sum, ref); err != nil {
+			if err := st.s.post(ctx, bt, a, LineSettleIn, sum, ref); err != nil {
 				return err
 			}
 		}
 		for _, ue := range redeems[name] {
 			ref := fmt.Sprintf("redeem:%v:%d", d.ID, ue.e.Counter)
-			if err := st.s.post(ctx, tx, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
+			if err := st.s.post(ctx, bt, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
 				return err
 			}
 		}
-		if err := st.s.cover(ctx, tx, a); err != nil {
-			return err
+		if need[name] || a.Lost > 0 {
+			if err := st.s.cover(ctx, bt, a); err != nil {
+				return err
+			}
 		}
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
 	}
-	return st.notifySettled(ctx)
+	if err := st.notifySettled(ctx, bt); err != nil {
+		return err
+	}
+	return bt.flush(ctx)
+}
+
+// bufTx holds back statement lines and notifications until flush, so that
+// a settlement touching many accounts writes each kind once.
+type bufTx struct {
+	Tx
+	lines []LineRow
+	notes []OutboxRow
+}
+
+func (b *bufTx) InsertLines(_ context.Context, ls []LineRow) error {
+	b.lines = append(b.lines, ls...)
+	return nil
+}
+
+func (b *bufTx) InsertOutbox(_ context.Context, rs []OutboxRow) error {
+	b.notes = append(b.notes, rs...)
+	return nil
+}
+
+func (b *bufTx) flush(ctx context.Context) error {
+	if len(b.lines) > 0 {
+		if err := b.Tx.InsertLines(ctx, b.lines); err != nil {
+			return err
+		}
+	}
+	if len(b.notes) > 0 {
+		return b.Tx.InsertOutbox(ctx, b.notes)
+	}
+	return nil
 }
 
 func compareIDs(a, b protocol.KeyID) int { return slices.Compare(a[:], b[:]) }
@@ -119,7 +162,7 @@ type SettledPayload struct {
 	Payments []SettledPayment `json:"payments"`
 }
 
-func (st *settlement) notifySettled(ctx context.Context) error {
+func (st *settlement) notifySettled(ctx context.Context, tx Tx) error {
 	all := append(slices.Clone(st.fresh), st.extra...)
 	for lo := 0; lo < len(all); lo += noteChunk {
 		chunk := all[lo:min(lo+noteChunk, len(all))]
@@ -135,7 +178,7 @@ func (st *settlement) notifySettled(ctx context.Context) error {
 			}
 		}
 		key := fmt.Sprintf("%v:%d:%v", chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
-		if err := st.s.notify(ctx, st.tx, NotePaymentSettled, key, SettledPayload{Payments: items}); err != nil {
+		if err := st.s.notify(ctx, tx, NotePaymentSettled, key, SettledPayload{Payments: items}); err != nil {
 			return err
 		}
 	}

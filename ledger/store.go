@@ -27,6 +27,7 @@ type Tx interface {
 
 	Account(ctx context.Context, name string) (*AccountRow, error)
 	Accounts(ctx context.Context) ([]AccountRow, error)
+	AccountsNamed(ctx context.Context, names []string) (map[string]*AccountRow, error)
 	InsertAccount(ctx context.Context, a *AccountRow) error
 	UpdateAccount(ctx context.Context, a *AccountRow) error
 	InsertLines(ctx context.Context, lines []LineRow) error

@@ -229,6 +229,36 @@ func (t *Tx) Accounts(ctx context.Context) ([]ledger.AccountRow, error) {
 	return out, rows.Err()
 }
 
+// AccountsNamed implements ledger.Tx.
+func (t *Tx) AccountsNamed(ctx context.Context, names []string) (map[string]*ledger.AccountRow, error) {
+	out := map[string]*ledger.AccountRow{}
+	const per = 500
+	for lo := 0; lo < len(names); lo += per {
+		chunk := names[lo:min(lo+per, len(names))]
+		args := make([]any, len(chunk))
+		for i, n := range chunk {
+			args[i] = n
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE name IN `+t.values(1, len(chunk)), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			a, err := scanAccount(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[a.Name] = a
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // InsertAccount implements ledger.Tx.
 func (t *Tx) InsertAccount(ctx context.Context, a *ledger.AccountRow) error {
 	_, err := t.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
