@@ -20,7 +20,7 @@ type upEntry struct {
 	payIn    []byte            // the payment's signing input (Pay, Receive)
 	pay      *protocol.Payment // Pay or Receive
 	pid      protocol.Hash
-	rejected bool // a Receive the ledger cannot credit (unknown payer, bad signature, wrong payee)
+	rejected bool // a payment the ledger will not record: see decodeEntry and lookupPayers
 	load     *protocol.Load
 	redeem   *protocol.Redeem
 }
@@ -37,6 +37,12 @@ type upload struct {
 // (structure, chain links, every signature in parallel batches) is checked
 // before the one transaction that applies it; a malformed or badly signed
 // upload changes nothing. See settle.go for what applying means.
+//
+// Errors: EUNAUTHORIZED (device not enrolled, upload not signed by it),
+// EINVALID (malformed, broken chain, bad entry signature, a gap before the
+// first entry), ELIMIT (too many or oversize entries), EFORBIDDEN (device
+// revoked; or this upload proved that it equivocated, in which case the
+// proof is stored and the device revoked before the error returns).
 func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {
 	u, err := s.prepare(ctx, up)
 	if err != nil {
