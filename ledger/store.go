@@ -64,7 +64,9 @@ type Tx interface {
 	// PendingTo returns recorded payments to payee still awaiting its enrolment.
 	PendingTo(ctx context.Context, payee protocol.KeyID) ([]PaymentRow, error)
 	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8) error
-	PaymentTotals(ctx context.Context) (count, pending int64, err error)
+	// PaymentTotals returns how many payments are settled and the value
+	// of those pending (payee not enrolled yet).
+	PaymentTotals(ctx context.Context) (settled, pending int64, err error)
 
 	// InsertProof stores an equivocation proof; false if (device, counter)
 	// already has one.

@@ -219,10 +219,15 @@ func testPendingPayee(t *testing.T, open Opener) {
 	if statusOf(r, p.Payment.ID()) != protocol.StatusPending {
 		t.Fatalf("status %+v", r.Statuses)
 	}
-	e.Conserved()
+	if rep := e.Conserved(); rep.Settled != 0 || rep.Outstanding != 100 {
+		t.Fatalf("pending payment in the report: %+v", rep)
+	}
 	m := e.Device("p-late", "shop")
 	if got := e.Balance("shop"); got != 25 {
 		t.Fatalf("shop %d after enrolment", got)
+	}
+	if rep := e.Conserved(); rep.Settled != 1 {
+		t.Fatalf("settled %d after the payee enrolled", rep.Settled)
 	}
 	m.Receive(p)
 	if r := e.SyncAll(m); statusOf(r, p.Payment.ID()) != protocol.StatusSettled {

@@ -163,17 +163,18 @@ func (t *Tx) SetPaymentStatus(ctx context.Context, k ledger.PayKey, pid protocol
 }
 
 // PaymentTotals implements ledger.Tx.
-func (t *Tx) PaymentTotals(ctx context.Context) (count, pending int64, err error) {
+func (t *Tx) PaymentTotals(ctx context.Context) (settled, pending int64, err error) {
 	for _, table := range []string{"payments", "conflicts"} {
 		var c, p int64
-		err = t.tx.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = $1 THEN amount ELSE 0 END), 0) FROM `+table,
-			int64(protocol.StatusPending)).Scan(&c, &p)
+		err = t.tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN status = $1 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status = $2 THEN amount ELSE 0 END), 0) FROM `+table,
+			int64(protocol.StatusSettled), int64(protocol.StatusPending)).Scan(&c, &p)
 		if err != nil {
 			return 0, 0, err
 		}
-		count, pending = count+c, pending+p
+		settled, pending = settled+c, pending+p
 	}
-	return count, pending, nil
+	return settled, pending, nil
 }
 
 // InsertProof implements ledger.Tx.
