@@ -400,7 +400,7 @@ func (d *demo) reconcile() error {
 	}
 	printReport(d.e.stdout, rep)
 	mallory := d.wallets["mallory"].SE().Certificate().ID().String()
-	d.check(rep.ConservationOK, "conservation: issued money = account balances + outstanding purse value + losses")
+	d.check(rep.ConservationOK, "conservation: issued money + losses (unrecovered overspend) = account balances + outstanding purse value")
 	d.check(rep.Settled == 6, fmt.Sprintf("every payment settled exactly once (6 made, %d settled)", rep.Settled))
 	caught := false
 	for _, ds := range rep.DoubleSpends {

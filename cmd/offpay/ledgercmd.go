@@ -50,8 +50,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				fs.Usage()
+			if err == flag.ErrHelp { // the flag package has printed fs.Usage
 				return nil, errHelp
 			}
 			return nil, usageErrorf("%s: %v", fs.Name(), err)
@@ -343,7 +342,7 @@ func printReport(w io.Writer, r *ledger.Report) {
 	if !r.ConservationOK {
 		ok = "BROKEN"
 	}
-	fmt.Fprintf(w, "  conservation: issued = balances + outstanding + losses: %s\n", ok)
+	fmt.Fprintf(w, "  conservation: issued + losses = balances + outstanding: %s\n", ok)
 	for _, d := range r.Devices {
 		fmt.Fprintf(w, "  device %s  %-10s loaded %s sent %s received %s redeemed %s position %s  %s\n", d.Device[:12], d.Account,
 			fmtMinor(d.Loaded, r.Currency), fmtMinor(d.Sent, r.Currency), fmtMinor(d.Received, r.Currency),
