@@ -13,13 +13,14 @@ const (
 	MaxLogEntrySize     = 640
 	MaxEnrolmentSize    = 192
 	MaxReserveSize      = 192
+	MaxSyncAppliedSize  = 96
 	MaxRevoked          = 100000
 	MaxRevListSize      = 64 + 17*MaxRevoked + 80
 	MaxSyncEntries      = 10000
 	MaxSyncUploadSize   = 128 + MaxSyncEntries*(MaxLogEntrySize+1)
 	MaxSyncStatuses     = 2 * MaxSyncEntries
 	MaxSyncLoads        = 64
-	MaxSyncResultSize   = 96 + MaxSyncStatuses*36 + MaxSyncEntries*9 + MaxSyncLoads*(MaxLoadSize+1) + MaxRevListSize
+	MaxSyncResultSize   = 96 + MaxSyncStatuses*36 + MaxSyncEntries*9 + 9 + MaxSyncLoads*(MaxLoadSize+1) + MaxRevListSize
 	MaxNameLen          = 32 // PaymentRequest display name, bytes of UTF-8
 	MaxAccountLen       = 16 // device certificate account reference
 	MinCurrencyLen      = 3

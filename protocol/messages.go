@@ -165,7 +165,7 @@ const (
 	EntryReceive EntryKind = 3 // body: PaymentBundle received; purse += amount
 	EntryRedeem  EntryKind = 4 // body: Redeem; purse -= amount
 	EntryConfirm EntryKind = 5 // body: Receipt from the payee; purse unchanged
-	EntrySync    EntryKind = 6 // body: SyncResult applied; purse unchanged
+	EntrySync    EntryKind = 6 // body: SyncApplied; purse -= the sweep it newly applies
 )
 
 // LogEntry is one link of an SE's hash-chained log. Counters start at 1
@@ -250,8 +250,32 @@ type SyncResult struct {
 	Statuses []PaymentStatus
 	Missing  []uint64 // counters the ledger asks for again
 	Loads    []Load   // credits for this SE it has not yet applied
+	Swept    uint64   // cumulative value the ledger has moved from this purse to its account (merchant devices)
 	RevList  RevocationList
 	Signer   KeyID
 	SigAlg   Alg
 	Sig      []byte
+}
+
+// ClaimWindow is how long, in ledger time (seconds), a payment stays
+// claimable by its payee (SPEC.md "Claims and expiry"). A payee SE refuses a
+// payment whose time is ClaimWindow or more before the latest ledger time
+// it has applied; once the payee's log shows it applied a SyncResult that
+// late without having received the payment, the ledger expires the payment
+// and returns its value to the payer's account.
+const ClaimWindow uint64 = 3 * 24 * 3600
+
+// SyncApplied is the body of an EntrySync log entry: the SE applied the
+// SyncResult whose ID (SHA-256 of its signing input) is Result. Time is
+// that result's ledger time, which the SE's ledger floor now reaches, and
+// Swept the cumulative sweep the SE has taken from its purse since
+// enrolment (the result's Swept). It is not signed by itself: the log
+// entry that carries it is.
+type SyncApplied struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Device  KeyID
+	Result  Hash
+	Time    uint64
+	Swept   uint64
 }

@@ -93,6 +93,10 @@ func (p *Payment) Sign(s Signer) error { return sign(s, &p.SigAlg, &p.Sig, p.Sig
 // under ZIP-215 for a malicious signer) names the same payment.
 func (p *Payment) ID() Hash { return sha256.Sum256(p.SigningInput()) }
 
+// ID of a SyncResult: SHA-256 of its signing input. A SyncApplied names the
+// result it records by this ID.
+func (r *SyncResult) ID() Hash { return sha256.Sum256(r.SigningInput()) }
+
 // SigningInput returns the bytes the receipt's signature covers.
 func (r *Receipt) SigningInput() []byte {
 	x := *r

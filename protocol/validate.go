@@ -322,8 +322,18 @@ func (r *SyncResult) validate() error {
 			return err
 		}
 	}
+	if err := checkAmount(r.Swept, true); err != nil {
+		return err
+	}
 	if err := r.RevList.validate(); err != nil {
 		return err
 	}
 	return checkSig(r.SigAlg, r.Sig)
+}
+
+func (a *SyncApplied) validate() error {
+	if err := checkVersion(a.Version); err != nil {
+		return err
+	}
+	return checkAmount(a.Swept, true)
 }

@@ -20,6 +20,7 @@ const (
 	TypeSyncResult     Type = 11
 	TypeEnrolment      Type = 12
 	TypeReserve        Type = 13
+	TypeSyncApplied    Type = 14
 )
 
 // Message is any offpay message.
@@ -43,6 +44,7 @@ func (*SyncUpload) Type() Type       { return TypeSyncUpload }
 func (*SyncResult) Type() Type       { return TypeSyncResult }
 func (*EnrolmentRequest) Type() Type { return TypeEnrolment }
 func (*ReserveRequest) Type() Type   { return TypeReserve }
+func (*SyncApplied) Type() Type      { return TypeSyncApplied }
 
 func (c *Certificate) Marshal() []byte      { return encode(c) }
 func (r *RevocationList) Marshal() []byte   { return encode(r) }
@@ -57,6 +59,7 @@ func (u *SyncUpload) Marshal() []byte       { return encode(u) }
 func (r *SyncResult) Marshal() []byte       { return encode(r) }
 func (r *EnrolmentRequest) Marshal() []byte { return encode(r) }
 func (r *ReserveRequest) Marshal() []byte   { return encode(r) }
+func (a *SyncApplied) Marshal() []byte      { return encode(a) }
 
 // New returns an empty message of type t.
 func New(t Type) (Message, error) {
@@ -87,6 +90,8 @@ func New(t Type) (Message, error) {
 		return new(EnrolmentRequest), nil
 	case TypeReserve:
 		return new(ReserveRequest), nil
+	case TypeSyncApplied:
+		return new(SyncApplied), nil
 	}
 	return nil, errf(ClassUnknownType, "type %d", t)
 }
@@ -120,6 +125,8 @@ func MaxSize(t Type) int {
 		return MaxEnrolmentSize
 	case TypeReserve:
 		return MaxReserveSize
+	case TypeSyncApplied:
+		return MaxSyncAppliedSize
 	}
 	return 0
 }

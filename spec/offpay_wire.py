@@ -139,20 +139,23 @@ FIELDS = {
                     ("sig_alg", U8), ("sig", BYTES)],
     "sync_result": [("version", U8), ("device", B16), ("acked", U64), ("time", U64),
                     ("statuses", ("list", ("tuple", [B32, U8]))), ("missing", ("list", U64)),
-                    ("loads", ("list", LOAD)), ("rev_list", REVLIST), ("signer", B16),
+                    ("loads", ("list", LOAD)), ("swept", U64), ("rev_list", REVLIST), ("signer", B16),
                     ("sig_alg", U8), ("sig", BYTES)],
     "enrolment_request": [("version", U8), ("key_alg", U8), ("key", BYTES), ("account", TEXT),
                           ("class", U8), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
     "reserve_request": [("version", U8), ("device", B16), ("request_id", B16), ("amount", U64),
                         ("currency", TEXT), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
+    "sync_applied": [("version", U8), ("device", B16), ("result", B32), ("time", U64), ("swept", U64)],
 }
 TYPES = {1: "certificate", 2: "revocation_list", 3: "load", 4: "payment_request", 5: "payment",
          6: "payment_bundle", 7: "receipt", 8: "redeem", 9: "log_entry", 10: "sync_upload",
-         11: "sync_result", 12: "enrolment_request", 13: "reserve_request"}
+         11: "sync_result", 12: "enrolment_request", 13: "reserve_request",
+         14: "sync_applied"}
 NUMBER = {v: k for k, v in TYPES.items()}
 LIMIT = {"certificate": 256, "revocation_list": 1700144, "load": 192, "payment_request": 640,
          "payment": 192, "payment_bundle": 448, "receipt": 160, "redeem": 160, "log_entry": 640,
-         "sync_upload": 6410128, "sync_result": 2522592, "enrolment_request": 192, "reserve_request": 192}
+         "sync_upload": 6410128, "sync_result": 2522601, "enrolment_request": 192, "reserve_request": 192,
+         "sync_applied": 96}
 CONTEXT = {"certificate": "certificate", "revocation_list": "revocation-list", "load": "load",
            "payment_request": "payment-request", "payment": "payment", "receipt": "receipt",
            "redeem": "redeem", "log_entry": "log-entry", "sync_upload": "sync-upload",
@@ -387,6 +390,7 @@ def sync_result_rules(m):
         raise Refused("oversize")
     for ld in m["loads"]:
         load_rules(ld)
+    amount(m["swept"], zero_ok=True)
     revocation_list_rules(m["rev_list"])
     sig_rule(m)
 
@@ -398,6 +402,11 @@ def enrolment_rules(m):
     if m["class"] not in (1, 2, 3):
         raise Refused("bad_field", "class")
     sig_rule(m)
+
+
+def sync_applied_rules(m):
+    version(m)
+    amount(m["swept"], zero_ok=True)
 
 
 def reserve_rules(m):
@@ -412,7 +421,7 @@ RULES = {"certificate": certificate_rules, "revocation_list": revocation_list_ru
          "payment_bundle": bundle_rules, "receipt": receipt_rules, "redeem": redeem_rules,
          "log_entry": log_entry_rules, "sync_upload": sync_upload_rules,
          "sync_result": sync_result_rules, "enrolment_request": enrolment_rules,
-         "reserve_request": reserve_rules}
+         "reserve_request": reserve_rules, "sync_applied": sync_applied_rules}
 
 
 # ---------------------------------------------------------------- identifiers (SPEC 5.1, 6)

@@ -63,6 +63,11 @@ func (w *world) validVectors() []Vector {
 		Amount: 50000, Currency: "EUR", Time: prototest.Epoch - 60}
 	must(reserve.Sign(w.payerKey))
 
+	applied := &protocol.SyncApplied{Version: protocol.Version, Device: w.payer.ID(), Result: result.ID(), Time: result.Time}
+	syncEntry := &protocol.LogEntry{Version: protocol.Version, Device: w.payer.ID(), Counter: 4, Prev: w.entries[2].Hash(),
+		Kind: protocol.EntrySync, Time: result.Time, Body: applied.Marshal()}
+	must(syncEntry.Sign(w.payerKey))
+
 	v := func(name, typ, desc string, in Input, o *Output) Vector {
 		return Vector{Name: name, Description: desc, MessageType: typ, Input: in, Expect: Valid, Output: o}
 	}
@@ -107,6 +112,10 @@ func (w *world) validVectors() []Vector {
 			Input{EnvelopeHex: hexOf(protocol.Seal(enrol))}, out(enrol)),
 		v("enrolment-request-p256-valid", "enrolment_request", "A P-256 smart-card SE proves possession of its key.",
 			Input{EnvelopeHex: hexOf(protocol.Seal(enrolP))}, out(enrolP)),
+		v("sync-applied-valid", "sync_applied", "The body of the payer's sync log entry: it applied the sync result of sync-result-valid (ledger time epoch + 3601) and has had 0 swept.",
+			Input{EnvelopeHex: hexOf(protocol.Seal(applied))}, &Output{EnvelopeHex: hexOf(protocol.Seal(applied))}),
+		v("log-entry-sync-valid", "log_entry", "The payer's fourth log entry: kind 6 (sync), body the SyncApplied of sync-applied-valid.",
+			signed(syncEntry, w.payer), entryOut(syncEntry)),
 		v("reserve-request-valid", "reserve_request", "The payer's device asks the ledger to move 500.00 EUR into its purse.",
 			signed(reserve, w.payer), out(reserve)),
 	}
