@@ -216,6 +216,21 @@ func (w *Wallet) RequestWith(p se.RequestParams, ttl time.Duration) ([]byte, err
 	return protocol.Seal(r), nil
 }
 
+// StandingRequest returns the envelope of this payee's standing request:
+// open (the payer chooses the amount), valid until the device certificate
+// expires, payable any number of times. Print it, or show it at the till;
+// a payer pays it with Pay(card, amount) and the payee takes the bundle
+// with Accept. Each bundle is accepted once.
+func (w *Wallet) StandingRequest(name string) ([]byte, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r, err := w.se.StandingRequest(se.RequestParams{Name: name}, w.clock())
+	if err != nil {
+		return nil, err
+	}
+	return protocol.Seal(r), nil
+}
+
 // Pay pays the request in reqWire (amount only for an open request) and
 // returns the bundle's envelope to hand to the payee. The request's
 // signature is checked here and again, with the payee's certificate chain
