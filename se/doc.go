@@ -50,5 +50,6 @@
 //
 // A device certificate with Limits.PerPayment 0 is receive-only (a
 // merchant device whose takings the ledger sweeps): Pay and Redeem refuse
-// with CodeReceiveOnly and change nothing.
+// with CodeReceiveOnly and change nothing, and so does Reserve, since
+// value loaded into such a purse could never leave it.
 package se

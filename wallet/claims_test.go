@@ -89,7 +89,7 @@ func TestStandingCardAndSweep(t *testing.T) {
 	if got := state(a.History(), wallet.KindPay); len(got) != 2 || got[0] != wallet.Settled || got[1] != wallet.Settled {
 		t.Fatalf("customer payments %v", got)
 	}
-	// The sweep record survives a restart (rebuilt history included).
+	// The sweep record survives a restart.
 	if got := records(e.reopen("shop").History(), wallet.KindSweep); len(got) != 1 {
 		t.Fatalf("%d sweep records after reopen", len(got))
 	}

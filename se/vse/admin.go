@@ -158,6 +158,11 @@ func (v *VSE) Reserve(amount uint64, id protocol.Nonce, now uint64) (*protocol.R
 		return nil, err
 	}
 	defer v.mu.Unlock()
+	// Value loaded into a receive-only purse could neither be paid nor
+	// redeemed.
+	if err := v.payer(); err != nil {
+		return nil, err
+	}
 	if amount == 0 || amount > protocol.MaxAmount {
 		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
 	}

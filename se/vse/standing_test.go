@@ -128,7 +128,7 @@ func TestRequestNonceStillPaidOnce(t *testing.T) {
 }
 
 // TestReceiveOnlyDevice: a certificate with PerPayment 0 (a merchant
-// device) receives, but neither pays nor redeems.
+// device) receives, but neither pays, redeems nor reserves.
 func TestReceiveOnlyDevice(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
@@ -153,6 +153,7 @@ func TestReceiveOnlyDevice(t *testing.T) {
 	r := request(t, f.a, 100)
 	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Pay(r, 0, now); return err }, m, f.a)
 	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Redeem(100, now); return err }, m)
+	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Reserve(100, protocol.Nonce{1}, now); return err }, m)
 	// Even past its offline deadline the refusal changes nothing (no floor
 	// raised).
 	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Pay(r, 0, now+30*day); return err }, m)
