@@ -16,7 +16,8 @@ import (
 
 // TestConservationProperty runs random sequences of reserves, payments
 // (completed, torn after the payee accepted, or lost before it), late
-// deliveries, redeems, syncs and clock jumps over four wallets, and checks
+// deliveries, redeems, syncs and clock jumps (a claim window at a time
+// too, so that unclaimed payments expire) over four wallets, and checks
 // after every step that value is conserved: the purses plus the payments
 // no payee has accepted equal what was loaded minus what was redeemed or
 // returned to the payer's account by expiry.
@@ -117,6 +118,18 @@ func TestConservationProperty(t *testing.T) {
 			},
 			"time passes": func(rt *rapid.T) {
 				e.now.Add(uint64(rapid.IntRange(1, 72).Draw(rt, "hours")) * 3600)
+			},
+			"claim window passes": func(rt *rapid.T) {
+				e.now.Add(protocol.ClaimWindow)
+			},
+			"everyone syncs twice": func(rt *rapid.T) {
+				for range 2 {
+					for _, w := range ws {
+						if err := w.Sync(ctx); err != nil {
+							rt.Fatal(err)
+						}
+					}
+				}
 			},
 			"": func(rt *rapid.T) {
 				// A payment its payee can no longer claim expires: the
