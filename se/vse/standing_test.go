@@ -102,6 +102,9 @@ func TestStandingRequest(t *testing.T) {
 	refused(t, se.ErrAlreadyAccepted, func() error { _, err := f.b.Receive(p1, now); return err }, f.b)
 	b := setest.Open(t, f.dirB, nil)
 	refused(t, se.ErrAlreadyAccepted, func() error { _, err := b.Receive(p2, now+60); return err }, b)
+	// A wallet clock set forward does not shorten the dedupe memory: it
+	// lasts until the ledger floor, not the clock, passes the window.
+	refused(t, se.ErrAlreadyAccepted, func() error { _, err := b.Receive(p2, now+6*day); return err }, b)
 	// Once the ledger floor passes the claim window the dedupe entry is
 	// gone, and the claim-window check refuses the replay instead.
 	if err := b.ApplySyncResult(syncResult(f.pki, b.ID(), 0, now+protocol.ClaimWindow)); err != nil {
