@@ -35,6 +35,8 @@ const (
 	CodeBadRequest        Code = "bad_request"
 	CodeBroken            Code = "broken" // a write failed: state on disk is unknown until reopened
 	CodeProtocol          Code = "protocol"
+	CodeClaimExpired      Code = "claim_expired" // payment too old to claim
+	CodeReceiveOnly       Code = "receive_only"  // the device may only receive
 )
 
 // Limit names which offline limit a payment or load would break.
@@ -99,6 +101,8 @@ var (
 	ErrCurrency          = &Error{Code: CodeCurrency}
 	ErrBadRequest        = &Error{Code: CodeBadRequest}
 	ErrBroken            = &Error{Code: CodeBroken}
+	ErrClaimExpired      = &Error{Code: CodeClaimExpired}
+	ErrReceiveOnly       = &Error{Code: CodeReceiveOnly}
 )
 
 // LimitErr returns the sentinel of one limit, for errors.Is.

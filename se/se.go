@@ -25,11 +25,18 @@ type SE interface {
 	// NewRequest issues a payment request with a fresh nonce the SE keeps
 	// until expiry. Amount 0 lets the payer choose.
 	NewRequest(r RequestParams, now uint64) (*protocol.PaymentRequest, error)
+	// StandingRequest signs the payee's standing request: amount 0 (the
+	// payer chooses), the all-zero nonce, expiry r.Expiry (0: the device
+	// certificate's NotAfter). From then on the SE accepts payments with
+	// the all-zero nonce, each (payer, counter) once. r.Amount must be 0.
+	StandingRequest(r RequestParams, now uint64) (*protocol.PaymentRequest, error)
 	// Pay verifies the request and its payee, debits the purse and signs a
 	// payment. amount is used only for an open request (Amount 0).
 	Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*protocol.PaymentBundle, error)
 	// Receive verifies a payment addressed to this SE against one of its
-	// own open nonces, credits the purse and countersigns.
+	// own open nonces (or its standing request), credits the purse and
+	// countersigns. A payment protocol.ClaimWindow or more older than the
+	// SE's ledger floor is refused (CodeClaimExpired).
 	Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt, error)
 	// ConfirmReceipt records the payee's receipt of a pending payment.
 	ConfirmReceipt(r *protocol.Receipt, now uint64) error
@@ -38,7 +45,10 @@ type SE interface {
 	// SyncUpload signs the log entries from counter since on (at most
 	// protocol.MaxSyncEntries of them).
 	SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error)
-	// ApplySyncResult applies an issuer-signed answer to an upload.
+	// ApplySyncResult applies an issuer-signed answer to an upload: loads,
+	// statuses, revocation list, and the sweep to the merchant account (a
+	// purse debit). It logs an EntrySync entry when the ledger time or the
+	// sweep moved on.
 	ApplySyncResult(r *protocol.SyncResult) error
 	// Log returns the retained log entries with counter >= since.
 	Log(since uint64) ([]protocol.LogEntry, error)
@@ -95,7 +105,11 @@ type Status struct {
 	LastSync     uint64 // ledger time of the last sync (or enrolment)
 	Deadline     uint64 // the purse stops paying at this time without a sync
 	Clock        uint64 // max(now, clock floor)
-	ClockFloor   uint64 // highest ledger-signed time seen
+	ClockFloor   uint64 // the SE's clock never goes below this
+	LedgerFloor  uint64 // highest ledger-signed time applied: the claim window counts from it
+	Swept        uint64 // cumulative value the ledger has swept from the purse to the account
+	Standing     bool   // a standing request was issued: all-zero-nonce payments are accepted
+	ReceiveOnly  bool   // the certificate's per-payment limit is 0: no Pay, no Redeem
 	RevListNum   uint64
 	RevListTime  uint64
 }

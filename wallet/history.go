@@ -23,6 +23,9 @@ const (
 	KindPay     Kind = "pay"
 	KindReceive Kind = "receive"
 	KindRedeem  Kind = "redeem"
+	// KindSweep is value the ledger moved from a merchant purse to its
+	// account: the purse debit a sync applied.
+	KindSweep Kind = "sweep"
 )
 
 // State is where a record stands.
@@ -30,7 +33,10 @@ type State string
 
 // Record states. A payment out is pending until its receipt comes back
 // (or the ledger settles it), confirmed when the payee countersigned, and
-// settled once the ledger recorded it.
+// settled once the ledger recorded it; a payment the ledger holds awaiting
+// its payee's claim stays pending. Expired: the payee never claimed it
+// within protocol.ClaimWindow and the ledger returned the value to the
+// payer's account (not to the purse).
 const (
 	Pending   State = "pending"
 	Confirmed State = "confirmed"
@@ -58,7 +64,10 @@ type history struct {
 	Seen    uint64          `json:"seen_counter"`
 	Records []Record        `json:"records"`
 	Reserve *pendingReserve `json:"reserve,omitempty"`
-	index   map[string]int
+	// Swept is the cumulative sweep of the last sync entry folded: each
+	// sync entry that raises it is one sweep record of the difference.
+	Swept uint64 `json:"swept_minor,omitempty"`
+	index map[string]int
 }
 
 // pendingReserve lets a crashed or timed-out reserve be retried with the
@@ -160,6 +169,15 @@ func (h *history) fold(es []protocol.LogEntry) error {
 				return err
 			}
 			h.add(Record{ID: fmt.Sprintf("redeem-%d", e.Counter), Kind: KindRedeem, Amount: rd.Amount, Counter: e.Counter, Time: e.Time, State: Pending})
+		case protocol.EntrySync:
+			var a protocol.SyncApplied
+			if err := protocol.Unmarshal(e.Body, &a); err != nil {
+				return err
+			}
+			if a.Swept > h.Swept {
+				h.add(Record{ID: fmt.Sprintf("sweep-%d", e.Counter), Kind: KindSweep, Amount: a.Swept - h.Swept, Counter: e.Counter, Time: e.Time, State: Settled, Reason: "swept to your account"})
+				h.Swept = a.Swept
+			}
 		}
 		h.Seen = e.Counter
 	}
@@ -180,7 +198,7 @@ func (h *history) settle(r *protocol.SyncResult) {
 		case protocol.StatusRejected:
 			rec.State, rec.Reason = Rejected, "rejected by the ledger"
 		case protocol.StatusExpired:
-			rec.State, rec.Reason = Expired, "never claimed by the payee; value returned"
+			rec.State, rec.Reason = Expired, "unclaimed; value returned to your account"
 		}
 	}
 	for i := range h.Records {

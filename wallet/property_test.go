@@ -16,9 +16,11 @@ import (
 
 // TestConservationProperty runs random sequences of reserves, payments
 // (completed, torn after the payee accepted, or lost before it), late
-// deliveries, redeems, syncs and clock jumps over four wallets, and checks
+// deliveries, redeems, syncs and clock jumps (a claim window at a time
+// too, so that unclaimed payments expire) over four wallets, and checks
 // after every step that value is conserved: the purses plus the payments
-// no payee has accepted equal what was loaded minus what was redeemed.
+// no payee has accepted equal what was loaded minus what was redeemed or
+// returned to the payer's account by expiry.
 //
 // Every step fsyncs, so the default is a modest number of runs; pass
 // -rapid.checks=N for more.
@@ -35,7 +37,8 @@ func TestConservationProperty(t *testing.T) {
 		}
 		var loaded, redeemed uint64
 		inFlight := map[protocol.Hash]uint64{} // paid, not accepted by the payee
-		lost := map[protocol.Hash][]byte{}     // bundle never delivered
+		payer := map[protocol.Hash]int{}
+		lost := map[protocol.Hash][]byte{} // bundle never delivered
 		lostTo := map[protocol.Hash]int{}
 		pick := func(label string) int { return rapid.IntRange(0, len(ws)-1).Draw(rt, label) }
 
@@ -72,7 +75,7 @@ func TestConservationProperty(t *testing.T) {
 					rt.Fatal(err)
 				}
 				id := b.Payment.ID()
-				inFlight[id] = amt
+				inFlight[id], payer[id] = amt, i
 				if mode == "lost" {
 					lost[id], lostTo[id] = wire, j
 					return
@@ -116,7 +119,29 @@ func TestConservationProperty(t *testing.T) {
 			"time passes": func(rt *rapid.T) {
 				e.now.Add(uint64(rapid.IntRange(1, 72).Draw(rt, "hours")) * 3600)
 			},
+			"claim window passes": func(rt *rapid.T) {
+				e.now.Add(protocol.ClaimWindow)
+			},
+			"everyone syncs twice": func(rt *rapid.T) {
+				for range 2 {
+					for _, w := range ws {
+						if err := w.Sync(ctx); err != nil {
+							rt.Fatal(err)
+						}
+					}
+				}
+			},
 			"": func(rt *rapid.T) {
+				// A payment its payee can no longer claim expires: the
+				// ledger returns it to the payer's account, as a redeem.
+				for id, v := range inFlight {
+					for _, r := range ws[payer[id]].History() {
+						if r.ID == id.String() && r.State == wallet.Expired {
+							redeemed += v
+							delete(inFlight, id)
+						}
+					}
+				}
 				var purses, pending, flying uint64
 				for _, w := range ws {
 					s := st(rt, w)

@@ -19,7 +19,9 @@ type Status struct {
 	HoldingLeft  uint64
 	LastSync     time.Time
 	SyncBy       time.Time // the purse stops paying at this time without a sync
-	CanPay       bool      // now is before SyncBy
+	CanPay       bool      // now is before SyncBy, and the device is not receive-only
+	ReceiveOnly  bool      // a merchant device: it receives, the ledger sweeps its takings
+	Swept        uint64    // cumulative value swept from the purse to the account
 	SE           se.Status
 }
 
@@ -35,6 +37,7 @@ func (w *Wallet) Status() (Status, error) {
 		Currency: st.Currency, Available: st.Balance, Pending: st.PendingValue, PendingCount: st.PendingCount,
 		PaymentsLeft: st.CountLeft, ValueLeft: st.ValueLeft, PerPayment: st.Limits.PerPayment,
 		HoldingLeft: st.HoldingLeft, LastSync: time.Unix(int64(st.LastSync), 0).UTC(),
-		SyncBy: time.Unix(int64(st.Deadline), 0).UTC(), CanPay: st.Enrolled && st.Clock < st.Deadline, SE: st,
+		SyncBy: time.Unix(int64(st.Deadline), 0).UTC(), CanPay: st.Enrolled && st.Clock < st.Deadline && !st.ReceiveOnly,
+		ReceiveOnly: st.ReceiveOnly, Swept: st.Swept, SE: st,
 	}, nil
 }

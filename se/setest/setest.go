@@ -42,6 +42,13 @@ func Anchors(p *prototest.PKI) se.Anchors {
 // limits and installs the PKI's current revocation list.
 func New(t testing.TB, p *prototest.PKI, dir, account string, serial uint64, o *vse.Options) *vse.VSE {
 	t.Helper()
+	return NewWith(t, p, dir, account, serial, p.Limits, o)
+}
+
+// NewWith is New with the certificate's limits lim (PerPayment 0 makes a
+// receive-only merchant device).
+func NewWith(t testing.TB, p *prototest.PKI, dir, account string, serial uint64, lim protocol.Limits, o *vse.Options) *vse.VSE {
+	t.Helper()
 	oo := Options(o)
 	v, err := vse.Create(dir, PIN, oo)
 	if err != nil {
@@ -51,7 +58,7 @@ func New(t testing.TB, p *prototest.PKI, dir, account string, serial uint64, o *
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Install(Certify(p, req, serial, p.Limits), Anchors(p), p.RevList); err != nil {
+	if err := v.Install(Certify(p, req, serial, lim), Anchors(p), p.RevList); err != nil {
 		t.Fatal(err)
 	}
 	return v

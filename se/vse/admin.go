@@ -158,6 +158,11 @@ func (v *VSE) Reserve(amount uint64, id protocol.Nonce, now uint64) (*protocol.R
 		return nil, err
 	}
 	defer v.mu.Unlock()
+	// Value loaded into a receive-only purse could neither be paid nor
+	// redeemed.
+	if err := v.payer(); err != nil {
+		return nil, err
+	}
 	if amount == 0 || amount > protocol.MaxAmount {
 		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
 	}
@@ -287,7 +292,7 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 	st := se.Status{
 		Device: v.id, Enrolled: v.cert != nil, Balance: s.Balance, Counter: s.Counter, Head: s.Head,
 		Acked: s.Acked, LoadSeq: s.LoadSeq, LastSync: s.LastSync, Clock: v.clock(now), ClockFloor: s.Floor,
-		PendingCount: len(s.Pending),
+		PendingCount: len(s.Pending), LedgerFloor: s.LedgerFloor, Swept: s.Swept,
 	}
 	for _, p := range s.Pending {
 		st.PendingValue += p.Amount
@@ -298,6 +303,8 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 	}
 	l := v.cert.Limits
 	st.Currency, st.Limits = v.cert.Currency, l
+	st.Standing = s.Standing > st.Clock
+	st.ReceiveOnly = l.PerPayment == 0
 	st.CountLeft = sat(l.MaxOfflineCount, st.OfflineCount)
 	st.ValueLeft = sat(l.MaxOfflineValue, st.OfflineValue)
 	st.HoldingLeft = sat(l.Holding, s.Balance)

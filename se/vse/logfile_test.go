@@ -61,17 +61,19 @@ func TestLogSpillsToFileAndSurvivesReopenAndPrune(t *testing.T) {
 	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), 5, now)); err != nil {
 		t.Fatal(err)
 	}
-	if got := checkChain(t, a); len(got) != 8 || got[0].Counter != 6 {
+	// Kept: 6..13, and the sync entry the result added (14).
+	if got := checkChain(t, a); len(got) != 9 || got[0].Counter != 6 || got[8].Kind != protocol.EntrySync {
 		t.Fatalf("after prune %d entries from %d", len(got), got[0].Counter)
 	}
 	a = setest.Open(t, f.dirA, o)
 	checkChain(t, a)
 	pay(t, a, f.b, 100)
 	a = setest.Open(t, f.dirA, o)
-	if got := checkChain(t, a); len(got) != 10 {
+	if got := checkChain(t, a); len(got) != 11 {
 		t.Fatalf("%d entries", len(got))
 	}
-	// Ack everything: the log is empty, the chain goes on from the head.
+	// Ack everything (at the same ledger time: no new sync entry): the log
+	// is empty, the chain goes on from the head.
 	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), status(t, a).Counter, now)); err != nil {
 		t.Fatal(err)
 	}

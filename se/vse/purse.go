@@ -15,6 +15,9 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 		return nil, err
 	}
 	defer v.mu.Unlock()
+	if err := v.payer(); err != nil {
+		return nil, err
+	}
 	t := v.clock(now)
 	s, lim := v.s, v.cert.Limits
 	// The request: well formed, signed by the payee key it carries, that
@@ -47,8 +50,10 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 	case amount == 0 || amount > protocol.MaxAmount:
 		return nil, se.Errorf(se.CodeBadRequest, "open request needs an amount")
 	}
+	// A request is paid once; the standing request (all-zero nonce) is
+	// paid as often as the payer likes, each payment its own counter.
 	for _, p := range s.Pending {
-		if p.Payee == payee && p.Nonce == r.Nonce {
+		if p.Payee == payee && p.Nonce == r.Nonce && r.Nonce != (protocol.Nonce{}) {
 			return nil, se.Errorf(se.CodeNonceUsed, "this request was already paid")
 		}
 	}
@@ -130,22 +135,34 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 	}
 	p := &bb.Payment
 	ak := acceptKey(p.Payer, p.Counter)
-	if _, ok := s.Accepted[ak]; ok {
+	_, seen := s.Accepted[ak]
+	if _, claimed := s.Claims[ak]; seen || claimed {
 		return nil, se.Errorf(se.CodeAlreadyAccepted, "payment %v/%d was accepted before", p.Payer, p.Counter)
 	}
+	if err := v.claimable(p); err != nil {
+		return nil, err
+	}
+	standing := p.Nonce == protocol.Nonce{}
 	nonce := string(p.Nonce[:])
-	nr, ok := s.Issued[nonce]
-	if !ok {
-		if _, used := s.Used[nonce]; used {
-			return nil, se.Errorf(se.CodeNonceUsed, "request nonce already paid")
+	var nr nonceRec
+	if standing {
+		if err := v.checkStanding(t); err != nil {
+			return nil, err
 		}
-		return nil, se.Errorf(se.CodeNonceUnknown, "no open request with this nonce")
-	}
-	if t >= nr.Expiry {
-		return nil, se.Errorf(se.CodeExpired, "request expired at %d, now %d", nr.Expiry, t)
-	}
-	if nr.Amount != 0 && p.Amount != nr.Amount {
-		return nil, se.Errorf(se.CodeAmountMismatch, "request asked %d, payment is %d", nr.Amount, p.Amount)
+	} else {
+		var ok bool
+		if nr, ok = s.Issued[nonce]; !ok {
+			if _, used := s.Used[nonce]; used {
+				return nil, se.Errorf(se.CodeNonceUsed, "request nonce already paid")
+			}
+			return nil, se.Errorf(se.CodeNonceUnknown, "no open request with this nonce")
+		}
+		if t >= nr.Expiry {
+			return nil, se.Errorf(se.CodeExpired, "request expired at %d, now %d", nr.Expiry, t)
+		}
+		if nr.Amount != 0 && p.Amount != nr.Amount {
+			return nil, se.Errorf(se.CodeAmountMismatch, "request asked %d, payment is %d", nr.Amount, p.Amount)
+		}
 	}
 	if s.Balance+p.Amount > v.cert.Limits.Holding || s.Balance+p.Amount < s.Balance {
 		return nil, se.Limitf(se.LimitHolding, "balance %d + %d above holding limit %d", s.Balance, p.Amount, v.cert.Limits.Holding)
@@ -161,10 +178,15 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 		return nil, err
 	}
 	s.Balance += p.Amount
-	s.Accepted[ak] = nr.Expiry
-	delete(s.Issued, nonce)
-	s.Used[nonce] = nr.Expiry
+	if standing {
+		s.Claims[ak] = satAdd(p.Time, protocol.ClaimWindow)
+	} else {
+		s.Accepted[ak] = nr.Expiry
+		delete(s.Issued, nonce)
+		s.Used[nonce] = nr.Expiry
+	}
 	v.pruneNonces(t)
+	v.pruneClaims()
 	if err := v.commit(); err != nil {
 		return nil, err
 	}
@@ -207,6 +229,9 @@ func (v *VSE) Redeem(amount uint64, now uint64) (*protocol.Redeem, error) {
 		return nil, err
 	}
 	defer v.mu.Unlock()
+	if err := v.payer(); err != nil {
+		return nil, err
+	}
 	if amount == 0 || amount > protocol.MaxAmount {
 		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
 	}

@@ -27,7 +27,8 @@ func (v *VSE) SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error)
 // ApplySyncResult implements se.SE. A result is bound to this device and
 // to the log: its Acked can only cover entries that exist, and the offline
 // count and value only drop by the payments it acks, so holding back an old
-// result and applying it later frees nothing new.
+// result and applying it later frees nothing new. Everything it changes,
+// the sweep's debit and the EntrySync entry included, is one commit.
 func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	if err := v.begin(true); err != nil {
 		return err
@@ -76,6 +77,17 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 		seq, bal = l.Seq, bal+l.Amount
 		apply = append(apply, l)
 	}
+	// The sweep is cumulative: only what is above the sweep already
+	// applied is debited, so a repeated or older result takes nothing
+	// more. The ledger can only sweep value this purse received, so a
+	// sweep above the balance is a bad result.
+	var sweep uint64
+	if res.Swept > s.Swept {
+		sweep = res.Swept - s.Swept
+		if sweep > bal {
+			return se.Errorf(se.CodeBadSync, "sweep of %d (cumulative %d, applied %d) above the balance %d", sweep, res.Swept, s.Swept, bal)
+		}
+	}
 
 	for _, l := range apply {
 		if err := v.applyLoad(l); err != nil {
@@ -112,6 +124,21 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 			s.Log = append([][]byte(nil), s.Log[s.Acked-logStart+1:]...)
 		}
 		s.FirstLog = s.Acked + 1
+	}
+	v.pruneClaims()
+	// The sweep and the sync entry that records it, beyond Acked: the
+	// next upload carries it, so the ledger learns how far this SE's
+	// ledger floor (and with it the claim window) has moved.
+	if sweep > 0 {
+		s.Balance -= sweep
+		s.Swept = res.Swept
+	}
+	if res.Time > s.SyncLogged || sweep > 0 {
+		a := protocol.SyncApplied{Version: protocol.Version, Device: v.id, Result: res.ID(), Time: res.Time, Swept: s.Swept}
+		if err := v.appendEntry(protocol.EntrySync, s.Floor, a.Marshal()); err != nil {
+			return err
+		}
+		s.SyncLogged = max(s.SyncLogged, res.Time)
 	}
 	if err := v.commit(); err != nil {
 		return err

@@ -48,14 +48,15 @@ func TestSyncResetsOfflineLimitsAndPrunesLog(t *testing.T) {
 	if st.OfflineCount != 1 || st.OfflineValue != 200 || st.LastSync != now+60 || st.Deadline != now+60+7*day {
 		t.Fatalf("after partial ack: %+v", st)
 	}
+	// Kept: the unacked payment (4, 5) and the sync entry just added (6).
 	es, _ := f.a.Log(1)
-	if len(es) != 2 || es[0].Counter != 4 {
+	if len(es) != 3 || es[0].Counter != 4 || es[2].Kind != protocol.EntrySync {
 		t.Fatalf("acked entries must be pruned: %d left", len(es))
 	}
 	// The chain goes on from the kept head.
 	pay(t, f.a, f.b, 50)
 	es, _ = f.a.Log(1)
-	if es[2].Counter != 6 || es[2].Prev != es[1].Hash() {
+	if es[3].Counter != 7 || es[3].Prev != es[2].Hash() {
 		t.Fatal("chain broken after pruning")
 	}
 	// A result that acks beyond the log, one for another device, one that

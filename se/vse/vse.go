@@ -55,6 +55,19 @@ type state struct {
 	// holds and is refused for that, so the set stays as small as the
 	// requests of the last hour.
 	Accepted map[string]uint64
+	// Claims maps payer ID || counter of each payment received against the
+	// standing request to its Time + protocol.ClaimWindow. An entry goes
+	// once LedgerFloor reaches that value: from then on Receive refuses the
+	// payment as too old to claim, so the set is bounded by the claim
+	// window in ledger time, which a wallet clock set forward cannot move.
+	Claims map[string]uint64
+	// Standing is the expiry of the standing request (0: none issued).
+	Standing uint64
+	// Swept is the cumulative sweep to the merchant account applied so
+	// far (protocol.SyncResult.Swept); SyncLogged is the ledger time of the
+	// last EntrySync entry.
+	Swept      uint64
+	SyncLogged uint64
 }
 
 type pendingPay struct {
@@ -137,6 +150,7 @@ func newState(seed []byte) *state {
 		Issued:   map[string]nonceRec{},
 		Used:     map[string]uint64{},
 		Accepted: map[string]uint64{},
+		Claims:   map[string]uint64{},
 	}
 }
 

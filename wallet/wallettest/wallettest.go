@@ -15,18 +15,28 @@ import (
 )
 
 // Ledger is a fake: it certifies, reserves against account balances, and
-// settles a payment when the payee's receive entry arrives. It checks
-// each device's chain and keeps any equivocation it sees.
+// settles a payment when the payee's receive entry or the payer's confirm
+// entry (the payee's receipt) arrives. A payment never claimed expires
+// once the payee's log shows a sync entry ClaimWindow or more past the
+// payment's time, and its value goes back to the payer's account. Devices
+// of Merchants accounts are receive-only (PerPayment 0) and their takings
+// are swept to the account (SyncResult.Swept). It checks each device's
+// chain and keeps any equivocation it sees.
 type Ledger struct {
 	mu       sync.Mutex
 	PKI      *prototest.PKI
 	Now      func() uint64
 	Accounts map[string]uint64
 	Redeemed uint64
-	devices  map[protocol.KeyID]*device
-	payments map[[24]byte]*payment
-	received map[protocol.Hash]bool
-	serial   uint64
+	// Merchants names accounts whose devices are receive-only.
+	Merchants map[string]bool
+	// Swept and Expired total the value moved to accounts by sweeps and
+	// by expiries.
+	Swept, Expired uint64
+	devices        map[protocol.KeyID]*device
+	payments       map[[24]byte]*payment
+	received       map[protocol.Hash]bool
+	serial         uint64
 	// Equivocations holds pairs of entries with one device and counter.
 	Equivocations [][2]protocol.LogEntry
 	// Conflicts holds pairs of payment IDs with one payer and counter:
@@ -43,11 +53,18 @@ type device struct {
 	entries  map[uint64]protocol.LogEntry
 	loadSeen uint64
 	mine     []protocol.Hash // payments this device made or received
+	synced   uint64          // latest SyncApplied time in its log
+	takings  uint64          // value received (merchant devices)
+	swept    uint64
 }
 
 type payment struct {
-	id     protocol.Hash
-	amount uint64
+	id      protocol.Hash
+	amount  uint64
+	payer   protocol.KeyID
+	payee   protocol.KeyID
+	time    uint64
+	expired bool
 }
 
 // New returns a fake ledger on p whose clock is now.
@@ -55,6 +72,7 @@ func New(p *prototest.PKI, now func() uint64) *Ledger {
 	return &Ledger{
 		PKI: p, Now: now, Accounts: map[string]uint64{},
 		devices: map[protocol.KeyID]*device{}, payments: map[[24]byte]*payment{}, received: map[protocol.Hash]bool{},
+		Merchants: map[string]bool{},
 	}
 }
 
@@ -71,7 +89,11 @@ func (l *Ledger) Enrol(_ context.Context, r *protocol.EnrolmentRequest) (*wallet
 		return nil, fmt.Errorf("fake ledger: no account %q", r.Account)
 	}
 	l.serial++
-	c := setest.Certify(l.PKI, r, 1000+l.serial, l.PKI.Limits)
+	lim := l.PKI.Limits
+	if l.Merchants[r.Account] {
+		lim.PerPayment = 0
+	}
+	c := setest.Certify(l.PKI, r, 1000+l.serial, lim)
 	l.devices[c.ID()] = &device{cert: c, reserves: map[protocol.Nonce]int{}, entries: map[uint64]protocol.LogEntry{}}
 	return &wallet.Enrolment{Device: c, Issuer: l.PKI.Issuer, Root: l.PKI.Root, RevList: l.PKI.RevList}, nil
 }
@@ -139,13 +161,23 @@ func (l *Ledger) Sync(_ context.Context, u *protocol.SyncUpload) (*protocol.Sync
 		Version: protocol.Version, Device: u.Device, Acked: d.acked, Time: l.Now(),
 		RevList: *l.PKI.RevList, Signer: l.PKI.Issuer.ID(),
 	}
+	l.expire()
 	for _, id := range d.mine {
 		st := protocol.StatusPending
-		if l.received[id] {
+		switch p := l.byID(id); {
+		case l.received[id]:
 			st = protocol.StatusSettled
+		case p != nil && p.expired:
+			st = protocol.StatusExpired
 		}
 		res.Statuses = append(res.Statuses, protocol.PaymentStatus{Payment: id, Status: st})
 	}
+	if d.cert.Limits.PerPayment == 0 && d.takings > d.swept {
+		l.Accounts[d.cert.Account] += d.takings - d.swept
+		l.Swept += d.takings - d.swept
+		d.swept = d.takings
+	}
+	res.Swept = d.swept
 	for _, ld := range d.loads {
 		if ld.Seq > d.loadSeen {
 			res.Loads = append(res.Loads, ld)
@@ -178,8 +210,27 @@ func (l *Ledger) record(d *device, e *protocol.LogEntry) error {
 			return err
 		}
 		l.notePayment(&b.Payment)
+		if p := l.payments[pkey(b.Payment.Payer, b.Payment.Counter)]; p.expired {
+			return fmt.Errorf("fake ledger: payment %v received after it expired", p.id)
+		}
 		l.received[b.Payment.ID()] = true
 		d.mine = append(d.mine, b.Payment.ID())
+		d.takings += b.Payment.Amount
+	case protocol.EntryConfirm:
+		var rc protocol.Receipt
+		if err := protocol.Unmarshal(e.Body, &rc); err != nil {
+			return err
+		}
+		l.received[rc.Payment] = true // the payee's receipt is its claim
+	case protocol.EntrySync:
+		var a protocol.SyncApplied
+		if err := protocol.Unmarshal(e.Body, &a); err != nil {
+			return err
+		}
+		if a.Device != d.cert.ID() || a.Swept > d.swept {
+			return fmt.Errorf("fake ledger: sync entry %+v does not match the device", a)
+		}
+		d.synced = max(d.synced, a.Time)
 	case protocol.EntryRedeem:
 		var rd protocol.Redeem
 		if err := protocol.Unmarshal(e.Body, &rd); err != nil {
@@ -195,7 +246,7 @@ func (l *Ledger) notePayment(p *protocol.Payment) {
 	k := pkey(p.Payer, p.Counter)
 	old, ok := l.payments[k]
 	if !ok {
-		l.payments[k] = &payment{id: p.ID(), amount: p.Amount}
+		l.payments[k] = &payment{id: p.ID(), amount: p.Amount, payer: p.Payer, payee: p.Payee, time: p.Time}
 		return
 	}
 	for _, c := range l.Conflicts {
@@ -205,5 +256,31 @@ func (l *Ledger) notePayment(p *protocol.Payment) {
 	}
 	if old.id != p.ID() {
 		l.Conflicts = append(l.Conflicts, [2]protocol.Hash{old.id, p.ID()})
+	}
+}
+
+func (l *Ledger) byID(id protocol.Hash) *payment {
+	for _, p := range l.payments {
+		if p.id == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// expire returns to its payer's account every payment its payee can no
+// longer claim: not received, and the payee's log shows a sync at least
+// ClaimWindow past the payment's time.
+func (l *Ledger) expire() {
+	for _, p := range l.payments {
+		payee, ok := l.devices[p.payee]
+		if p.expired || l.received[p.id] || !ok || payee.synced < p.time+protocol.ClaimWindow {
+			continue
+		}
+		p.expired = true
+		if payer, ok := l.devices[p.payer]; ok {
+			l.Accounts[payer.cert.Account] += p.amount
+		}
+		l.Expired += p.amount
 	}
 }
