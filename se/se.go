@@ -95,6 +95,7 @@ type Status struct {
 	Counter      uint64        // last log counter
 	Head         protocol.Hash // hash of the last log entry
 	Acked        uint64        // ledger has recorded the log up to here
+	ToUpload     uint64        // entries after Acked, not counting a trailing sync entry (which can wait)
 	LoadSeq      uint64        // last load applied
 	Limits       protocol.Limits
 	OfflineCount uint64 // payments signed and not yet acked by the ledger

@@ -20,9 +20,9 @@ const (
 	exitUsage        = 2  // bad flags or arguments
 	exitUnreachable  = 3  // the ledger could not be reached; nothing was lost
 	exitFunds        = 4  // not enough value in the purse
-	exitLimit        = 5  // an offline limit was reached (the message says which)
+	exitLimit        = 5  // an offline limit was reached (the message says which), or a receive-only device was asked to pay
 	exitSpent        = 6  // already spent, already accepted, or a used request
-	exitExpired      = 7  // request or certificate expired, or offline too long
+	exitExpired      = 7  // request or certificate expired, offline too long, or a payment too old to claim
 	exitRevoked      = 8  // a device or issuer is revoked
 	exitWrongPayee   = 9  // the payment is addressed to another payee
 	exitPIN          = 10 // wrong PIN, or the wallet is locked
@@ -75,6 +75,10 @@ func classify(err error) (string, int) {
 			return "already spent: " + sErr.Error(), exitSpent
 		case se.CodeExpired, se.CodeOfflineTooLong:
 			return "expired: " + sErr.Error(), exitExpired
+		case se.CodeClaimExpired:
+			return "too old to claim (the payer's value returns to the payer at sync): " + sErr.Error(), exitExpired
+		case se.CodeReceiveOnly:
+			return "this device only receives (a merchant device: its takings go to the account at sync): " + sErr.Error(), exitLimit
 		case se.CodeRevoked:
 			return "revoked: " + sErr.Error(), exitRevoked
 		case se.CodeWrongPayee, se.CodeNonceUnknown:

@@ -189,7 +189,7 @@ func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk) {
 	if err != nil {
 		return
 	}
-	queued := st.SE.Counter - st.SE.Acked
+	queued := st.SE.ToUpload
 	if queued == 0 {
 		return
 	}
@@ -206,5 +206,5 @@ func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk) {
 	}
 	risk.lastLedgerRun = time.Now()
 	st, _ = w.Status()
-	fmt.Fprintf(e.stdout, "done (%d/%d); held unsettled now %s\n", queued-(st.SE.Counter-st.SE.Acked), queued, w.fmt(unsettled(w.Wallet)))
+	fmt.Fprintf(e.stdout, "done (%d/%d); held unsettled now %s\n", queued-st.SE.ToUpload, queued, w.fmt(unsettled(w.Wallet)))
 }

@@ -293,6 +293,10 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 		Device: v.id, Enrolled: v.cert != nil, Balance: s.Balance, Counter: s.Counter, Head: s.Head,
 		Acked: s.Acked, LoadSeq: s.LoadSeq, LastSync: s.LastSync, Clock: v.clock(now), ClockFloor: s.Floor,
 		PendingCount: len(s.Pending), LedgerFloor: s.LedgerFloor, Swept: s.Swept,
+		ToUpload: s.Counter - s.Acked,
+	}
+	if s.SyncAt == s.Counter && s.Counter > s.Acked {
+		st.ToUpload-- // a lone sync entry can wait for the next sync
 	}
 	for _, p := range s.Pending {
 		st.PendingValue += p.Amount

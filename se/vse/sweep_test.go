@@ -162,3 +162,28 @@ func TestCrashDuringSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestToUploadIgnoresTrailingSyncEntry: the sync entry an SE appends when
+// it applies a result is beyond Acked, but alone it does not make the
+// device "have something to upload" (a POS would sync for ever); with
+// other entries after the acked ones it goes along with them.
+func TestToUploadIgnoresTrailingSyncEntry(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.load(t, f.a, 5000)
+	pay(t, f.a, f.b, 1000)
+	if st := status(t, f.b); st.ToUpload != 1 {
+		t.Fatalf("after a receive: ToUpload %d, want 1", st.ToUpload)
+	}
+	if err := f.b.ApplySyncResult(sweptResult(f.pki, f.b.ID(), 1, now+60, 0)); err != nil {
+		t.Fatal(err)
+	}
+	st := status(t, f.b)
+	if st.Counter != st.Acked+1 || st.ToUpload != 0 {
+		t.Fatalf("after sync: counter %d acked %d ToUpload %d, want a lone unacked sync entry and ToUpload 0", st.Counter, st.Acked, st.ToUpload)
+	}
+	pay(t, f.a, f.b, 500)
+	if st := status(t, f.b); st.ToUpload != 2 {
+		t.Fatalf("sync entry then a receive: ToUpload %d, want 2", st.ToUpload)
+	}
+}

@@ -139,6 +139,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 			return err
 		}
 		s.SyncLogged = max(s.SyncLogged, res.Time)
+		s.SyncAt = s.Counter
 	}
 	if err := v.commit(); err != nil {
 		return err

@@ -68,6 +68,7 @@ type state struct {
 	// last EntrySync entry.
 	Swept      uint64
 	SyncLogged uint64
+	SyncAt     uint64 // counter of the last EntrySync entry
 }
 
 type pendingPay struct {
