@@ -179,12 +179,13 @@ func walletBalance(e *env, args []string) error {
 }
 
 func walletRequest(e *env, args []string) error {
-	fs := newFlags(e, "wallet request", "--dir DIR AMOUNT --out FILE.png [--text FILE]")
+	fs := newFlags(e, "wallet request", "--dir DIR [AMOUNT | --standing] --out FILE.png [--text FILE]")
 	dir := fs.String("dir", "", "the wallet's folder")
 	out := fs.String("out", "", "write the request's QR code as PNG")
 	text := fs.String("text", "", "write the request's text form (- for stdout)")
 	name := fs.String("name", "", "the name the payer sees")
 	ttl := fs.Duration("ttl", 5*time.Minute, "how long the request stays valid")
+	standing := fs.Bool("standing", false, "make the standing request (payee card) payers pay any number of times, showing their payment QR (payer-presented flow); valid until the certificate expires")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -192,6 +193,22 @@ func walletRequest(e *env, args []string) error {
 	w, err := openWallet(e, *dir)
 	if err != nil {
 		return err
+	}
+	if *standing {
+		if len(pos) > 0 {
+			return usageErrorf("a standing request has no amount: each payer chooses it")
+		}
+		req, err := w.StandingRequest(*name)
+		if err != nil {
+			return err
+		}
+		if err := writeMessage(e, req, *out, *text); err != nil {
+			return err
+		}
+		if *out != "" {
+			fmt.Fprintf(e.stdout, "standing request (payee card) written to %s: payers pay it and show you their payment code\n", *out)
+		}
+		return nil
 	}
 	var amount uint64
 	if len(pos) == 1 && pos[0] != "open" {
