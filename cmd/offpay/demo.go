@@ -9,9 +9,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/offpay/offpay/ledgerclient"
+	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/transport/link"
 	"github.com/offpay/offpay/transport/qr"
@@ -32,6 +34,9 @@ type demo struct {
 	wallets map[string]*wallet.Wallet
 	failed  []string
 	step    int
+	offset  atomic.Int64 // the demo clock's lead over the real one (see now)
+	// unclaimed is the payment Alice showed and Shop never scanned.
+	unclaimed protocol.Hash
 }
 
 func runDemo(e *env, args []string) error {
@@ -96,7 +101,7 @@ func (d *demo) run(seed uint64) error {
 		return err
 	}
 	h, err := startLedger(d.ctx, hostOptions{dataDir: filepath.Join(d.dir, "ledger"), listen: "127.0.0.1:0",
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: d.now})
 	if err != nil {
 		return err
 	}
@@ -142,6 +147,9 @@ func (d *demo) run(seed uint64) error {
 	if err := d.payByQR(); err != nil {
 		return err
 	}
+	if err := d.payByCard(); err != nil {
+		return err
+	}
 	if err := d.payByChannel("alice", "bob", 1500); err != nil {
 		return err
 	}
@@ -162,13 +170,21 @@ func (d *demo) run(seed uint64) error {
 		return err
 	}
 
+	aliceAcct, err := d.admin.Account(d.ctx, "alice")
+	if err != nil {
+		return err
+	}
+	d.say("Four days pass (the claim window is %d days): the demo's clock jumps forward.", protocol.ClaimWindow/86400)
+	d.skip(4 * 24 * time.Hour)
+
 	order := []string{"alice", "bob", "carol", "mallory", "mallory-clone", "shop"}
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	d.say("The network is back. Everyone syncs, in a shuffled order (seed %d): %v.", seed, order)
 	d.syncAll(order)
-	d.say("A second round of syncs brings every device the final status of its payments.")
+	d.say("A second round of syncs brings every device the final status of its payments. Shop's log now shows it synced past the claim window without the lost payment code, so the ledger expires that payment.")
 	d.syncAll(order)
+	d.checkUnclaimed(aliceAcct.Balance)
 
 	return d.reconcile()
 }
@@ -179,7 +195,7 @@ func (d *demo) newWallet(name string) error {
 	if err != nil {
 		return err
 	}
-	w, err := wallet.Open(v, dir, &wallet.Options{Ledger: clientLedger{d.admin}})
+	w, err := wallet.Open(v, dir, &wallet.Options{Ledger: clientLedger{d.admin}, Clock: d.now})
 	if err != nil {
 		return err
 	}
@@ -347,7 +363,7 @@ func (d *demo) cloneAndDoubleSpend() error {
 	if err != nil {
 		return err
 	}
-	clone, err := wallet.Open(v, dst, &wallet.Options{Ledger: clientLedger{d.admin}})
+	clone, err := wallet.Open(v, dst, &wallet.Options{Ledger: clientLedger{d.admin}, Clock: d.now})
 	if err != nil {
 		return err
 	}
@@ -401,7 +417,12 @@ func (d *demo) reconcile() error {
 	printReport(d.e.stdout, rep)
 	mallory := d.wallets["mallory"].SE().Certificate().ID().String()
 	d.check(rep.ConservationOK, "conservation: issued money + losses (unrecovered overspend) = account balances + outstanding purse value")
-	d.check(rep.Settled == 6, fmt.Sprintf("every payment settled exactly once (6 made, %d settled)", rep.Settled))
+	d.check(rep.Settled == 7, fmt.Sprintf("every claimed payment settled exactly once (7 claimed, %d settled; the unclaimed one expired)", rep.Settled))
+	if st, err := d.wallets["shop"].Status(); err == nil {
+		shop, err := d.admin.Account(d.ctx, "shop")
+		d.check(err == nil && st.Available == 0 && shop.Balance == 1250+400+4000,
+			fmt.Sprintf("Shop's takings are in its merchant account (%s); its receive-only purse was swept to %s", fmtMinor(shop.Balance, rep.Currency), fmtMinor(int64(st.Available), rep.Currency)))
+	}
 	caught := false
 	for _, ds := range rep.DoubleSpends {
 		caught = caught || ds.Device == mallory
