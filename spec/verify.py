@@ -128,8 +128,8 @@ B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
 def qr_decode_text(s):
-    s = s.strip(" \t\r\n")
-    if len(s) > 4296:
+    s = s.strip(" \t\r\n")  # ASCII whitespace only: str.strip() would also take U+00A0
+    if len(s.encode("utf-8")) > 4296:
         raise Refused("qr_too_large")
     if not s.startswith("OP1:"):
         raise Refused("qr_not_offpay")
