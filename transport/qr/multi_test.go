@@ -203,7 +203,7 @@ func TestAssemblerWhitespace(t *testing.T) {
 	if p := a.Progress(); p.Have != 1 {
 		t.Errorf("progress %v after rejected frames, want 1/n", p)
 	}
-	if !IsOffpay("\t" + frames[1]) || IsOffpay("\u00a0"+frames[1]) || IsOffpay("\u3000OP1:BB8") {
+	if !IsOffpay("\t"+frames[1]) || IsOffpay("\u00a0"+frames[1]) || IsOffpay("\u3000OP1:BB8") {
 		t.Error("IsOffpay does not follow the whitespace rule")
 	}
 }
