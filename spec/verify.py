@@ -193,7 +193,8 @@ def check_message(v, m):
         return None  # unsigned: the sync log entry that carries it is signed (SPEC 7.14)
     signer = cert_input(inp["signer_cert_hex"])
     id_field = {"load": "signer", "sync_result": "signer", "sync_upload": "device",
-                "reserve_request": "device"}.get(kind)
+                "reserve_request": "device", "payment": "payer", "receipt": "payee",
+                "redeem": "device", "log_entry": "device"}.get(kind)
     return verify_by(m, signer, id_field)
 
 
