@@ -153,18 +153,18 @@ func (c *Certificate) VerifyWith(alg Alg, key []byte) error {
 // ID is the KeyID of the certified key (a device's ID).
 func (c *Certificate) ID() KeyID { return ComputeKeyID(c.KeyAlg, c.Key) }
 
-// Verify checks p's signature against the payer certificate's key.
+// Verify checks that p names the payer certificate's device and is signed by its key.
 func (p *Payment) Verify(payer *Certificate) error {
-	if p.SigAlg != payer.KeyAlg {
-		return errf(ClassBadSignature, "payment algorithm %v, payer key %v", p.SigAlg, payer.KeyAlg)
+	if p.SigAlg != payer.KeyAlg || p.Payer != payer.ID() {
+		return errf(ClassBadSignature, "payment not signed by this payer")
 	}
 	return VerifySignature(payer.KeyAlg, payer.Key, p.SigningInput(), p.Sig)
 }
 
-// Verify checks r's signature against the payee certificate's key.
+// Verify checks that r names the payee certificate's device and is signed by its key.
 func (r *Receipt) Verify(payee *Certificate) error {
-	if r.SigAlg != payee.KeyAlg {
-		return errf(ClassBadSignature, "receipt algorithm %v, payee key %v", r.SigAlg, payee.KeyAlg)
+	if r.SigAlg != payee.KeyAlg || r.Payee != payee.ID() {
+		return errf(ClassBadSignature, "receipt not signed by this payee")
 	}
 	return VerifySignature(payee.KeyAlg, payee.Key, r.SigningInput(), r.Sig)
 }
@@ -177,18 +177,18 @@ func (r *PaymentRequest) Verify() error {
 	return VerifySignature(r.Payee.KeyAlg, r.Payee.Key, r.SigningInput(), r.Sig)
 }
 
-// Verify checks e's signature against the device certificate's key.
+// Verify checks that e names the certificate's device and is signed by its key.
 func (e *LogEntry) Verify(dev *Certificate) error {
-	if e.SigAlg != dev.KeyAlg {
-		return errf(ClassBadSignature, "entry algorithm %v, device key %v", e.SigAlg, dev.KeyAlg)
+	if e.SigAlg != dev.KeyAlg || e.Device != dev.ID() {
+		return errf(ClassBadSignature, "log entry not signed by this device")
 	}
 	return VerifySignature(dev.KeyAlg, dev.Key, e.SigningInput(), e.Sig)
 }
 
-// Verify checks r's signature against the device certificate's key.
+// Verify checks that r names the certificate's device and is signed by its key.
 func (r *Redeem) Verify(dev *Certificate) error {
-	if r.SigAlg != dev.KeyAlg {
-		return errf(ClassBadSignature, "redeem algorithm %v, device key %v", r.SigAlg, dev.KeyAlg)
+	if r.SigAlg != dev.KeyAlg || r.Device != dev.ID() {
+		return errf(ClassBadSignature, "redeem not signed by this device")
 	}
 	return VerifySignature(dev.KeyAlg, dev.Key, r.SigningInput(), r.Sig)
 }

@@ -128,8 +128,8 @@ B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 
 
 def qr_decode_text(s):
-    s = s.strip(" \t\r\n")
-    if len(s) > 4296:
+    s = s.strip(" \t\r\n")  # ASCII whitespace only: str.strip() would also take U+00A0
+    if len(s.encode("utf-8")) > 4296:
         raise Refused("qr_too_large")
     if not s.startswith("OP1:"):
         raise Refused("qr_not_offpay")
@@ -193,7 +193,8 @@ def check_message(v, m):
         return None  # unsigned: the sync log entry that carries it is signed (SPEC 7.14)
     signer = cert_input(inp["signer_cert_hex"])
     id_field = {"load": "signer", "sync_result": "signer", "sync_upload": "device",
-                "reserve_request": "device"}.get(kind)
+                "reserve_request": "device", "payment": "payer", "receipt": "payee",
+                "redeem": "device", "log_entry": "device"}.get(kind)
     return verify_by(m, signer, id_field)
 
 

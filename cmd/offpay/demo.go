@@ -15,6 +15,7 @@ import (
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/vse"
+	"github.com/offpay/offpay/server"
 	"github.com/offpay/offpay/transport/link"
 	"github.com/offpay/offpay/transport/qr"
 	"github.com/offpay/offpay/wallet"
@@ -101,7 +102,7 @@ func (d *demo) run(seed uint64) error {
 		return err
 	}
 	h, err := startLedger(d.ctx, hostOptions{dataDir: filepath.Join(d.dir, "ledger"), listen: "127.0.0.1:0",
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: d.now})
+		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: d.now, deviceRate: server.RateLimit{PerSecond: 1000, Burst: 1000}})
 	if err != nil {
 		return err
 	}

@@ -100,21 +100,33 @@ func ledgerInit(e *env, args []string) error {
 }
 
 func ledgerServe(e *env, args []string) error {
-	fs := newFlags(e, "ledger serve", "--data DIR [--db postgres://...] [--listen 127.0.0.1:8420]")
+	fs := newFlags(e, "ledger serve", "--data DIR [--db postgres://...] [--listen 127.0.0.1:8420] [--device-rate 2] [--client-rate 20]")
 	data := fs.String("data", "", "the ledger's data folder")
 	db := fs.String("db", "", "a PostgreSQL URL; default: SQLite in the data folder")
 	listen := fs.String("listen", defaultListen, "address to listen on")
 	webhook := fs.String("webhook", "", "bank webhook URL for settlement notifications (secret from "+webhookSecretEv+")")
+	devRate := fs.Float64("device-rate", defaultDeviceRate, fmt.Sprintf(
+		"requests per second each device may send to the device endpoints (bursts of %d seconds' worth); 0: no limit", deviceBurstSeconds))
+	clientRate := fs.Float64("client-rate", defaultClientRate, fmt.Sprintf(
+		"requests per second each client address may send to the GET endpoints, and refused signatures or admin tokens it may send (bursts of %d seconds' worth); 0: no limit", clientBurstSeconds))
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := needData(*data); err != nil {
 		return err
 	}
+	devLimit, err := rateLimit(*devRate, deviceBurstSeconds)
+	if err != nil {
+		return usageErrorf("--device-rate: %v", err)
+	}
+	clientLimit, err := rateLimit(*clientRate, clientBurstSeconds)
+	if err != nil {
+		return usageErrorf("--client-rate: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	h, err := startLedger(ctx, hostOptions{dataDir: *data, dbURL: *db, listen: *listen,
-		passphrase: []byte(e.getenv(passphraseEnv)), webhook: *webhook})
+		passphrase: []byte(e.getenv(passphraseEnv)), webhook: *webhook, deviceRate: devLimit, clientRate: clientLimit})
 	if err != nil {
 		return err
 	}

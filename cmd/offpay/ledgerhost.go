@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -55,6 +56,32 @@ type hostOptions struct {
 	webhook    string
 	logger     *slog.Logger
 	clock      func() time.Time
+	// deviceRate and clientRate are the server's per-device and per-address rate
+	// limits (server.Options.RateLimit and ClientRateLimit); zero values take the
+	// server's defaults, which suit production.
+	deviceRate server.RateLimit
+	clientRate server.RateLimit
+}
+
+// Bursts of the rate limits set by ledger serve's flags, as multiples of the rate.
+// With the default rates they give the server's default bursts (20 and 100).
+const (
+	deviceBurstSeconds = 10
+	clientBurstSeconds = 5
+	defaultDeviceRate  = 2
+	defaultClientRate  = 20
+)
+
+// rateLimit is the limit of perSecond requests per second with bursts of burstSeconds
+// seconds' worth; perSecond 0 turns the limit off.
+func rateLimit(perSecond, burstSeconds float64) (server.RateLimit, error) {
+	switch {
+	case perSecond == 0:
+		return server.RateLimit{Disabled: true}, nil
+	case !(perSecond > 0) || perSecond > 1e6:
+		return server.RateLimit{}, fmt.Errorf("rate %v: want 0 (no limit) or a rate up to 1000000 per second", perSecond)
+	}
+	return server.RateLimit{PerSecond: perSecond, Burst: max(1, int(math.Ceil(perSecond*burstSeconds)))}, nil
 }
 
 func initLedgerData(dir, currency string, passphrase []byte) (string, error) {
@@ -109,8 +136,8 @@ func startLedger(ctx context.Context, o hostOptions) (*hostedLedger, error) {
 		return nil, err
 	}
 	h := &hostedLedger{svc: svc, store: st, token: token, url: "http://" + ln.Addr().String(), done: make(chan error, 1)}
-	h.srv = &http.Server{Handler: server.New(svc, server.Options{AdminToken: token, Logger: logger,
-		RateLimit: server.RateLimit{PerSecond: 1000, Burst: 1000}}), ReadHeaderTimeout: 10 * time.Second}
+	h.srv = server.HTTPServer(o.listen, server.New(svc, server.Options{AdminToken: token, Logger: logger,
+		RateLimit: o.deviceRate, ClientRateLimit: o.clientRate}))
 	wctx, cancel := context.WithCancel(ctx)
 	h.cancel = cancel
 	if o.webhook != "" {

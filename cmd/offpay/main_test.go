@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -76,6 +78,26 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s has no string field %s", args[1], args[2])
 				}
 				ts.Setenv(args[0], v)
+			},
+			// notlimited URLFILE: require that the ledger whose URL is in URLFILE has
+			// answered no request with 429 (its rate limits are generous enough).
+			"notlimited": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: notlimited URLFILE")
+				}
+				resp, err := http.Get(strings.TrimSpace(ts.ReadFile(args[0])) + "/metrics")
+				ts.Check(err)
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				ts.Check(err)
+				if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "offpay_http_requests_total") {
+					ts.Fatalf("GET /metrics: %s", resp.Status)
+				}
+				for line := range strings.Lines(string(b)) {
+					if strings.HasPrefix(line, "offpay_http_requests_total") && strings.Contains(line, `status="429"`) {
+						ts.Fatalf("the ledger rate limited requests: %s", line)
+					}
+				}
 			},
 			// foreignqr FILE TEXT: write a QR code PNG of any text, as another app would.
 			"foreignqr": func(ts *testscript.TestScript, neg bool, args []string) {

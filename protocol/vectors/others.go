@@ -75,6 +75,19 @@ func (w *world) otherVectors() []Vector {
 	must(rd.Sign(w.payeeKey))
 	add("redeem-zero-amount", "redeem", "A redeem of 0.", signed(rd, w.payee), protocol.ClassAmount)
 
+	// A device-signed message naming another device than its signer's certificate (SPEC 7.14).
+	wp := *w.payment
+	wp.Payer = w.payee.ID()
+	must(wp.Sign(w.payerKey))
+	add("payment-wrong-payer", "payment", "Signed by the payer's key but naming the payee's device as payer.", signed(&wp, w.payer), protocol.ClassBadSignature)
+	wr := *w.receipt
+	wr.Payee = w.payer.ID()
+	must(wr.Sign(w.payeeKey))
+	add("receipt-wrong-payee", "receipt", "Signed by the payee's key but naming the payer's device as payee.", signed(&wr, w.payee), protocol.ClassBadSignature)
+	wd := &protocol.Redeem{Version: protocol.Version, Device: w.payer.ID(), Counter: 2, Amount: 1250, Currency: "EUR", Time: prototest.Epoch}
+	must(wd.Sign(w.payeeKey))
+	add("redeem-wrong-device", "redeem", "Signed by the payee's key but naming the payer's device.", signed(wd, w.payee), protocol.ClassBadSignature)
+
 	// Log entries and uploads.
 	e := w.entries[0]
 	e.Prev = protocol.Hash{1}
@@ -87,6 +100,10 @@ func (w *world) otherVectors() []Vector {
 	tb := w.entries[1]
 	tb.Body = append([]byte{}, tb.Body...)
 	tb.Body[len(tb.Body)-70] ^= 1
+	we := w.entries[1]
+	we.Device = w.payee.ID()
+	must(we.Sign(w.payerKey))
+	add("log-entry-wrong-device", "log_entry", "Signed by the payer's key but naming the payee's device.", signed(&we, w.payer), protocol.ClassBadSignature)
 	add("log-entry-tampered-body", "log_entry", "One bit of the recorded payment changed after the SE signed the entry.", signed(&tb, w.payer), protocol.ClassBadSignature)
 
 	upload := func(entries []protocol.LogEntry) Input {

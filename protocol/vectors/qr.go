@@ -39,5 +39,11 @@ func (w *world) qrVectors() []Vector {
 		bad("qr-group-overflow", "A 3-character group worth 91124 (above 65535).", "OP1::::", QRCorrupt),
 		bad("qr-pair-overflow", "A final 2-character group worth 2024 (above 255).", "OP1:::", QRCorrupt),
 		bad("qr-too-long", "4297 characters: longer than any QR code holds.", "OP1:"+strings.Repeat("0", 4293), QRTooLarge),
+		bad("qr-nbsp-before", "A no-break space (U+00A0) before the text: only ASCII space, tab, CR and LF are trimmed.", "\u00a0"+text, QRNotOffpay),
+		bad("qr-nbsp-after", "A no-break space (U+00A0) after the text: not trimmed, outside the alphabet.", text+"\u00a0", QRCorrupt),
+		bad("qr-vertical-tab-after", "A vertical tab (U+000B) after the text: not trimmed.", text+"\v", QRCorrupt),
+		bad("qr-line-break-inside", "The text wrapped after 64 characters: line breaks inside a text are not removed.", text[:64]+"\r\n"+text[64:], QRCorrupt),
+		bad("qr-tab-inside", "A tab inside the text.", text[:64]+"\t"+text[64:], QRCorrupt),
+		bad("qr-too-long-utf8", "4296 characters but 4297 bytes in UTF-8 (a final U+00A0): the limit counts bytes.", "OP1:"+strings.Repeat("0", 4291)+"\u00a0", QRTooLarge),
 	}
 }

@@ -9,7 +9,6 @@ import (
 	_ "image/png"  // DecodeImage reads PNG
 	"io"
 	"slices"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/makiuchi-d/gozxing"
@@ -224,11 +223,11 @@ func multiple(bmp bitmapFunc, hints map[gozxing.DecodeHintType]any) func() ([]*g
 // alphanumeric, so GetText is exact for them; an encoder that chose byte mode leaves the
 // exact bytes in BYTE_SEGMENTS, which is tried next.
 func offpayText(res *gozxing.Result) (string, bool) {
-	if text := strings.TrimSpace(res.GetText()); IsOffpay(text) {
+	if text := trim(res.GetText()); IsOffpay(text) {
 		return text, true
 	}
 	if segs, ok := res.GetResultMetadata()[gozxing.ResultMetadataType_BYTE_SEGMENTS].([][]byte); ok {
-		if raw := strings.TrimSpace(string(bytes.Join(segs, nil))); utf8.ValidString(raw) && IsOffpay(raw) {
+		if raw := trim(string(bytes.Join(segs, nil))); utf8.ValidString(raw) && IsOffpay(raw) {
 			return raw, true
 		}
 	}

@@ -80,7 +80,7 @@ type Assembler struct {
 // When the last frame completes a message whose SHA-256 does not match its id (frames of
 // two messages with one id), Add gives ErrCorrupt and the Assembler starts again.
 func (a *Assembler) Add(text string) (Progress, error) {
-	text = strings.TrimSpace(text)
+	text = trim(text)
 	if len(text) > MaxTextLen {
 		return a.Progress(), fmt.Errorf("%w: %d characters", ErrTooLarge, len(text))
 	}

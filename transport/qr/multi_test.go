@@ -35,6 +35,17 @@ func TestDecodeTextErrors(t *testing.T) {
 		{"OP1:GGW", ErrCorrupt},
 		{"OP1:bb8", ErrCorrupt},
 		{"OP1:" + strings.Repeat("A", MaxTextLen), ErrTooLarge},
+		// Only ASCII space, tab, CR and LF around the text are ignored (FORMAT.md).
+		{"\u00a0OP1:BB8", ErrNotOffpay},
+		{"\vOP1:BB8", ErrNotOffpay},
+		{"OP1:BB8\u00a0", ErrCorrupt},
+		{"OP1:BB8\u2028", ErrCorrupt},
+		{"OP1:BB8\f", ErrCorrupt},
+		// Whitespace other than the base45 space inside the text: no wrapping.
+		{"OP1:BB\n8", ErrCorrupt},
+		{"OP1:BB\r\n8", ErrCorrupt},
+		{"OP1:BB\t8", ErrCorrupt},
+		{"OP1\n:BB8", ErrNotOffpay},
 	}
 	for _, c := range cases {
 		if _, err := DecodeText(c.in); !errors.Is(err, c.want) {
@@ -173,6 +184,30 @@ func TestAssemblerSingle(t *testing.T) {
 	}
 }
 
+// TestAssemblerWhitespace: frames get the single-frame whitespace rule, and IsOffpay too.
+func TestAssemblerWhitespace(t *testing.T) {
+	frames, _ := Split(testMessage(300, 18), 300)
+	var a Assembler
+	if _, err := a.Add(" " + frames[0] + "\r\n"); err != nil {
+		t.Fatalf("frame with surrounding ASCII whitespace: %v", err)
+	}
+	wrapped := frames[1][:40] + "\n" + frames[1][40:]
+	for _, bad := range []string{frames[1] + "\u00a0", wrapped} {
+		if _, err := a.Add(bad); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Add(%.50q...) error %v, want ErrCorrupt", bad, err)
+		}
+	}
+	if _, err := a.Add("\u00a0" + frames[1]); !errors.Is(err, ErrNotOffpay) {
+		t.Errorf("frame after a no-break space: %v, want ErrNotOffpay", err)
+	}
+	if p := a.Progress(); p.Have != 1 {
+		t.Errorf("progress %v after rejected frames, want 1/n", p)
+	}
+	if !IsOffpay("\t"+frames[1]) || IsOffpay("\u00a0"+frames[1]) || IsOffpay("\u3000OP1:BB8") {
+		t.Error("IsOffpay does not follow the whitespace rule")
+	}
+}
+
 func FuzzDecodeText(f *testing.F) {
 	f.Add(EncodeText([]byte("hello")))
 	f.Add("OP1:GGW")
@@ -183,7 +218,7 @@ func FuzzDecodeText(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if EncodeText(msg) != strings.TrimSpace(s) {
+		if EncodeText(msg) != strings.Trim(s, " \t\r\n") {
 			t.Fatalf("DecodeText(%q) accepted a non-canonical text", s)
 		}
 	})

@@ -63,11 +63,22 @@ func EncodeText(msg []byte) string {
 	return SinglePrefix + base45.Encode(msg)
 }
 
-// DecodeText returns the message in a single-frame QR text. Surrounding whitespace is
-// ignored. Messages are never empty. A text of another kind (a URL, or a multi-frame part, which needs an Assembler)
+// surround is the whitespace a decoder ignores around a text (FORMAT.md): the ASCII
+// space, tab, carriage return and line feed a scanner, terminal or chat adds. Other
+// whitespace (Unicode spaces, vertical tab, form feed) is not trimmed, and whitespace
+// inside the text is never removed: the text is then refused.
+const surround = " \t\r\n"
+
+// trim removes the whitespace a decoder ignores around a text.
+func trim(s string) string { return strings.Trim(s, surround) }
+
+// DecodeText returns the message in a single-frame QR text. Leading and trailing ASCII
+// whitespace (space, tab, CR, LF) is ignored; other whitespace around the text (a no-break
+// space) and a line break or tab inside it make the text invalid. Messages are never
+// empty. A text of another kind (a URL, or a multi-frame part, which needs an Assembler)
 // gives ErrNotOffpay; bad base45 gives ErrCorrupt.
 func DecodeText(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
+	s = trim(s)
 	if len(s) > MaxTextLen {
 		return nil, fmt.Errorf("%w: %d characters", ErrTooLarge, len(s))
 	}
@@ -85,9 +96,9 @@ func DecodeText(s string) ([]byte, error) {
 	return msg, nil
 }
 
-// IsOffpay reports whether s (surrounding whitespace ignored) has the prefix of one of the
-// offpay text forms. It does not check the rest.
+// IsOffpay reports whether s (surrounding ASCII whitespace ignored, as in DecodeText) has
+// the prefix of one of the offpay text forms. It does not check the rest.
 func IsOffpay(s string) bool {
-	s = strings.TrimSpace(s)
+	s = trim(s)
 	return strings.HasPrefix(s, SinglePrefix) || strings.HasPrefix(s, MultiPrefix)
 }
