@@ -23,6 +23,8 @@ type upEntry struct {
 	rejected bool // a payment the ledger will not record: see decodeEntry and lookupPayers
 	load     *protocol.Load
 	redeem   *protocol.Redeem
+	receipt  *protocol.Receipt     // Confirm; rejected if it does not verify under its payee's key
+	applied  *protocol.SyncApplied // Sync
 }
 
 // upload is a verified SyncUpload, ready to apply.
@@ -97,10 +99,17 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 		if err := s.decodeEntry(u, ue, i, up); err != nil {
 			return nil, err
 		}
-		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
-			if _, ok := u.payers[ue.pay.Payer]; !ok {
-				u.payers[ue.pay.Payer] = nil
-				unknown = append(unknown, ue.pay.Payer)
+		var other *protocol.KeyID // a device whose certificate this entry needs
+		switch {
+		case ue.e.Kind == protocol.EntryReceive && !ue.rejected:
+			other = &ue.pay.Payer
+		case ue.receipt != nil:
+			other = &ue.receipt.Payee
+		}
+		if other != nil {
+			if _, ok := u.payers[*other]; !ok {
+				u.payers[*other] = nil
+				unknown = append(unknown, *other)
 			}
 		}
 	}
@@ -176,9 +185,15 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 			return invalid("entry %d: redeem above the purse's holding limit", e.Counter)
 		}
 	case protocol.EntryConfirm:
-		var r protocol.Receipt
-		if err := protocol.Unmarshal(e.Body, &r); err != nil {
+		ue.receipt = new(protocol.Receipt)
+		if err := protocol.Unmarshal(e.Body, ue.receipt); err != nil {
 			return invalid("entry %d: receipt: %v", e.Counter, err)
+		}
+		ue.rejected = ue.receipt.Payee == up.Device
+	case protocol.EntrySync:
+		ue.applied = new(protocol.SyncApplied)
+		if err := protocol.Unmarshal(e.Body, ue.applied); err != nil || ue.applied.Device != up.Device {
+			return invalid("entry %d: not a sync record of this device", e.Counter)
 		}
 	}
 	return nil
@@ -218,6 +233,9 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 			p := u.payers[ue.pay.Payer]
 			// Unknown payer, or above its per-payment limit (see decodeEntry).
 			ue.rejected = p == nil || ue.pay.Amount > p.cert.Limits.PerPayment
+		}
+		if ue.receipt != nil && !ue.rejected {
+			ue.rejected = u.payers[ue.receipt.Payee] == nil // payee unknown: cannot verify
 		}
 	}
 	return nil
@@ -265,6 +283,17 @@ func (s *Service) verifyUpload(u *upload) error {
 				continue
 			}
 			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.payIn, ue.pay.Sig})
+			refs = append(refs, ref{i, false})
+		}
+		if ue.receipt != nil && !ue.rejected {
+			// A receipt that fails to verify claims nothing; the entry
+			// itself (signed by this device) is still recorded.
+			c := u.payers[ue.receipt.Payee].cert
+			if ue.receipt.SigAlg != c.KeyAlg {
+				ue.rejected = true
+				continue
+			}
+			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.receipt.SigningInput(), ue.receipt.Sig})
 			refs = append(refs, ref{i, false})
 		}
 	}
