@@ -113,11 +113,18 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 			return err
 		}
 	}
-	all := append(slices.Clone(st.fresh), st.extra...)
-	if err := st.notifyPayments(ctx, bt, NotePaymentSettled, "", all); err != nil {
-		return err
+	// payment_settled reports payments when they settle: recorded settled
+	// (the payee showed them), or claimed later. One awaiting its claim is
+	// reported when claimed, or as payment_expired.
+	var settled []PaymentRow
+	for _, rows := range [][]PaymentRow{st.fresh, st.extra, st.claims} {
+		for _, p := range rows {
+			if p.Status == protocol.StatusSettled {
+				settled = append(settled, p)
+			}
+		}
 	}
-	if err := st.notifyPayments(ctx, bt, NotePaymentSettled, "claim:", st.claims); err != nil {
+	if err := st.notifyPayments(ctx, bt, NotePaymentSettled, "", settled); err != nil {
 		return err
 	}
 	return bt.flush(ctx)
@@ -174,8 +181,7 @@ type SettledPayload struct {
 }
 
 // notifyPayments queues notes of kind about payments, noteChunk a note;
-// prefix keeps the idempotency keys of a later change of the same payment
-// (its claim) apart from the note that first reported it.
+// prefix, if any, starts their idempotency keys.
 func (st *settlement) notifyPayments(ctx context.Context, tx Tx, kind, prefix string, all []PaymentRow) error {
 	for lo := 0; lo < len(all); lo += noteChunk {
 		chunk := all[lo:min(lo+noteChunk, len(all))]
