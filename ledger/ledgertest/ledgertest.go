@@ -113,7 +113,7 @@ func (d *Device) Redeem(amount uint64) {
 // names the counter of its receive entry of b, or its last counter.
 func (d *Device) Receipt(b *protocol.PaymentBundle) *protocol.Receipt {
 	pid := b.Payment.ID()
-	r := &protocol.Receipt{Version: protocol.Version, Payment: pid, Payee: d.ID, Counter: d.Counter(), Time: d.Time}
+	r := &protocol.Receipt{Version: protocol.Version, Payment: pid, Payee: d.ID, Counter: max(d.Counter(), 1), Time: d.Time}
 	for _, e := range d.Log {
 		var got protocol.PaymentBundle
 		if e.Kind == protocol.EntryReceive && protocol.Unmarshal(e.Body, &got) == nil && got.Payment.ID() == pid {
