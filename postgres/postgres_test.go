@@ -58,7 +58,7 @@ func BenchmarkSettle(b *testing.B) {
 	if testing.Short() {
 		n = 10000
 	}
-	for _, mode := range []string{"payer", "payee"} {
+	for _, mode := range []string{"payer", "payee", "claim"} {
 		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
 	}
 }
