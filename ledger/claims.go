@@ -26,13 +26,14 @@ import (
 
 // claimState is what one settlement decided about claims and expiries.
 type claimState struct {
-	nowSec   int64
-	status   map[protocol.Hash]uint8 // final status of payments named by the upload
-	freshIdx map[protocol.Hash]int   // index in fresh of payments recorded by this upload
-	claims   []PaymentRow            // main-table payments this upload claimed
-	expired  map[PayKey]bool         // payments this upload expired
-	expList  []PaymentRow            // the same, in order (for refund lines and notes)
-	pendOf   map[protocol.Hash]*PaymentRow
+	nowSec    int64
+	status    map[protocol.Hash]uint8       // final status of payments named by the upload
+	freshIdx  map[protocol.Hash]int         // index in fresh of payments recorded by this upload
+	claims    []PaymentRow                  // main-table payments this upload claimed
+	expired   map[PayKey]bool               // payments this upload expired
+	expList   []PaymentRow                  // the same, in order (for refund lines and notes)
+	pendOf    map[protocol.Hash]*PaymentRow // the uploader's pending payments, read at its first confirm entry
+	expiredTo uint64                        // highest sync time this upload applied
 }
 
 func newClaimState(now int64) claimState {
@@ -88,7 +89,12 @@ func (st *settlement) confirm(ctx context.Context, r *protocol.Receipt) error {
 // payment to it still awaiting claim whose deadline t reaches expires.
 func (st *settlement) synced(ctx context.Context, t uint64) error {
 	d := st.devs[st.u.id]
-	d.SyncTime = max(d.SyncTime, t)
+	if t <= max(st.expiredTo, d.SyncTime) {
+		// An earlier sync entry reached as far; payments recorded since
+		// then were checked against it when recorded (add).
+		return nil
+	}
+	st.expiredTo, d.SyncTime = t, t
 	st.dirty[d.ID] = true
 	ps, err := st.tx.PendingTo(ctx, d.ID)
 	if err != nil {
