@@ -42,9 +42,11 @@ type upload struct {
 //
 // Errors: EUNAUTHORIZED (device not enrolled, upload not signed by it),
 // EINVALID (malformed, broken chain, bad entry signature, a gap before the
-// first entry), ELIMIT (too many or oversize entries), EFORBIDDEN (device
-// revoked; or this upload proved that it equivocated, in which case the
-// proof is stored and the device revoked before the error returns).
+// first entry, a Sync entry whose body is not this device's SyncApplied),
+// ELIMIT (too many or oversize entries), EFORBIDDEN with the protocol's
+// revoked class (device revoked; or this upload proved that it
+// equivocated, in which case the proof is stored and the device revoked
+// before the error returns).
 func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {
 	u, err := s.prepare(ctx, up)
 	if err != nil {

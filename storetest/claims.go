@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/offpay/offpay/ledger"
@@ -165,6 +166,22 @@ func testExpiry(t *testing.T, open Opener) {
 	}
 	if d := e.Dev(a); d.Sent != 35 || d.Position != 65 {
 		t.Fatalf("payer device stays debited: %+v", d)
+	}
+	ns, err := e.Svc.ClaimNotifications(e.Ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expiredNotes int
+	for _, n := range ns {
+		if n.Kind == ledger.NotePaymentExpired {
+			expiredNotes++
+			if !strings.Contains(string(n.Payload), p.Payment.ID().String()) || !strings.Contains(string(n.Payload), `"status":"expired"`) {
+				t.Fatalf("payment_expired note %s", n.Payload)
+			}
+		}
+	}
+	if expiredNotes != 1 {
+		t.Fatalf("%d payment_expired notes", expiredNotes)
 	}
 	r := e.SyncAll(a)
 	if statusOf(r, p.Payment.ID()) != protocol.StatusExpired || statusOf(r, kept.Payment.ID()) != protocol.StatusSettled {
