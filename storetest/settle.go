@@ -173,6 +173,17 @@ func testMalformed(t *testing.T, open Opener) {
 			c.ApplyLoad(&l)
 			return c.UploadAll()
 		}, offpay.EINVALID},
+		{"sync entry of another device", func() *protocol.SyncUpload {
+			c := a.Clone()
+			body := protocol.SyncApplied{Version: protocol.Version, Device: other.ID, Time: 1 << 40}
+			c.Append(protocol.EntrySync, body.Marshal())
+			return c.UploadAll()
+		}, offpay.EINVALID},
+		{"sync entry that is no SyncApplied", func() *protocol.SyncUpload {
+			c := a.Clone()
+			c.Append(protocol.EntrySync, []byte{0x80})
+			return c.UploadAll()
+		}, offpay.EINVALID},
 		{"unknown device", func() *protocol.SyncUpload { return e.newDev("m-x").UploadAll() }, offpay.EUNAUTHORIZED},
 		{"version", func() *protocol.SyncUpload {
 			u := a.UploadAll()
