@@ -18,6 +18,7 @@ const (
 	LineSettleIn = "settle_in"
 	LineRecovery = "recovery"
 	LineRefund   = "refund"
+	LineExpired  = "expired" // an unclaimed payment's value back to its payer's account
 )
 
 const maxRefLen = 128

@@ -40,7 +40,7 @@ func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*E
 		var certBytes []byte
 		if old := m[id]; old != nil {
 			if old.Revoked {
-				return offpay.Errorf(offpay.EFORBIDDEN, "device %v is revoked", id)
+				return revoked(id)
 			}
 			if old.Account != r.Account {
 				return offpay.Errorf(offpay.ECONFLICT, "device %v is enrolled for another account", id)
@@ -94,7 +94,10 @@ func (s *Service) issueCert(r *protocol.EnrolmentRequest, merchant bool) (*proto
 }
 
 // claimPending credits a newly enrolled payee with payments recorded
-// before it enrolled (a payer uploaded them first).
+// before it enrolled (a payer uploaded them first). The ledger could not
+// tell who was to claim them until now; the payee's SE accepted them
+// offline against a certificate the ledger is now issuing, so they count
+// as claimed.
 func (s *Service) claimPending(ctx context.Context, tx Tx, d *DeviceRow, a *AccountRow) error {
 	ps, err := tx.PendingTo(ctx, d.ID)
 	if err != nil || len(ps) == 0 {
@@ -105,7 +108,7 @@ func (s *Service) claimPending(ctx context.Context, tx Tx, d *DeviceRow, a *Acco
 		if sum, err = offpay.AddMinor(sum, ps[i].Amount); err != nil {
 			return err
 		}
-		if err := tx.SetPaymentStatus(ctx, ps[i].Key(), ps[i].ID, protocol.StatusSettled); err != nil {
+		if err := tx.SetPaymentStatus(ctx, ps[i].Key(), ps[i].ID, protocol.StatusSettled, s.now().Unix()); err != nil {
 			return err
 		}
 	}

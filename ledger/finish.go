@@ -69,6 +69,7 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 	for name := range redeems {
 		accounts[name] = true
 	}
+	st.refundAccounts(accounts)
 	names := make([]string, 0, len(accounts))
 	for n := range accounts {
 		names = append(names, n)
@@ -80,6 +81,10 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 	}
 	// Statement lines and notifications go out in one statement each.
 	bt := &bufTx{Tx: tx}
+	// Refunds first: cover may then recover a loss from them.
+	if err := st.refunds(ctx, bt, accts); err != nil {
+		return err
+	}
 	for _, name := range names {
 		a := accts[name]
 		if a == nil {
@@ -102,11 +107,24 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 				return err
 			}
 		}
-		if err := tx.UpdateAccount(ctx, a); err != nil {
+	}
+	for _, name := range names {
+		if err := tx.UpdateAccount(ctx, accts[name]); err != nil {
 			return err
 		}
 	}
-	if err := st.notifySettled(ctx, bt); err != nil {
+	// payment_settled reports payments when they settle: recorded settled
+	// (the payee showed them), or claimed later. One awaiting its claim is
+	// reported when claimed, or as payment_expired.
+	var settled []PaymentRow
+	for _, rows := range [][]PaymentRow{st.fresh, st.extra, st.claims} {
+		for _, p := range rows {
+			if p.Status == protocol.StatusSettled {
+				settled = append(settled, p)
+			}
+		}
+	}
+	if err := st.notifyPayments(ctx, bt, NotePaymentSettled, "", settled); err != nil {
 		return err
 	}
 	return bt.flush(ctx)
@@ -162,8 +180,9 @@ type SettledPayload struct {
 	Payments []SettledPayment `json:"payments"`
 }
 
-func (st *settlement) notifySettled(ctx context.Context, tx Tx) error {
-	all := append(slices.Clone(st.fresh), st.extra...)
+// notifyPayments queues notes of kind about payments, noteChunk a note;
+// prefix, if any, starts their idempotency keys.
+func (st *settlement) notifyPayments(ctx context.Context, tx Tx, kind, prefix string, all []PaymentRow) error {
 	for lo := 0; lo < len(all); lo += noteChunk {
 		chunk := all[lo:min(lo+noteChunk, len(all))]
 		items := make([]SettledPayment, len(chunk))
@@ -177,8 +196,8 @@ func (st *settlement) notifySettled(ctx context.Context, tx Tx) error {
 				items[i].PayeeAccount = d.Account
 			}
 		}
-		key := fmt.Sprintf("%v:%d:%v", chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
-		if err := st.s.notify(ctx, tx, NotePaymentSettled, key, SettledPayload{Payments: items}); err != nil {
+		key := fmt.Sprintf("%s%v:%d:%v", prefix, chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
+		if err := st.s.notify(ctx, tx, kind, key, SettledPayload{Payments: items}); err != nil {
 			return err
 		}
 	}
@@ -212,15 +231,21 @@ func (st *settlement) result(ctx context.Context, d *DeviceRow) (*protocol.SyncR
 			continue
 		}
 		seen[ue.pid] = true
-		status := protocol.StatusSettled
+		status, ok := st.status[ue.pid]
 		switch {
 		case ue.rejected:
 			status = protocol.StatusRejected
-		case ue.e.Kind == protocol.EntryPay && st.devs[ue.pay.Payee] == nil:
-			status = protocol.StatusPending
+		case !ok:
+			// Recorded by an earlier upload (a resend): settled, unless
+			// ownStatuses finds it still pending or lately resolved.
+			status = protocol.StatusSettled
 		}
 		res.Statuses = append(res.Statuses, protocol.PaymentStatus{Payment: ue.pid, Status: status})
 	}
+	if err := st.ownStatuses(ctx, d, res, seen); err != nil {
+		return nil, err
+	}
+	res.Swept = uint64(d.Swept)
 	for c := d.Acked + 1; c <= d.MaxSent && len(res.Missing) < protocol.MaxSyncEntries; c++ {
 		res.Missing = append(res.Missing, c)
 	}

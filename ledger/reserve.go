@@ -48,7 +48,7 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 		}
 		d := m[r.Device]
 		if d.Revoked {
-			return offpay.Errorf(offpay.EFORBIDDEN, "device %v is revoked", d.ID)
+			return revoked(d.ID)
 		}
 		if uint64(s.now().Unix()) >= info.cert.NotAfter {
 			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: enrol again")

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -14,7 +15,10 @@ import (
 
 // Policy sets the offline limits the issuer writes into device
 // certificates. Merchants (POS terminals) usually receive much more than
-// they pay, so they get their own limits.
+// they pay, so they get their own limits. The default merchant limits are
+// receive-only (PerPayment 0: their SE refuses to pay or redeem), so the
+// sweep of claimed payments into the merchant account never takes more
+// than the SE received.
 type Policy struct {
 	Person   protocol.Limits
 	Merchant protocol.Limits
@@ -25,7 +29,7 @@ type Policy struct {
 var DefaultPolicy = Policy{
 	Person: protocol.Limits{Holding: 50000, PerPayment: 10000, MaxOfflineCount: 50,
 		MaxOfflineValue: 50000, MaxOfflineDays: 7, MaxRevListAge: 2 * 24 * 3600},
-	Merchant: protocol.Limits{Holding: 5000000, PerPayment: 10000, MaxOfflineCount: 100000,
+	Merchant: protocol.Limits{Holding: 5000000, PerPayment: 0, MaxOfflineCount: 100000,
 		MaxOfflineValue: 5000000, MaxOfflineDays: 14, MaxRevListAge: 2 * 24 * 3600},
 	Validity: 2 * 365 * 24 * time.Hour,
 }
@@ -184,4 +188,11 @@ const (
 	NoteAccountChanged = "account_changed"
 	NoteDeviceRevoked  = "device_revoked"
 	NoteDoubleSpend    = "double_spend"
+	NotePaymentExpired = "payment_expired"
 )
+
+// revoked is the error for a request by a revoked device: EFORBIDDEN
+// carrying the protocol's revoked class, so that clients can tell it.
+func revoked(id protocol.KeyID) error {
+	return &offpay.Error{Code: offpay.EFORBIDDEN, Message: fmt.Sprintf("device %v is revoked", id), Err: protocol.ErrRevoked}
+}

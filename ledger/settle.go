@@ -21,6 +21,7 @@ type settlement struct {
 	own    map[uint64]bool          // own Pay entries a payee already recorded
 	debt0  map[protocol.KeyID]int64 // proven debt of each device before
 	now    int64
+	claimState
 }
 
 // apply settles u in tx. It first reads and decides (chain against the
@@ -29,10 +30,14 @@ type settlement struct {
 // written and fraud says so.
 func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncResult, error, error) {
 	st := &settlement{s: s, tx: tx, u: u, dirty: map[protocol.KeyID]bool{}, sweeps: map[string]int64{}, own: map[uint64]bool{}, now: s.now().UnixNano()}
+	st.claimState = newClaimState(s.now().Unix())
 	ids := []protocol.KeyID{u.id}
 	for _, ue := range u.entries {
 		if ue.pay != nil && !ue.rejected {
 			ids = append(ids, ue.pay.Payer, ue.pay.Payee)
+		}
+		if ue.receipt != nil && !ue.rejected {
+			ids = append(ids, ue.receipt.Payee)
 		}
 	}
 	var err error
@@ -45,7 +50,7 @@ func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncRe
 	}
 	d := st.devs[u.id]
 	if d.Revoked {
-		return nil, nil, offpay.Errorf(offpay.EFORBIDDEN, "device %v is revoked", d.ID)
+		return nil, nil, revoked(d.ID)
 	}
 	news, proof, err := st.checkOwn(ctx, d)
 	if err != nil {
@@ -55,7 +60,8 @@ func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncRe
 		if err := st.fraud(ctx, proof); err != nil {
 			return nil, nil, err
 		}
-		return nil, offpay.Errorf(offpay.EFORBIDDEN, "device %v equivocated at counter %d: revoked", d.ID, proof.Counter), nil
+		return nil, &offpay.Error{Code: offpay.EFORBIDDEN, Err: protocol.ErrRevoked,
+			Message: fmt.Sprintf("device %v equivocated at counter %d: revoked", d.ID, proof.Counter)}, nil
 	}
 	if err := st.record(ctx, news); err != nil {
 		return nil, nil, err
@@ -132,52 +138,9 @@ func (st *settlement) checkOwn(ctx context.Context, d *DeviceRow) ([]upEntry, *P
 	return news, nil, nil
 }
 
-func (st *settlement) entry(ctx context.Context, dev protocol.KeyID, counter uint64) ([]byte, error) {
-	for _, ue := range st.u.entries {
-		if dev == st.u.id && ue.e.Counter == counter {
-			return ue.data, nil
-		}
-	}
-	rows, err := st.tx.Entries(ctx, dev, counter, counter)
-	if err != nil || len(rows) == 0 {
-		return nil, offpay.Errorf(offpay.EINTERNAL, "evidence entry %v/%d missing: %v", dev, counter, err)
-	}
-	return rows[0].Data, nil
-}
-
-// fraud stores a proof and revokes the device and freezes its account.
-// A second proof for the same (device, counter) is not stored again.
-func (st *settlement) fraud(ctx context.Context, p *ProofRow) error {
-	isNew, err := st.tx.InsertProof(ctx, p)
-	if err != nil {
-		return err
-	}
-	d := st.devs[p.Device]
-	if d == nil {
-		m, err := st.tx.Devices(ctx, []protocol.KeyID{p.Device})
-		if err != nil {
-			return err
-		}
-		d = m[p.Device]
-		st.devs[p.Device] = d
-		st.debt0[p.Device] = debt(d)
-	}
-	if isNew {
-		if err := st.s.notify(ctx, st.tx, NoteDoubleSpend, fmt.Sprintf("%v:%d", p.Device, p.Counter), map[string]any{
-			"device": p.Device.String(), "account": d.Account, "counter": p.Counter}); err != nil {
-			return err
-		}
-	}
-	if !d.Revoked || isNew {
-		// revoke saves the device; keep our copy current for later writes.
-		if err := st.s.revoke(ctx, st.tx, d, "double spend", true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// record records the payments, loads and redeems of the new entries.
+// record records the payments, loads and redeems of the new entries, and
+// applies claims (receive and confirm entries) and expiries (sync entries)
+// in log order.
 func (st *settlement) record(ctx context.Context, news []upEntry) error {
 	var keys []PayKey
 	for i := range news {
@@ -209,9 +172,20 @@ func (st *settlement) record(ctx context.Context, news []upEntry) error {
 			if err := st.receive(ctx, ue, known[k]); err != nil {
 				return err
 			}
+		case ue.receipt != nil && !ue.rejected:
+			if err := st.confirm(ctx, ue.receipt); err != nil {
+				return err
+			}
+		case ue.applied != nil:
+			if err := st.synced(ctx, ue.applied.Time); err != nil {
+				return err
+			}
 		}
 	}
-	return st.tx.InsertPayments(ctx, st.fresh)
+	if err := st.tx.InsertPayments(ctx, st.fresh); err != nil {
+		return err
+	}
+	return st.tx.ResolvePayments(ctx, st.claims)
 }
 
 // receive handles a payment shown by its payee.
@@ -219,7 +193,19 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 	payer := st.devs[ue.pay.Payer]
 	switch {
 	case known != nil && known.ID == ue.pid:
-		return nil // the payer (or this payee before) recorded it
+		// The payer (or this payee before) recorded it: the payee's
+		// receive entry claims it if it still awaits its claim. An expired
+		// one stays expired: its value went back to the payer's account.
+		if known.Status == protocol.StatusPending && !st.expired[known.Key()] {
+			if err := st.claim(known); err != nil {
+				return err
+			}
+		}
+		st.status[ue.pid] = known.Status
+		if st.expired[known.Key()] {
+			st.status[ue.pid] = protocol.StatusExpired
+		}
+		return nil
 	case known != nil:
 		// Two payments with one payer counter: a double spend. Honour
 		// this one too (the payee accepted it offline) and prove it.
@@ -236,6 +222,10 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 			return err
 		}
 		st.extra = append(st.extra, row)
+		st.status[ue.pid] = row.Status
+		if err := st.debit(row); err != nil {
+			return err
+		}
 		return st.credit(row)
 	case payer.Acked >= ue.pay.Counter:
 		// The payer's own log holds something else at this counter.
@@ -250,25 +240,46 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 	return st.add(ue)
 }
 
+// row is the payment of ue as first recorded: settled when its payee
+// showed it, otherwise pending (awaiting the payee's claim, or its
+// enrolment if it is unknown).
 func (st *settlement) row(ue *upEntry) PaymentRow {
 	p := ue.pay
 	status := protocol.StatusSettled
-	if st.devs[p.Payee] == nil {
-		status = protocol.StatusPending // payee not enrolled yet: credited when it enrols
+	if ue.e.Kind == protocol.EntryPay || st.devs[p.Payee] == nil {
+		status = protocol.StatusPending
 	}
 	return PaymentRow{Payer: p.Payer, Counter: p.Counter, ID: ue.pid, Payee: p.Payee, Amount: int64(p.Amount),
-		Status: status, SrcDevice: st.u.id, SrcCounter: ue.e.Counter, CreatedAt: st.now}
+		Status: status, SrcDevice: st.u.id, SrcCounter: ue.e.Counter, CreatedAt: st.now, Time: p.Time}
 }
 
-// add records a new payment in the main table (written by record).
+// add records a new payment in the main table (written by record): the
+// payer is debited at once, the payee credited only when the payment is
+// settled (now, or at its claim).
 func (st *settlement) add(ue *upEntry) error {
 	row := st.row(ue)
+	if err := st.debit(row); err != nil {
+		return err
+	}
+	if row.Status == protocol.StatusSettled {
+		if err := st.credit(row); err != nil {
+			return err
+		}
+	} else if payee := st.devs[row.Payee]; payee != nil && payee.SyncTime >= claimDeadline(row.Time) {
+		// The payee's log already shows a ledger time past the claim
+		// window, and did not receive it before: it never will.
+		if err := st.expire(&row); err != nil {
+			return err
+		}
+	}
+	st.status[row.ID] = row.Status
+	st.freshIdx[row.ID] = len(st.fresh)
 	st.fresh = append(st.fresh, row)
-	return st.credit(row)
+	return nil
 }
 
-// credit moves a payment's value from payer to payee positions in memory.
-func (st *settlement) credit(r PaymentRow) (err error) {
+// debit moves a payment's value out of its payer's position in memory.
+func (st *settlement) debit(r PaymentRow) (err error) {
 	if payer := st.devs[r.Payer]; payer != nil {
 		if payer.Sent, err = offpay.AddMinor(payer.Sent, r.Amount); err != nil {
 			return err
@@ -276,6 +287,12 @@ func (st *settlement) credit(r PaymentRow) (err error) {
 		payer.MaxSent = max(payer.MaxSent, r.Counter)
 		st.dirty[r.Payer] = true
 	}
+	return nil
+}
+
+// credit moves a settled payment's value into its payee's position in
+// memory, and sweeps it into the account of a merchant payee.
+func (st *settlement) credit(r PaymentRow) (err error) {
 	if payee := st.devs[r.Payee]; payee != nil {
 		if payee.Received, err = offpay.AddMinor(payee.Received, r.Amount); err != nil {
 			return err

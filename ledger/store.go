@@ -61,11 +61,23 @@ type Tx interface {
 	// (payer, counter): a double spend that is still honoured. It reports
 	// whether the row is new.
 	InsertConflict(ctx context.Context, p *PaymentRow) (bool, error)
-	// PendingTo returns recorded payments to payee still awaiting its enrolment.
+	// PendingTo returns recorded payments to payee still pending (awaiting
+	// the payee's enrolment or its claim), from both tables.
 	PendingTo(ctx context.Context, payee protocol.KeyID) ([]PaymentRow, error)
-	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8) error
+	// PendingOf returns the payments of payer with counter below below
+	// still pending (main table).
+	PendingOf(ctx context.Context, payer protocol.KeyID, below uint64) ([]PaymentRow, error)
+	// ResolvedOf returns the payments of payer (main table) that left
+	// "pending" at or after since (unix seconds).
+	ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64) ([]PaymentRow, error)
+	// SetPaymentStatus sets a payment's status and resolution time in
+	// whichever table holds it.
+	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8, at int64) error
+	// ResolvePayments writes the Status and Resolved of main-table payments
+	// (matched on payer, counter and ID).
+	ResolvePayments(ctx context.Context, ps []PaymentRow) error
 	// PaymentTotals returns how many payments are settled and the value
-	// of those pending (payee not enrolled yet).
+	// of those pending (awaiting their payee's enrolment or claim).
 	PaymentTotals(ctx context.Context) (settled, pending int64, err error)
 
 	// InsertProof stores an equivocation proof; false if (device, counter)
@@ -133,6 +145,7 @@ type DeviceRow struct {
 	LoadSeq   uint64 // last Load issued
 	LoadsIn   uint64 // last Load the device's log shows applied
 	MaxSent   uint64 // highest counter of a recorded payment by this device
+	SyncTime  uint64 // latest ledger time (unix s) the device's log shows it applied (EntrySync)
 	CreatedAt int64
 }
 
@@ -172,6 +185,8 @@ type PaymentRow struct {
 	SrcDevice  protocol.KeyID
 	SrcCounter uint64
 	CreatedAt  int64
+	Time       uint64 // the payment's own time (unix s): claimable until Time + protocol.ClaimWindow
+	Resolved   int64  // ledger time (unix s) it left StatusPending (claimed or expired); 0 before or if never pending
 }
 
 // Key returns the payment's key.

@@ -20,7 +20,7 @@ type Account struct {
 // StatementLine is one movement of an account.
 type StatementLine struct {
 	Seq       int64     `json:"seq"`
-	Kind      string    `json:"kind"`         // deposit, withdraw, reserve, redeem, settle_in, recovery, refund
+	Kind      string    `json:"kind"`         // deposit, withdraw, reserve, redeem, settle_in, recovery, refund, expired
 	Amount    int64     `json:"amount_minor"` // signed: credit > 0, debit < 0
 	Balance   int64     `json:"balance_minor"`
 	Ref       string    `json:"ref"`
@@ -80,7 +80,7 @@ type DoubleSpend struct {
 // transaction as the change it reports.
 type Notification struct {
 	ID             int64     `json:"id"`
-	Kind           string    `json:"kind"` // payment_settled, account_changed, device_revoked, double_spend
+	Kind           string    `json:"kind"` // payment_settled, payment_expired, account_changed, device_revoked, double_spend
 	IdempotencyKey string    `json:"idempotency_key"`
 	Payload        []byte    `json:"payload"` // JSON
 	Attempts       int       `json:"attempts"`

@@ -209,6 +209,7 @@ func testAgainstRealLedger(t *testing.T, kind string) {
 		t.Fatal(err)
 	}
 	_, err = c.Sync(ctx, clone.UploadAll())
+	cloneErr := err
 	if err == nil || offpay.ErrorCode(err) == offpay.EINTERNAL || errors.Is(err, ErrUnreachable) {
 		t.Fatalf("the clone's upload: %v", err)
 	}
@@ -223,8 +224,16 @@ func testAgainstRealLedger(t *testing.T, kind string) {
 	if err != nil || !rl.IsRevoked(alice.ID) || trust.VerifyRevocationList(rl) != nil {
 		t.Fatalf("revocation list after the clone: %v", err)
 	}
-	if _, err := c.Reserve(ctx, alice.Reserve(1, 3)); offpay.ErrorCode(err) != offpay.EFORBIDDEN {
+	// Refusals of a revoked device carry the protocol's revoked class end
+	// to end (ledger, HTTP problem body, client error).
+	if protocol.ClassOf(cloneErr) != protocol.ClassRevoked {
+		t.Fatalf("the clone's upload: %v has class %q", cloneErr, protocol.ClassOf(cloneErr))
+	}
+	if _, err := c.Reserve(ctx, alice.Reserve(1, 3)); offpay.ErrorCode(err) != offpay.EFORBIDDEN || !errors.Is(err, protocol.ErrRevoked) {
 		t.Fatalf("reserve by a revoked device: %v", err)
+	}
+	if _, err := c.Sync(ctx, alice.UploadAll()); offpay.ErrorCode(err) != offpay.EFORBIDDEN || protocol.ClassOf(err) != protocol.ClassRevoked {
+		t.Fatalf("sync by a revoked device: %v", err)
 	}
 	if err := c.Revoke(ctx, protocol.KeyID{1}, "lost"); offpay.ErrorCode(err) != offpay.ENOTFOUND {
 		t.Fatalf("revoking an unknown device: %v", err)

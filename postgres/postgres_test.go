@@ -58,7 +58,7 @@ func BenchmarkSettle(b *testing.B) {
 	if testing.Short() {
 		n = 10000
 	}
-	for _, mode := range []string{"payer", "payee"} {
+	for _, mode := range []string{"payer", "payee", "claim"} {
 		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
 	}
 }
@@ -82,7 +82,7 @@ func TestReopen(t *testing.T) {
 	}
 	defer s2.Close()
 	var n int
-	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil || n != 1 {
+	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil || n != 2 { // 001, 002
 		t.Fatalf("schema_version rows %d: %v", n, err)
 	}
 	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil || n != 1 {

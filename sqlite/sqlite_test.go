@@ -34,7 +34,7 @@ func BenchmarkSettle(b *testing.B) {
 		tb.Cleanup(func() { s.Close() })
 		return s
 	}
-	for _, mode := range []string{"payer", "payee"} {
+	for _, mode := range []string{"payer", "payee", "claim"} {
 		b.Run(mode, func(b *testing.B) { storetest.Bench(b, open, n, mode) })
 	}
 }

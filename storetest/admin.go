@@ -2,11 +2,13 @@ package storetest
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
 )
 
 // testRevocation: an administrator revokes a lost device. The list is
@@ -38,10 +40,21 @@ func testRevocation(t *testing.T, open Opener) {
 	if rl1.Number <= rl0.Number || !rl1.IsRevoked(a.ID) || rl1.Verify(issuer) != nil {
 		t.Fatalf("list after revocation: %+v (before %d)", rl1, rl0.Number)
 	}
+	// Refused with the protocol's revoked class, so clients can tell.
 	_, err = e.Svc.Reserve(e.Ctx, a.Reserve(10, 77))
 	Code(t, err, offpay.EFORBIDDEN)
+	if !errors.Is(err, protocol.ErrRevoked) {
+		t.Fatalf("reserve by a revoked device: %v has no revoked class", err)
+	}
 	_, err = e.Svc.Sync(e.Ctx, a.UploadAll())
 	Code(t, err, offpay.EFORBIDDEN)
+	if protocol.ClassOf(err) != protocol.ClassRevoked {
+		t.Fatalf("sync by a revoked device: %v has class %q", err, protocol.ClassOf(err))
+	}
+	_, err = e.Svc.Enrol(e.Ctx, a.Enrolment("alice"))
+	if !errors.Is(err, protocol.ErrRevoked) {
+		t.Fatalf("enrolment of a revoked device: %v", err)
+	}
 	// Accepted offline before the list reached the shop: honoured.
 	e.SyncAll(m)
 	if got := e.Balance("shop"); got != 40 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/protocol"
 )
 
 // testConcurrent: 50 goroutines upload overlapping logs (full logs,
@@ -63,6 +64,23 @@ func testConcurrent(t *testing.T, open Opener) {
 		y.Receive(x.Pay(y.ID, 7))
 		pairs = append(pairs, job{x, x.Counter()}, job{y, y.Counter()})
 	}
+	// Claims racing: the payer's confirm entry against the payee's
+	// receive (credited once), and a payment its payee never received
+	// against the payee's sync entry past its deadline (refunded once).
+	for i := range 10 {
+		name := fmt.Sprintf("ck%d", i)
+		e.Account(name, false, 100)
+		e.Account(name+"s", true, 0)
+		e.Account(name+"x", false, 0)
+		x, y, z := e.Device("conc-"+name, name), e.Device("conc-"+name+"s", name+"s"), e.Device("conc-"+name+"x", name+"x")
+		e.Load(x, 50)
+		b := x.Pay(y.ID, 9)
+		y.Receive(b)
+		x.Confirm(y.Receipt(b))
+		lost := x.Pay(z.ID, 4)
+		syncedAt(z, lost.Payment.Time+protocol.ClaimWindow)
+		pairs = append(pairs, job{x, x.Counter()}, job{y, y.Counter()}, job{z, z.Counter()})
+	}
 	// Several Services over one store, as several stateless servers over
 	// one database: exactly-once must come from the store, not from a
 	// lock inside one process.
@@ -105,8 +123,8 @@ func testConcurrent(t *testing.T, open Opener) {
 		t.Fatalf("concurrent sync: %v", err)
 	}
 	r := e.Conserved()
-	if r.Settled != 110 {
-		t.Fatalf("settled %d payments, want 110", r.Settled)
+	if r.Settled != 120 {
+		t.Fatalf("settled %d payments, want 120", r.Settled)
 	}
 	byID := map[string]int64{}
 	for _, d := range r.Devices {
@@ -125,6 +143,12 @@ func testConcurrent(t *testing.T, open Opener) {
 	for i := range 10 {
 		if got := e.Balance(fmt.Sprintf("cr%ds", i)); got != 7 {
 			t.Fatalf("racing pair %d: merchant balance %d, want 7", i, got)
+		}
+		if got := e.Balance(fmt.Sprintf("ck%ds", i)); got != 9 {
+			t.Fatalf("racing claim %d: merchant balance %d, want 9", i, got)
+		}
+		if got := e.Balance(fmt.Sprintf("ck%d", i)); got != 100-50+4 {
+			t.Fatalf("racing expiry %d: payer balance %d, want 54", i, got)
 		}
 	}
 }

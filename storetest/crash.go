@@ -127,7 +127,9 @@ func testCrash(t *testing.T, open Opener) {
 		a, b, m := e.Device(name("-a"), name("alice")), e.Device(name("-b"), name("bob")), e.Device(name("-m"), name("shop"))
 		e.Load(a, 100)
 		a2 := a.Clone()
-		m.Receive(a.Pay(m.ID, 60))
+		pm := a.Pay(m.ID, 60)
+		m.Receive(pm)
+		a.Confirm(m.Receipt(pm)) // the shop's receipt claims it for the shop
 		e.SyncAll(a)
 		b.Receive(a2.Pay(b.ID, 70)) // same counter as the shop's payment
 		b.Receive(a.Pay(b.ID, 10))

@@ -56,14 +56,31 @@ func testReceiveChecks(t *testing.T, open Opener) {
 		t.Fatalf("bob credited %d after a replay, want 10", d.Received)
 	}
 	// The payer's own log records the forged payment's original and the
-	// one to carol; the ledger had not credited the forgery to anyone.
-	if r := e.SyncAll(a); statusOf(r, big.Payment.ID()) != protocol.StatusRejected {
+	// one to carol; the ledger had not credited the forgery to anyone, and
+	// bob's receive entry of the forgery does not claim the original: both
+	// await their payee's claim.
+	r = e.SyncAll(a)
+	if statusOf(r, big.Payment.ID()) != protocol.StatusRejected {
 		t.Fatalf("over-limit payment in the payer's log: status %d", statusOf(r, big.Payment.ID()))
+	}
+	if statusOf(r, forged.Payment.ID()) != 0 {
+		t.Fatalf("the forgery has a status in the payer's result: %+v", r.Statuses)
+	}
+	for _, e := range a.Log {
+		var p protocol.Payment
+		if e.Kind == protocol.EntryPay && protocol.Unmarshal(e.Body, &p) == nil && p.Amount != 10001 {
+			if got := statusOf(r, p.ID()); got != protocol.StatusPending && got != protocol.StatusSettled {
+				t.Fatalf("payment %d: status %d", p.Counter, got)
+			}
+		}
 	}
 	if d := e.Dev(a); d.Sent != 35 {
 		t.Fatalf("alice sent %d, want 35", d.Sent)
 	}
-	if d := e.Dev(b); d.Received != 30 {
+	if d := e.Dev(b); d.Received != 10 {
 		t.Fatalf("bob %+v", d)
+	}
+	if rep := e.Conserved(); rep.Settled != 1 {
+		t.Fatalf("settled %d, want 1 (the others await their claim)", rep.Settled)
 	}
 }

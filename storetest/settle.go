@@ -18,7 +18,9 @@ func statusOf(r *protocol.SyncResult, pid protocol.Hash) uint8 {
 }
 
 // testSettle: alice pays bob (a person) 30 and the shop 20; the payments
-// are uploaded by the payer only, the payees only, or both.
+// are uploaded by the payer only (with the payees' receipts in confirm
+// entries: see claims.go for payer-only uploads without them), the payees
+// only, or both (payer first: pending until the payees claim them).
 func testSettle(t *testing.T, open Opener, by string) {
 	e := NewEnv(t, open)
 	e.Account("alice", false, 1000)
@@ -30,9 +32,17 @@ func testSettle(t *testing.T, open Opener, by string) {
 	pm := a.Pay(m.ID, 20)
 	b.Receive(pb)
 	m.Receive(pm)
-	if by == "payer" || by == "both" {
+	if by == "payer" {
+		a.Confirm(b.Receipt(pb))
+		a.Confirm(m.Receipt(pm))
 		r := e.SyncAll(a)
-		if r.Acked != 3 || statusOf(r, pb.Payment.ID()) != protocol.StatusSettled || statusOf(r, pm.Payment.ID()) != protocol.StatusSettled {
+		if r.Acked != 5 || statusOf(r, pb.Payment.ID()) != protocol.StatusSettled || statusOf(r, pm.Payment.ID()) != protocol.StatusSettled {
+			t.Fatalf("payer's result: %+v", r)
+		}
+	}
+	if by == "both" {
+		r := e.SyncAll(a)
+		if r.Acked != 3 || statusOf(r, pb.Payment.ID()) != protocol.StatusPending || statusOf(r, pm.Payment.ID()) != protocol.StatusPending {
 			t.Fatalf("payer's result: %+v", r)
 		}
 	}
@@ -44,10 +54,10 @@ func testSettle(t *testing.T, open Opener, by string) {
 			t.Fatalf("shop's result: %+v", r)
 		}
 	}
-	if by == "payee" {
+	if by == "payee" || by == "both" {
 		// The payer syncs last and learns both payments settled.
 		r := e.SyncAll(a)
-		if statusOf(r, pb.Payment.ID()) != protocol.StatusSettled || len(r.Missing) != 0 {
+		if statusOf(r, pb.Payment.ID()) != protocol.StatusSettled || statusOf(r, pm.Payment.ID()) != protocol.StatusSettled || len(r.Missing) != 0 {
 			t.Fatalf("payer's late result: %+v", r)
 		}
 	}
@@ -77,9 +87,9 @@ func testResend(t *testing.T, open Opener) {
 	e.Account("shop", true, 0)
 	a, m := e.Device("r-a", "alice"), e.Device("r-m", "shop")
 	e.Load(a, 100)
-	a.Pay(m.ID, 10)
+	m.Receive(a.Pay(m.ID, 10))
 	e.SyncAll(a)
-	a.Pay(m.ID, 15)
+	m.Receive(a.Pay(m.ID, 15))
 	r := e.SyncAll(a) // entries 1..2 again, 3 new
 	if r.Acked != 3 {
 		t.Fatalf("acked %d", r.Acked)
@@ -89,6 +99,11 @@ func testResend(t *testing.T, open Opener) {
 	if d := e.Dev(a); d.Sent != 25 || d.Loaded != 100 {
 		t.Fatalf("after resends: %+v", d)
 	}
+	if got := e.Balance("shop"); got != 0 {
+		t.Fatalf("shop %d before its claims", got)
+	}
+	e.SyncAll(m)
+	e.SyncAll(m)
 	if got := e.Balance("shop"); got != 25 {
 		t.Fatalf("shop %d", got)
 	}
@@ -156,6 +171,17 @@ func testMalformed(t *testing.T, open Opener) {
 				t.Fatal(err)
 			}
 			c.ApplyLoad(&l)
+			return c.UploadAll()
+		}, offpay.EINVALID},
+		{"sync entry of another device", func() *protocol.SyncUpload {
+			c := a.Clone()
+			body := protocol.SyncApplied{Version: protocol.Version, Device: other.ID, Time: 1 << 40}
+			c.Append(protocol.EntrySync, body.Marshal())
+			return c.UploadAll()
+		}, offpay.EINVALID},
+		{"sync entry that is no SyncApplied", func() *protocol.SyncUpload {
+			c := a.Clone()
+			c.Append(protocol.EntrySync, []byte{0x80})
 			return c.UploadAll()
 		}, offpay.EINVALID},
 		{"unknown device", func() *protocol.SyncUpload { return e.newDev("m-x").UploadAll() }, offpay.EUNAUTHORIZED},

@@ -20,6 +20,7 @@ type Device struct {
 	Log      []protocol.LogEntry
 	Purse    int64
 	Time     uint64
+	Swept    uint64 // cumulative sweep applied from sync results (merchants)
 }
 
 // NewDevice returns a device whose Ed25519 key derives from label.
@@ -106,6 +107,36 @@ func (d *Device) Redeem(amount uint64) {
 	must(r.Sign(d.Key))
 	d.Purse -= int64(amount)
 	d.Append(protocol.EntryRedeem, r.Marshal())
+}
+
+// Receipt returns the receipt this device (the payee) signs for b: it
+// names the counter of its receive entry of b, or its last counter.
+func (d *Device) Receipt(b *protocol.PaymentBundle) *protocol.Receipt {
+	pid := b.Payment.ID()
+	r := &protocol.Receipt{Version: protocol.Version, Payment: pid, Payee: d.ID, Counter: max(d.Counter(), 1), Time: d.Time}
+	for _, e := range d.Log {
+		var got protocol.PaymentBundle
+		if e.Kind == protocol.EntryReceive && protocol.Unmarshal(e.Body, &got) == nil && got.Payment.ID() == pid {
+			r.Counter = e.Counter
+		}
+	}
+	must(r.Sign(d.Key))
+	return r
+}
+
+// Confirm logs a receipt from a payee (the payer's confirm entry).
+func (d *Device) Confirm(r *protocol.Receipt) {
+	d.Append(protocol.EntryConfirm, r.Marshal())
+}
+
+// ApplySync applies a sync result the way an SE does: it debits the purse
+// by the sweep the result newly reports and logs a sync entry naming it.
+// It does not apply the result's loads (ApplyLoad does).
+func (d *Device) ApplySync(res *protocol.SyncResult) {
+	d.Purse -= int64(res.Swept - d.Swept)
+	d.Swept = res.Swept
+	a := protocol.SyncApplied{Version: protocol.Version, Device: d.ID, Result: res.ID(), Time: res.Time, Swept: res.Swept}
+	d.Append(protocol.EntrySync, a.Marshal())
 }
 
 // Upload returns the signed upload of entries from..to (counters, inclusive).

@@ -9,16 +9,16 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at`
+const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at, sync_time`
 
 func scanDevice(sc interface{ Scan(...any) error }) (*ledger.DeviceRow, error) {
 	d := new(ledger.DeviceRow)
 	var idb, lh []byte
-	var acked, loadSeq, loadsIn, maxSent int64
+	var acked, loadSeq, loadsIn, maxSent, syncTime int64
 	err := sc.Scan(&idb, &d.Account, &d.Merchant, &d.Cert, &d.Revoked, &d.RevokedAt, &d.Reason, &acked, &lh,
-		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt)
+		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt, &syncTime)
 	d.ID, d.LastHash = keyID(idb), hash(lh)
-	d.Acked, d.LoadSeq, d.LoadsIn, d.MaxSent = uint64(acked), uint64(loadSeq), uint64(loadsIn), uint64(maxSent)
+	d.Acked, d.LoadSeq, d.LoadsIn, d.MaxSent, d.SyncTime = uint64(acked), uint64(loadSeq), uint64(loadsIn), uint64(maxSent), uint64(syncTime)
 	return d, err
 }
 
@@ -80,12 +80,12 @@ func (t *Tx) AllDevices(ctx context.Context) ([]ledger.DeviceRow, error) {
 
 func deviceArgs(d *ledger.DeviceRow) []any {
 	return []any{id(d.ID), d.Account, d.Merchant, d.Cert, d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt}
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt, int64(d.SyncTime)}
 }
 
 // InsertDevice implements ledger.Tx.
 func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 18), deviceArgs(d)...)
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 19), deviceArgs(d)...)
 	return err
 }
 
@@ -93,20 +93,20 @@ func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
 // never change.
 func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
 	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
-		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14
-		WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent))
+		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14,
+		sync_time = $15 WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime))
 	return err
 }
 
 // deviceTypes are the PostgreSQL types of the columns UpdateDevices sets,
 // in order: parameters in a VALUES list need them spelled out.
-var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
+var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
 
 // UpdateDevices implements ledger.Tx: one UPDATE ... FROM (VALUES ...)
 // per chunk instead of a round trip per device.
 func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
-	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent"}
+	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent", "sync_time"}
 	var set strings.Builder
 	for i, c := range cols {
 		if i > 0 {
@@ -136,7 +136,7 @@ func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
 			}
 			vals.WriteByte(')')
 			args = append(args, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-				d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent))
+				d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime))
 		}
 		q := `UPDATE devices SET ` + set.String() + ` FROM (VALUES ` + vals.String() + `) AS v WHERE devices.id = v.column1`
 		if _, err := t.exec(ctx, q, args...); err != nil {

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strings"
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
@@ -39,15 +41,17 @@ func (t *Tx) InsertEntries(ctx context.Context, es []ledger.EntryRow) error {
 }
 
 const (
-	paymentCols    = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at`
+	paymentCols    = `payer, counter, pid, payee, amount, status, src_device, src_counter, created_at, ptime, resolved_at`
 	insertPayments = `INSERT INTO payments (` + paymentCols + `)`
-	paymentSel     = `payments.payer, payments.counter, pid, payee, amount, status, src_device, src_counter, created_at`
+	paymentSel     = `payments.payer, payments.counter, pid, payee, amount, status, src_device, src_counter, created_at, ptime, resolved_at`
 	insertEntries  = `INSERT INTO entries (device, counter, hash, kind, data)`
+	paymentNCols   = 11
 	insertLines    = `INSERT INTO lines (account, seq, kind, amount, balance, ref, created_at)`
 )
 
 func paymentArgs(p *ledger.PaymentRow) []any {
-	return []any{id(p.Payer), int64(p.Counter), p.ID[:], id(p.Payee), p.Amount, int64(p.Status), id(p.SrcDevice), int64(p.SrcCounter), p.CreatedAt}
+	return []any{id(p.Payer), int64(p.Counter), p.ID[:], id(p.Payee), p.Amount, int64(p.Status), id(p.SrcDevice), int64(p.SrcCounter), p.CreatedAt,
+		int64(p.Time), p.Resolved}
 }
 
 func (t *Tx) payments(ctx context.Context, q string, args ...any) ([]ledger.PaymentRow, error) {
@@ -60,12 +64,12 @@ func (t *Tx) payments(ctx context.Context, q string, args ...any) ([]ledger.Paym
 	for rows.Next() {
 		var p ledger.PaymentRow
 		var payer, pid, payee, src []byte
-		var counter, status, srcCounter int64
-		if err := rows.Scan(&payer, &counter, &pid, &payee, &p.Amount, &status, &src, &srcCounter, &p.CreatedAt); err != nil {
+		var counter, status, srcCounter, ptime int64
+		if err := rows.Scan(&payer, &counter, &pid, &payee, &p.Amount, &status, &src, &srcCounter, &p.CreatedAt, &ptime, &p.Resolved); err != nil {
 			return nil, err
 		}
 		p.Payer, p.Counter, p.ID, p.Payee = keyID(payer), uint64(counter), hash(pid), keyID(payee)
-		p.Status, p.SrcDevice, p.SrcCounter = uint8(status), keyID(src), uint64(srcCounter)
+		p.Status, p.SrcDevice, p.SrcCounter, p.Time = uint8(status), keyID(src), uint64(srcCounter), uint64(ptime)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -118,12 +122,12 @@ func (t *Tx) PaymentsOf(ctx context.Context, payer protocol.KeyID, lo, hi uint64
 
 // InsertPayments implements ledger.Tx.
 func (t *Tx) InsertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
-	return t.insertMany(ctx, insertPayments, ``, 9, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
+	return t.insertMany(ctx, insertPayments, ``, paymentNCols, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
 }
 
 // InsertConflict implements ledger.Tx.
 func (t *Tx) InsertConflict(ctx context.Context, p *ledger.PaymentRow) (bool, error) {
-	n, err := t.exec(ctx, `INSERT INTO conflicts (`+paymentCols+`) VALUES `+t.values(1, 9)+` ON CONFLICT (payer, counter, pid) DO NOTHING`, paymentArgs(p)...)
+	n, err := t.exec(ctx, `INSERT INTO conflicts (`+paymentCols+`) VALUES `+t.values(1, paymentNCols)+` ON CONFLICT (payer, counter, pid) DO NOTHING`, paymentArgs(p)...)
 	return n == 1, err
 }
 
@@ -133,7 +137,7 @@ func (t *Tx) PendingTo(ctx context.Context, payee protocol.KeyID) ([]ledger.Paym
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT payer, counter, pid, amount FROM conflicts WHERE payee = $1 AND status = $2`, id(payee), int64(protocol.StatusPending))
+	rows, err := t.tx.QueryContext(ctx, `SELECT payer, counter, pid, amount, ptime FROM conflicts WHERE payee = $1 AND status = $2`, id(payee), int64(protocol.StatusPending))
 	if err != nil {
 		return nil, err
 	}
@@ -141,25 +145,66 @@ func (t *Tx) PendingTo(ctx context.Context, payee protocol.KeyID) ([]ledger.Paym
 	for rows.Next() {
 		p := ledger.PaymentRow{Payee: payee, Status: protocol.StatusPending}
 		var payer, pid []byte
-		var counter int64
-		if err := rows.Scan(&payer, &counter, &pid, &p.Amount); err != nil {
+		var counter, ptime int64
+		if err := rows.Scan(&payer, &counter, &pid, &p.Amount, &ptime); err != nil {
 			return nil, err
 		}
-		p.Payer, p.Counter, p.ID = keyID(payer), uint64(counter), hash(pid)
+		p.Payer, p.Counter, p.ID, p.Time = keyID(payer), uint64(counter), hash(pid), uint64(ptime)
 		ps = append(ps, p)
 	}
 	return ps, rows.Err()
 }
 
 // SetPaymentStatus implements ledger.Tx.
-func (t *Tx) SetPaymentStatus(ctx context.Context, k ledger.PayKey, pid protocol.Hash, status uint8) error {
+func (t *Tx) SetPaymentStatus(ctx context.Context, k ledger.PayKey, pid protocol.Hash, status uint8, at int64) error {
 	for _, table := range []string{"payments", "conflicts"} {
-		if _, err := t.exec(ctx, `UPDATE `+table+` SET status = $4 WHERE payer = $1 AND counter = $2 AND pid = $3`,
-			id(k.Payer), int64(k.Counter), pid[:], int64(status)); err != nil {
+		if _, err := t.exec(ctx, `UPDATE `+table+` SET status = $4, resolved_at = $5 WHERE payer = $1 AND counter = $2 AND pid = $3`,
+			id(k.Payer), int64(k.Counter), pid[:], int64(status), at); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// ResolvePayments implements ledger.Tx: one UPDATE per chunk of the main
+// table.
+func (t *Tx) ResolvePayments(ctx context.Context, ps []ledger.PaymentRow) error {
+	const per = 500
+	for lo := 0; lo < len(ps); lo += per {
+		chunk := ps[lo:min(lo+per, len(ps))]
+		var vals strings.Builder
+		args := make([]any, 0, 5*len(chunk))
+		for i := range chunk {
+			p := &chunk[i]
+			if i > 0 {
+				vals.WriteByte(',')
+			}
+			if t.d == SQLite {
+				vals.WriteString("(?,?,?,?,?)")
+			} else {
+				n := len(args)
+				fmt.Fprintf(&vals, "($%d::bytea,$%d::bigint,$%d::bytea,$%d::bigint,$%d::bigint)", n+1, n+2, n+3, n+4, n+5)
+			}
+			args = append(args, id(p.Payer), int64(p.Counter), p.ID[:], int64(p.Status), p.Resolved)
+		}
+		q := `UPDATE payments SET status = v.column4, resolved_at = v.column5 FROM (VALUES ` + vals.String() +
+			`) AS v WHERE payments.payer = v.column1 AND payments.counter = v.column2 AND payments.pid = v.column3`
+		if _, err := t.exec(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PendingOf implements ledger.Tx.
+func (t *Tx) PendingOf(ctx context.Context, payer protocol.KeyID, below uint64) ([]ledger.PaymentRow, error) {
+	return t.payments(ctx, `WHERE payer = $1 AND status = $2 AND counter < $3 ORDER BY counter`, id(payer), int64(protocol.StatusPending),
+		int64(min(below, 1<<63-1)))
+}
+
+// ResolvedOf implements ledger.Tx.
+func (t *Tx) ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64) ([]ledger.PaymentRow, error) {
+	return t.payments(ctx, `WHERE payer = $1 AND resolved_at > 0 AND resolved_at >= $2 ORDER BY counter`, id(payer), since)
 }
 
 // PaymentTotals implements ledger.Tx.

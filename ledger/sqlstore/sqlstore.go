@@ -136,7 +136,7 @@ func Prepared(d Dialect) []string {
 	for _, ins := range []struct {
 		head string
 		cols int
-	}{{insertEntries, 5}, {insertPayments, 9}, {insertLines, 7}} {
+	}{{insertEntries, 5}, {insertPayments, paymentNCols}, {insertLines, 7}} {
 		for _, n := range chunkSizes {
 			out = append(out, ins.head+" VALUES "+t.values(n, ins.cols))
 		}

@@ -1,0 +1,142 @@
+package ledger
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/offpay/offpay/protocol"
+)
+
+type sigCheck struct {
+	alg           protocol.Alg
+	key, msg, sig []byte
+}
+
+// verifyUpload checks every entry signature and the payer signature of
+// every received payment. A bad signature on the device's own entries
+// rejects the upload; a received payment whose payer signature fails is
+// only marked rejected.
+//
+// The payment inside a Pay entry, and the Redeem inside a Redeem entry, are
+// signed by the same SE key as the entry, whose signature covers them byte
+// for byte (their own signatures included): the entry signature already
+// proves the SE issued them, so they are not verified a second time. This
+// halves the signature work of a payer's upload. A body whose own
+// signature were bad could only come from a broken SE, no payee would have
+// accepted it, and recording it debits only that SE.
+func (s *Service) verifyUpload(u *upload) error {
+	checks := make([]sigCheck, 0, 2*len(u.entries))
+	type ref struct {
+		entry int
+		own   bool
+	}
+	refs := make([]ref, 0, cap(checks))
+	key, alg := u.dev.cert.Key, u.dev.cert.KeyAlg
+	for i := range u.entries {
+		if ue := &u.entries[i]; (ue.pay != nil && ue.e.Kind == protocol.EntryPay && ue.pay.SigAlg != alg) ||
+			(ue.redeem != nil && ue.redeem.SigAlg != alg) {
+			return invalid("entry %d: body signed with another algorithm", ue.e.Counter)
+		}
+	}
+	for i := range u.entries {
+		ue := &u.entries[i]
+		checks = append(checks, sigCheck{alg, key, ue.input, ue.e.Sig})
+		refs = append(refs, ref{i, true})
+		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
+			c := u.payers[ue.pay.Payer].cert
+			if ue.pay.SigAlg != c.KeyAlg {
+				ue.rejected = true
+				continue
+			}
+			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.payIn, ue.pay.Sig})
+			refs = append(refs, ref{i, false})
+		}
+		if ue.receipt != nil && !ue.rejected {
+			// A receipt that fails to verify claims nothing; the entry
+			// itself (signed by this device) is still recorded.
+			c := u.payers[ue.receipt.Payee].cert
+			if ue.receipt.SigAlg != c.KeyAlg {
+				ue.rejected = true
+				continue
+			}
+			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.receipt.SigningInput(), ue.receipt.Sig})
+			refs = append(refs, ref{i, false})
+		}
+	}
+	errs := s.verifyAll(checks)
+	for j, err := range errs {
+		if err == nil {
+			continue
+		}
+		r := refs[j]
+		if r.own {
+			return invalid("entry %d: bad signature", u.entries[r.entry].e.Counter)
+		}
+		u.entries[r.entry].rejected = true
+	}
+	for i := range u.entries {
+		if ue := &u.entries[i]; ue.e.Kind == protocol.EntryLoad {
+			if err := ue.load.Verify(s.keys.Issuer); err != nil {
+				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
+			}
+		}
+	}
+	return nil
+}
+
+// verifyAll verifies checks in batches of up to batchSize spread over the
+// workers; batch verification is several times faster than one by one.
+func (s *Service) verifyAll(checks []sigCheck) []error {
+	const batchSize = 1024
+	out := make([]error, len(checks))
+	workers := s.opts.VerifyWorkers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	size := min(batchSize, max(64, (len(checks)+workers-1)/workers))
+	run := func(lo, hi int) {
+		b := protocol.NewBatch(hi - lo)
+		for _, c := range checks[lo:hi] {
+			b.Add(c.alg, c.key, c.msg, c.sig)
+		}
+		copy(out[lo:hi], b.Verify())
+	}
+	if len(checks) <= size {
+		if len(checks) > 0 {
+			run(0, len(checks))
+		}
+		return out
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				run(lo, min(lo+size, len(checks)))
+			}
+		}()
+	}
+	for lo := 0; lo < len(checks); lo += size {
+		next <- lo
+	}
+	close(next)
+	wg.Wait()
+	return out
+}
+
+// marshalEntry returns e's canonical encoding from its signing input
+// (context, zero byte, encoding with an empty signature), saving a second
+// encoding per entry: the signature is the entry's last array element, so
+// the two encodings differ only in that final byte string.
+func marshalEntry(input []byte, e *protocol.LogEntry) []byte {
+	body := input[len(protocol.CtxLogEntry)+1:]
+	if len(e.Sig) != protocol.SigSize || len(body) == 0 || body[len(body)-1] != 0x40 {
+		return e.Marshal()
+	}
+	out := make([]byte, 0, len(body)+1+protocol.SigSize)
+	out = append(out, body[:len(body)-1]...)
+	out = append(out, 0x58, protocol.SigSize)
+	return append(out, e.Sig...)
+}
