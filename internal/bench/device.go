@@ -80,6 +80,19 @@ func (d *Device) Pay(payee protocol.KeyID, amount uint64) (protocol.LogEntry, *p
 	return e, &protocol.PaymentBundle{Payment: p, Cert: *d.Cert}
 }
 
+// Receipt is this device's receipt, as payee, of b's payment; counter is
+// the payee's log counter it names.
+func (d *Device) Receipt(b *protocol.PaymentBundle, counter uint64) *protocol.Receipt {
+	r := &protocol.Receipt{Version: protocol.Version, Payment: b.Payment.ID(), Payee: d.ID, Counter: counter, Time: b.Payment.Time}
+	must(r.Sign(d.Key))
+	return r
+}
+
+// Confirm logs the payee's receipt of an earlier payment.
+func (d *Device) Confirm(r *protocol.Receipt) protocol.LogEntry {
+	return d.Append(protocol.EntryConfirm, r.Marshal())
+}
+
 // Receive logs a received payment.
 func (d *Device) Receive(b *protocol.PaymentBundle) protocol.LogEntry {
 	return d.Append(protocol.EntryReceive, b.Marshal())

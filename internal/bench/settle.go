@@ -20,8 +20,10 @@ import (
 )
 
 // Settlement's shape: each payer device makes PerPayer payments to one of
-// Shops merchant devices and uploads them in one SyncUpload, as a busy
-// device does between syncs; at most BatchPayments are signed ahead of
+// Shops merchant devices, gets each receipt back (a confirm entry after
+// each pay entry: what claims the payment for its payee, SPEC.md section
+// 11) and uploads them in one SyncUpload, as a busy device does between
+// syncs; at most BatchPayments are signed ahead of
 // one timed round, which bounds memory at 10^6 payments.
 const (
 	PerPayer      = 1000
@@ -139,13 +141,13 @@ func Settle(ctx context.Context, svc *ledger.Service, n int, progress func(done 
 	a := ServiceAdmin{svc}
 	cur := svc.Currency()
 	res := SettleResult{Payments: n}
-	var shops []protocol.KeyID
+	var shops []*Device
 	for i := range Shops {
 		d, _, err := NewEnrolled(ctx, a, cur, fmt.Sprintf("shop%d", i), true, 0, 0)
 		if err != nil {
 			return res, err
 		}
-		shops = append(shops, d.ID)
+		shops = append(shops, d)
 	}
 	per := min(n, PerPayer)
 	payer := 0
@@ -180,7 +182,7 @@ func Settle(ctx context.Context, svc *ledger.Service, n int, progress func(done 
 
 // payerUploads enrols payers for count payments, per payer device, and
 // signs their logs in parallel.
-func payerUploads(ctx context.Context, a Admin, cur string, shops []protocol.KeyID, next *int, count, per int) ([]*protocol.SyncUpload, error) {
+func payerUploads(ctx context.Context, a Admin, cur string, shops []*Device, next *int, count, per int) ([]*protocol.SyncUpload, error) {
 	payers := (count + per - 1) / per
 	devs := make([]*Device, payers)
 	heads := make([][]protocol.LogEntry, payers)
@@ -197,10 +199,11 @@ func payerUploads(ctx context.Context, a Admin, cur string, shops []protocol.Key
 	parallel(payers, func(i int) {
 		d := devs[i]
 		k := min(per, count-i*per)
-		entries := append(make([]protocol.LogEntry, 0, k+1), heads[i]...)
+		entries := append(make([]protocol.LogEntry, 0, 2*k+1), heads[i]...)
 		for j := range k {
-			e, _ := d.Pay(shops[j%len(shops)], 1+uint64(j%4))
-			entries = append(entries, e)
+			shop := shops[j%len(shops)]
+			e, b := d.Pay(shop.ID, 1+uint64(j%4))
+			entries = append(entries, e, d.Confirm(shop.Receipt(b, uint64(j+1))))
 		}
 		ups[i] = d.Upload(entries)
 	})
