@@ -6,8 +6,10 @@
 //
 //	{"id": "<idempotency key>", "kind": "payment_settled", "created_at": "<RFC 3339>", "data": {...}}
 //
-// where kind is one of payment_settled, account_changed, device_revoked and
-// double_spend (ledger.Note*), and data is the ledger's payload for it. The
+// where kind is one of payment_settled, payment_expired (an unclaimed
+// payment's value returned to its payer's account), account_changed,
+// device_revoked and double_spend (ledger.Note*), and data is the ledger's
+// payload for it. The
 // headers are
 //
 //	Content-Type: application/json
