@@ -26,9 +26,14 @@ import (
 // syncs; at most BatchPayments are signed ahead of
 // one timed round, which bounds memory at 10^6 payments.
 const (
-	PerPayer      = 1000
-	Shops         = 4
-	BatchPayments = 100_000
+	// SignaturesPerPayment is what the ledger verifies for each payment of
+	// this shape: the pay entry, the confirm entry and the payee's receipt
+	// inside it (a payee's upload would need two: the receive entry and the
+	// payment in it).
+	SignaturesPerPayment = 3
+	PerPayer             = 1000
+	Shops                = 4
+	BatchPayments        = 100_000
 )
 
 // VerifyRate measures crypto/ed25519 verifications, one by one, per
