@@ -6,6 +6,7 @@ import (
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/protocol/prototest"
+	"github.com/offpay/offpay/transport/qr"
 )
 
 type fixture struct {
@@ -52,6 +53,11 @@ func TestBundleRoundTripAndBudget(t *testing.T) {
 			}
 			t.Logf("%s: payment %d bytes, certificate %d bytes, bundle envelope %d bytes",
 				tc.name, len(f.payment.Marshal()), len(f.payer.Marshal()), len(env))
+			// What a camera reads is the text form (OP1: + base45): it must
+			// fit one code of version 13 at level M too.
+			if v, err := qr.Version(qr.EncodeText(env), qr.M); err != nil || v > 13 {
+				t.Fatalf("bundle text form needs QR version %d at level M (%v); want <= 13", v, err)
+			}
 			m, err := protocol.Open(env)
 			if err != nil {
 				t.Fatal(err)
