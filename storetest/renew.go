@@ -42,7 +42,9 @@ func (e *Env) renewalOf(res *protocol.SyncResult, d *ledgertest.Device) *protoco
 // the renewal window of expiry, or when the policy's limits changed, and
 // not otherwise. The result carries the renewal until the device's log
 // shows it applied a later result, so a lost result loses nothing. Enrol
-// with the same key then returns the renewed certificate.
+// with the same key then returns the renewed certificate. Limits follow
+// the account's kind (person, merchant); an expired certificate is
+// renewed at sync too; a bad policy is refused.
 func testRenewal(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
 	e.Account("alice", false, 1000)
@@ -87,13 +89,47 @@ func testRenewal(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	r = e.SyncAll(a)
-	if c2 := e.renewalOf(r, a); c2.Limits != lower.Person {
+	c2 := e.renewalOf(r, a)
+	if c2.Limits != lower.Person {
 		t.Fatalf("limits %+v, want %+v", c2.Limits, lower.Person)
 	}
-	bad := lower
+	a.ApplySync(r) // a sync entry of the renewal's own second proves nothing
+	a.Cert = c2
+	e.Advance(time.Second)
+	a.ApplySync(e.SyncAll(a)) // the repeat, applied a second later, does
+
+	// Limits follow the kind of account: a merchant policy change renews
+	// merchant devices only.
+	e.Account("shop", true, 0)
+	m := e.Device("rn-m", "shop")
+	merch := lower
+	merch.Merchant.MaxOfflineCount++
+	if err := e.Svc.SetPolicy(merch); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.SyncAll(a); r.Renewal() != nil {
+		t.Fatalf("person device renewed on a merchant policy change")
+	}
+	if c := e.renewalOf(e.SyncAll(m), m); c.Limits != merch.Merchant {
+		t.Fatalf("merchant limits %+v, want %+v", c.Limits, merch.Merchant)
+	}
+
+	// An expired certificate cannot reserve; its device still syncs and
+	// is renewed, then reserves again.
+	e.Advance(time.Duration(c2.NotAfter-uint64(e.Now().Unix())+1) * time.Second)
+	if _, err := e.Svc.Reserve(e.Ctx, a.Reserve(10, 999)); err == nil {
+		t.Fatalf("reserve with an expired certificate")
+	} else {
+		Code(t, err, offpay.EFORBIDDEN)
+	}
+	if c3 := e.renewalOf(e.SyncAll(a), a); c3.NotAfter <= uint64(e.Now().Unix()) {
+		t.Fatalf("renewal of an expired certificate not valid: %d", c3.NotAfter)
+	}
+	e.Load(a, 10)
+	bad := merch
 	bad.Person.PerPayment = bad.Person.Holding + 1
 	Code(t, e.Svc.SetPolicy(bad), offpay.EINVALID)
-	if e.Svc.Policy() != lower {
+	if e.Svc.Policy() != merch {
 		t.Fatalf("refused policy changed the policy")
 	}
 }
