@@ -75,16 +75,17 @@ func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*E
 }
 
 func (s *Service) issueCert(r *protocol.EnrolmentRequest, merchant bool) (*protocol.Certificate, error) {
-	lim := s.opts.Policy.Person
+	pol := s.Policy()
+	lim := pol.Person
 	if merchant {
-		lim = s.opts.Policy.Merchant
+		lim = pol.Merchant
 	}
 	now := s.now()
 	c := &protocol.Certificate{
 		Version: protocol.Version, Role: protocol.RoleDevice,
 		Serial: uint64(randomID()), // random serials: no hot sequence
 		Issuer: s.keys.Issuer.ID(), KeyAlg: r.KeyAlg, Key: r.Key,
-		NotBefore: uint64(now.Add(-time.Minute).Unix()), NotAfter: uint64(now.Add(s.opts.Policy.Validity).Unix()),
+		NotBefore: uint64(now.Add(-time.Minute).Unix()), NotAfter: uint64(now.Add(pol.Validity).Unix()),
 		Account: r.Account, Class: r.Class, Currency: s.opts.Currency, Limits: lim,
 	}
 	if err := c.Sign(s.keys.IssuerKey); err != nil {

@@ -220,7 +220,8 @@ func statusName(s uint8) string {
 
 // result builds the signed answer: what is acknowledged, the status of
 // every payment the upload named, the counters the ledger knows exist but
-// has not seen, the loads not yet applied, and a fresh revocation list.
+// has not seen, the loads not yet applied, a fresh revocation list, and a
+// renewed certificate when one is due or not yet delivered (renew.go).
 func (st *settlement) result(ctx context.Context, d *DeviceRow) (*protocol.SyncResult, error) {
 	s := st.s
 	res := &protocol.SyncResult{Version: protocol.Version, Device: d.ID, Acked: d.Acked, Time: uint64(s.now().Unix()),
@@ -265,6 +266,13 @@ func (st *settlement) result(ctx context.Context, d *DeviceRow) (*protocol.SyncR
 		return nil, err
 	}
 	res.RevList = *rl
+	cert, _, err := s.renew(ctx, st.tx, d)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		res.Cert = []protocol.Certificate{*cert}
+	}
 	if err := res.Sign(s.keys.IssuerKey); err != nil {
 		return nil, offpay.Errorf(offpay.EINTERNAL, "signing sync result: %w", err)
 	}

@@ -50,10 +50,14 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 		if d.Revoked {
 			return revoked(d.ID)
 		}
-		if uint64(s.now().Unix()) >= info.cert.NotAfter {
-			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: enrol again")
+		cert, err := currentCert(d) // the cache may predate a renewal
+		if err != nil {
+			return err
 		}
-		if hold := int64(info.cert.Limits.Holding); amount > hold-max(position(d), 0) {
+		if uint64(s.now().Unix()) >= cert.NotAfter {
+			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: sync to renew it")
+		}
+		if hold := int64(cert.Limits.Holding); amount > hold-max(position(d), 0) {
 			return offpay.Errorf(offpay.ELIMIT, "the purse would exceed its holding limit %d", hold)
 		}
 		a, err := mustAccount(ctx, tx, d.Account)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/offpay/offpay"
@@ -49,6 +50,9 @@ type Options struct {
 	// VerifyWorkers is how many goroutines verify signatures of one upload.
 	// Default: GOMAXPROCS.
 	VerifyWorkers int
+	// RenewBefore is how long before its expiry a device certificate is
+	// renewed at sync (at most half the policy's Validity). Default 30 days.
+	RenewBefore time.Duration
 }
 
 // Service is the ledger. It is safe for concurrent use; all state lives in
@@ -59,16 +63,21 @@ type Service struct {
 	opts  Options
 	trust *protocol.Trust
 
+	policy atomic.Pointer[Policy] // for new and renewed certificates; SetPolicy
+
 	mu    sync.RWMutex
-	certs map[protocol.KeyID]*devInfo // immutable facts of enrolled devices
+	certs map[protocol.KeyID]*devInfo // enrolled devices: key, account, limits
 
 	syncMu sync.Mutex // one sync transaction at a time (see Sync)
 }
 
 type devInfo struct {
-	cert     *protocol.Certificate
+	cert     *protocol.Certificate // current (key and account never change)
 	account  string
 	merchant bool
+	// the highest limits of any certificate the device has held: a
+	// payment made under a limit since lowered still counts (renew.go)
+	maxPerPayment, maxHolding uint64
 }
 
 // New returns a Service over store signing with keys.
@@ -88,6 +97,9 @@ func New(store Store, keys *Keys, opts Options) *Service {
 	if opts.Lease <= 0 {
 		opts.Lease = time.Minute
 	}
+	if opts.RenewBefore <= 0 {
+		opts.RenewBefore = 30 * 24 * time.Hour
+	}
 	trust, err := protocol.NewTrust(keys.Root)
 	if err == nil {
 		err = trust.AddIssuer(keys.Issuer)
@@ -95,7 +107,10 @@ func New(store Store, keys *Keys, opts Options) *Service {
 	if err != nil {
 		panic("ledger: keys do not chain: " + err.Error())
 	}
-	return &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{}}
+	s := &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{}}
+	pol := opts.Policy
+	s.policy.Store(&pol)
+	return s
 }
 
 // Trust returns the root and issuer certificates devices pin.
@@ -131,7 +146,9 @@ func (s *Service) cache(row *DeviceRow) (*devInfo, error) {
 	if err := protocol.Unmarshal(row.Cert, cert); err != nil {
 		return nil, offpay.Errorf(offpay.EINTERNAL, "stored certificate of %v: %w", row.ID, err)
 	}
-	d := &devInfo{cert: cert, account: row.Account, merchant: row.Merchant}
+	d := &devInfo{cert: cert, account: row.Account, merchant: row.Merchant,
+		maxPerPayment: max(cert.Limits.PerPayment, uint64(max(row.MaxPerPayment, 0))),
+		maxHolding:    max(cert.Limits.Holding, uint64(max(row.MaxHolding, 0)))}
 	s.mu.Lock()
 	s.certs[row.ID] = d
 	s.mu.Unlock()

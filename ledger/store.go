@@ -43,6 +43,9 @@ type Tx interface {
 	InsertDevice(ctx context.Context, d *DeviceRow) error
 	UpdateDevice(ctx context.Context, d *DeviceRow) error
 	UpdateDevices(ctx context.Context, ds []*DeviceRow) error
+	// RenewDevice writes a device's Cert, CertTime, MaxPerPayment and
+	// MaxHolding (UpdateDevice and UpdateDevices leave them alone).
+	RenewDevice(ctx context.Context, d *DeviceRow) error
 
 	Load(ctx context.Context, device protocol.KeyID, seq uint64) (*LoadRow, error)
 	LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*LoadRow, error)
@@ -131,7 +134,7 @@ type DeviceRow struct {
 	ID        protocol.KeyID
 	Account   string
 	Merchant  bool
-	Cert      []byte // canonical certificate encoding
+	Cert      []byte // canonical encoding of the current certificate
 	Revoked   bool
 	RevokedAt int64
 	Reason    string
@@ -147,6 +150,16 @@ type DeviceRow struct {
 	MaxSent   uint64 // highest counter of a recorded payment by this device
 	SyncTime  uint64 // latest ledger time (unix s) the device's log shows it applied (EntrySync)
 	CreatedAt int64
+	// CertTime is the ledger time (unix s) Cert was issued by a renewal
+	// at sync, 0 for the enrolment certificate. Sync results carry Cert
+	// until SyncTime passes it (the device's log shows it applied one).
+	CertTime uint64
+	// MaxPerPayment and MaxHolding are the highest limits of any
+	// certificate the device has held: payments and redeems are checked
+	// against these, not against a lowered current limit (README
+	// "Renewal"). 0: none above the current certificate's.
+	MaxPerPayment int64
+	MaxHolding    int64
 }
 
 // LoadRow is an issued Load.

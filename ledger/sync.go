@@ -69,6 +69,12 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 	if fraud != nil {
 		return nil, fraud
 	}
+	if res.Renewal() != nil {
+		// Read the renewed row at next use.
+		s.mu.Lock()
+		delete(s.certs, u.id)
+		s.mu.Unlock()
+	}
 	return res, nil
 }
 
@@ -80,8 +86,11 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 		return nil, offpay.Errorf(offpay.ELIMIT, "%d entries, limit %d", len(up.Entries), protocol.MaxSyncEntries)
 	}
 	u := &upload{id: up.Device, entries: make([]upEntry, len(up.Entries)), payers: map[protocol.KeyID]*devInfo{}}
+	// The uploader's row is read afresh, not from the cache: another
+	// Service over the same store may have renewed its certificate.
 	if err := s.view(ctx, func(tx Tx) (err error) {
-		u.dev, err = s.device(ctx, tx, up.Device)
+		m, err := s.refresh(ctx, tx, []protocol.KeyID{up.Device})
+		u.dev = m[up.Device]
 		return err
 	}); err != nil {
 		return nil, err
@@ -159,7 +168,7 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		}
 		// Above the payer's per-payment limit no payee accepts it: a
 		// broken SE's statement, recorded from neither side.
-		ue.rejected = ue.pay.Amount > u.dev.cert.Limits.PerPayment
+		ue.rejected = ue.pay.Amount > u.dev.maxPerPayment
 		ue.payIn = ue.pay.SigningInput()
 		ue.pid = sha256.Sum256(ue.payIn)
 	case protocol.EntryReceive:
@@ -181,7 +190,7 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		if r := ue.redeem; r.Device != up.Device || r.Counter != e.Counter || r.Currency != s.opts.Currency {
 			return invalid("entry %d: redeem does not match its entry", e.Counter)
 		}
-		if ue.redeem.Amount > u.dev.cert.Limits.Holding {
+		if ue.redeem.Amount > u.dev.maxHolding {
 			return invalid("entry %d: redeem above the purse's holding limit", e.Counter)
 		}
 	case protocol.EntryConfirm:
@@ -210,33 +219,48 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 		}
 	}
 	s.mu.RUnlock()
-	if len(miss) > 0 {
-		err := s.view(ctx, func(tx Tx) error {
-			m, err := tx.Devices(ctx, miss)
-			if err != nil {
-				return err
+	if err := s.readPayers(ctx, u, miss); err != nil {
+		return err
+	}
+	// A payment above a cached payer's limits is read again: another
+	// Service may have renewed that payer with higher limits. Rare (only
+	// a broken SE pays above its limit), so it costs nothing normally.
+	miss = miss[:0]
+	for i := range u.entries {
+		ue := &u.entries[i]
+		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
+			if p := u.payers[ue.pay.Payer]; p != nil && ue.pay.Amount > p.maxPerPayment {
+				miss = append(miss, p.cert.ID())
 			}
-			for id, row := range m {
-				if u.payers[id], err = s.cache(row); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
+	}
+	if err := s.readPayers(ctx, u, miss); err != nil {
+		return err
 	}
 	for i := range u.entries {
 		ue := &u.entries[i]
 		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
 			p := u.payers[ue.pay.Payer]
 			// Unknown payer, or above its per-payment limit (see decodeEntry).
-			ue.rejected = p == nil || ue.pay.Amount > p.cert.Limits.PerPayment
+			ue.rejected = p == nil || ue.pay.Amount > p.maxPerPayment
 		}
 		if ue.receipt != nil && !ue.rejected {
 			ue.rejected = u.payers[ue.receipt.Payee] == nil // payee unknown: cannot verify
 		}
 	}
 	return nil
+}
+
+// readPayers reads the rows of ids into u.payers and the cache.
+func (s *Service) readPayers(ctx context.Context, u *upload, ids []protocol.KeyID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return s.view(ctx, func(tx Tx) error {
+		m, err := s.refresh(ctx, tx, ids)
+		for id, d := range m {
+			u.payers[id] = d
+		}
+		return err
+	})
 }

@@ -82,7 +82,7 @@ func TestReopen(t *testing.T) {
 	}
 	defer s2.Close()
 	var n int
-	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil || n != 2 { // 001, 002
+	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_version`).Scan(&n); err != nil || n != 3 { // 001, 002, 003
 		t.Fatalf("schema_version rows %d: %v", n, err)
 	}
 	if err := s2.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM meta`).Scan(&n); err != nil || n != 1 {

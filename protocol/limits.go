@@ -20,7 +20,7 @@ const (
 	MaxSyncUploadSize   = 128 + MaxSyncEntries*(MaxLogEntrySize+1)
 	MaxSyncStatuses     = 2 * MaxSyncEntries
 	MaxSyncLoads        = 64
-	MaxSyncResultSize   = 96 + MaxSyncStatuses*36 + MaxSyncEntries*9 + 9 + MaxSyncLoads*(MaxLoadSize+1) + MaxRevListSize
+	MaxSyncResultSize   = 96 + MaxSyncStatuses*36 + MaxSyncEntries*9 + 9 + MaxSyncLoads*(MaxLoadSize+1) + MaxRevListSize + 1 + MaxCertificateSize
 	MaxNameLen          = 32 // PaymentRequest display name, bytes of UTF-8
 	MaxAccountLen       = 16 // device certificate account reference
 	MinCurrencyLen      = 3

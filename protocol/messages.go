@@ -252,9 +252,21 @@ type SyncResult struct {
 	Loads    []Load   // credits for this SE it has not yet applied
 	Swept    uint64   // cumulative value the ledger has moved from this purse to its account (merchant devices)
 	RevList  RevocationList
-	Signer   KeyID
-	SigAlg   Alg
-	Sig      []byte
+	// Cert is empty, or holds one renewed certificate for Device (same key;
+	// new validity, the issuer's current limits): see Renewal.
+	Cert   []Certificate
+	Signer KeyID
+	SigAlg Alg
+	Sig    []byte
+}
+
+// Renewal returns the renewed device certificate the result carries, or
+// nil.
+func (r *SyncResult) Renewal() *Certificate {
+	if len(r.Cert) == 0 {
+		return nil
+	}
+	return &r.Cert[0]
 }
 
 // ClaimWindow is how long, in ledger time (seconds), a payment stays

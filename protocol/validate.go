@@ -328,6 +328,20 @@ func (r *SyncResult) validate() error {
 	if err := r.RevList.validate(); err != nil {
 		return err
 	}
+	if len(r.Cert) > 1 {
+		return errf(ClassOversize, "%d renewed certificates, at most 1", len(r.Cert))
+	}
+	if c := r.Renewal(); c != nil {
+		if err := c.validate(); err != nil {
+			return err
+		}
+		if c.Role != RoleDevice {
+			return errf(ClassBadField, "renewed certificate is not a device certificate")
+		}
+		if c.ID() != r.Device {
+			return errf(ClassBadField, "renewed certificate is for %v, not the device %v", c.ID(), r.Device)
+		}
+	}
 	return checkSig(r.SigAlg, r.Sig)
 }
 

@@ -46,9 +46,12 @@ type SE interface {
 	// protocol.MaxSyncEntries of them).
 	SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error)
 	// ApplySyncResult applies an issuer-signed answer to an upload: loads,
-	// statuses, revocation list, and the sweep to the merchant account (a
-	// purse debit). It logs an EntrySync entry when the ledger time or the
-	// sweep moved on.
+	// statuses, revocation list, the sweep to the merchant account (a
+	// purse debit) and a renewed device certificate (new limits and
+	// validity, binding at once). It logs an EntrySync entry when the
+	// ledger time or the sweep moved on. A result any part of which fails
+	// its checks (a bad renewal: CodeBadSync) is refused whole and changes
+	// nothing.
 	ApplySyncResult(r *protocol.SyncResult) error
 	// Log returns the retained log entries with counter >= since.
 	Log(since uint64) ([]protocol.LogEntry, error)
@@ -92,13 +95,14 @@ type Status struct {
 	Balance      uint64 // value the purse can pay now
 	PendingCount int    // payments awaiting a receipt (already debited)
 	PendingValue uint64
-	Counter      uint64        // last log counter
-	Head         protocol.Hash // hash of the last log entry
-	Acked        uint64        // ledger has recorded the log up to here
-	ToUpload     uint64        // entries after Acked, not counting a trailing sync entry (which can wait)
-	LoadSeq      uint64        // last load applied
-	Limits       protocol.Limits
-	OfflineCount uint64 // payments signed and not yet acked by the ledger
+	Counter      uint64          // last log counter
+	Head         protocol.Hash   // hash of the last log entry
+	Acked        uint64          // ledger has recorded the log up to here
+	ToUpload     uint64          // entries after Acked, not counting a trailing sync entry (which can wait)
+	LoadSeq      uint64          // last load applied
+	Limits       protocol.Limits // the installed certificate's (a renewal at sync replaces them)
+	CertNotAfter uint64          // the installed certificate is valid until this time (exclusive)
+	OfflineCount uint64          // payments signed and not yet acked by the ledger
 	OfflineValue uint64
 	CountLeft    uint64 // payments left before a sync is needed
 	ValueLeft    uint64 // value left before a sync is needed

@@ -139,7 +139,8 @@ FIELDS = {
                     ("sig_alg", U8), ("sig", BYTES)],
     "sync_result": [("version", U8), ("device", B16), ("acked", U64), ("time", U64),
                     ("statuses", ("list", ("tuple", [B32, U8]))), ("missing", ("list", U64)),
-                    ("loads", ("list", LOAD)), ("swept", U64), ("rev_list", REVLIST), ("signer", B16),
+                    ("loads", ("list", LOAD)), ("swept", U64), ("rev_list", REVLIST),
+                    ("cert", ("list", CERT)), ("signer", B16),
                     ("sig_alg", U8), ("sig", BYTES)],
     "enrolment_request": [("version", U8), ("key_alg", U8), ("key", BYTES), ("account", TEXT),
                           ("class", U8), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
@@ -154,7 +155,7 @@ TYPES = {1: "certificate", 2: "revocation_list", 3: "load", 4: "payment_request"
 NUMBER = {v: k for k, v in TYPES.items()}
 LIMIT = {"certificate": 256, "revocation_list": 1700144, "load": 192, "payment_request": 640,
          "payment": 192, "payment_bundle": 448, "receipt": 160, "redeem": 160, "log_entry": 640,
-         "sync_upload": 6410128, "sync_result": 2522601, "enrolment_request": 192, "reserve_request": 192,
+         "sync_upload": 6410128, "sync_result": 2522858, "enrolment_request": 192, "reserve_request": 192,
          "sync_applied": 96}
 CONTEXT = {"certificate": "certificate", "revocation_list": "revocation-list", "load": "load",
            "payment_request": "payment-request", "payment": "payment", "receipt": "receipt",
@@ -392,6 +393,14 @@ def sync_result_rules(m):
         load_rules(ld)
     amount(m["swept"], zero_ok=True)
     revocation_list_rules(m["rev_list"])
+    if len(m["cert"]) > 1:
+        raise Refused("oversize", "more than one renewed certificate")
+    for c in m["cert"]:
+        certificate_rules(c)
+        if c["role"] != 3:
+            raise Refused("bad_field", "renewal role")
+        if cert_id(c) != m["device"]:
+            raise Refused("bad_field", "renewal for another device")
     sig_rule(m)
 
 

@@ -70,6 +70,13 @@ func (t *faultTx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
 	return t.Tx.UpdateDevice(ctx, d)
 }
 
+func (t *faultTx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
+	if err := t.f.hit(); err != nil {
+		return err
+	}
+	return t.Tx.RenewDevice(ctx, d)
+}
+
 func (t *faultTx) InsertEntries(ctx context.Context, e []ledger.EntryRow) error {
 	if err := t.f.hit(); err != nil {
 		return err

@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		{"Expiry", testExpiry},
 		{"MerchantSweep", testMerchantSweep},
 		{"Revocation", testRevocation},
+		{"Renewal", testRenewal},
+		{"RenewalLowered", testRenewalLowered},
 		{"Outbox", testOutbox},
 		{"CrashAtEachWrite", testCrash},
 		{"Concurrent", testConcurrent},

@@ -3,6 +3,7 @@ package wallet
 import (
 	"time"
 
+	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
 )
 
@@ -22,7 +23,12 @@ type Status struct {
 	CanPay       bool      // now is before SyncBy, and the device is not receive-only
 	ReceiveOnly  bool      // a merchant device: it receives, the ledger sweeps its takings
 	Swept        uint64    // cumulative value swept from the purse to the account
-	SE           se.Status
+	// The installed certificate's offline limits and end of validity. A
+	// sync may renew the certificate (new limits, new validity): they
+	// show here at once.
+	Limits     protocol.Limits
+	CertExpiry time.Time
+	SE         se.Status
 }
 
 // Status reports the purse and its limits at the wallet's clock.
@@ -38,6 +44,7 @@ func (w *Wallet) Status() (Status, error) {
 		PaymentsLeft: st.CountLeft, ValueLeft: st.ValueLeft, PerPayment: st.Limits.PerPayment,
 		HoldingLeft: st.HoldingLeft, LastSync: time.Unix(int64(st.LastSync), 0).UTC(),
 		SyncBy: time.Unix(int64(st.Deadline), 0).UTC(), CanPay: st.Enrolled && st.Clock < st.Deadline && !st.ReceiveOnly,
-		ReceiveOnly: st.ReceiveOnly, Swept: st.Swept, SE: st,
+		ReceiveOnly: st.ReceiveOnly, Swept: st.Swept, Limits: st.Limits,
+		CertExpiry: time.Unix(int64(st.CertNotAfter), 0).UTC(), SE: st,
 	}, nil
 }

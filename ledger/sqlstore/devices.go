@@ -9,16 +9,18 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at, sync_time`
+const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at, sync_time, cert_time, max_per_payment, max_holding`
 
 func scanDevice(sc interface{ Scan(...any) error }) (*ledger.DeviceRow, error) {
 	d := new(ledger.DeviceRow)
 	var idb, lh []byte
-	var acked, loadSeq, loadsIn, maxSent, syncTime int64
+	var acked, loadSeq, loadsIn, maxSent, syncTime, certTime int64
 	err := sc.Scan(&idb, &d.Account, &d.Merchant, &d.Cert, &d.Revoked, &d.RevokedAt, &d.Reason, &acked, &lh,
-		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt, &syncTime)
+		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt, &syncTime,
+		&certTime, &d.MaxPerPayment, &d.MaxHolding)
 	d.ID, d.LastHash = keyID(idb), hash(lh)
 	d.Acked, d.LoadSeq, d.LoadsIn, d.MaxSent, d.SyncTime = uint64(acked), uint64(loadSeq), uint64(loadsIn), uint64(maxSent), uint64(syncTime)
+	d.CertTime = uint64(certTime)
 	return d, err
 }
 
@@ -80,17 +82,25 @@ func (t *Tx) AllDevices(ctx context.Context) ([]ledger.DeviceRow, error) {
 
 func deviceArgs(d *ledger.DeviceRow) []any {
 	return []any{id(d.ID), d.Account, d.Merchant, d.Cert, d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt, int64(d.SyncTime)}
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt, int64(d.SyncTime),
+		int64(d.CertTime), d.MaxPerPayment, d.MaxHolding}
 }
 
 // InsertDevice implements ledger.Tx.
 func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 19), deviceArgs(d)...)
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 22), deviceArgs(d)...)
 	return err
 }
 
-// UpdateDevice implements ledger.Tx. Identity, account and certificate
-// never change.
+// RenewDevice implements ledger.Tx.
+func (t *Tx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
+	_, err := t.exec(ctx, `UPDATE devices SET cert = $2, cert_time = $3, max_per_payment = $4, max_holding = $5 WHERE id = $1`,
+		id(d.ID), d.Cert, int64(d.CertTime), d.MaxPerPayment, d.MaxHolding)
+	return err
+}
+
+// UpdateDevice implements ledger.Tx. Identity and account never change;
+// the certificate only through RenewDevice.
 func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
 	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
 		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14,

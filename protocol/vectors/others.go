@@ -137,6 +137,21 @@ func (w *world) otherVectors() []Vector {
 	sr := w.syncResult(nil)
 	sr.Acked = 1000
 	add("sync-result-tampered", "sync_result", "The acknowledged counter changed after the ledger signed.", signed(sr, w.pki.Issuer), protocol.ClassBadSignature)
+	ro := w.syncResult(nil)
+	ro.Cert = []protocol.Certificate{*w.renewal(w.payee, w.payeeKey)}
+	must(ro.Sign(w.pki.IssuerKey))
+	add("sync-result-renewal-other-device", "sync_result", "A sync result for the payer carrying a renewed certificate for the payee's key.",
+		signed(ro, w.pki.Issuer), protocol.ClassBadField)
+	r2 := w.syncResult(nil)
+	r2.Cert = []protocol.Certificate{*w.renewal(w.payer, w.payerKey), *w.renewal(w.payer, w.payerKey)}
+	must(r2.Sign(w.pki.IssuerKey))
+	add("sync-result-two-renewals", "sync_result", "A sync result carrying two renewed certificates (at most one).",
+		signed(r2, w.pki.Issuer), protocol.ClassOversize)
+	rn := w.syncResult(nil)
+	rn.Cert = []protocol.Certificate{*w.pki.Issuer}
+	must(rn.Sign(w.pki.IssuerKey))
+	add("sync-result-renewal-not-device", "sync_result", "A sync result whose renewal slot holds the issuer's certificate (role 2).",
+		signed(rn, w.pki.Issuer), protocol.ClassBadField)
 
 	// Enrolment and reserve requests.
 	en := &protocol.EnrolmentRequest{Version: protocol.Version, KeyAlg: protocol.AlgEd25519, Key: w.payerKey.PublicKey(),

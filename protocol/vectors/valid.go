@@ -68,6 +68,10 @@ func (w *world) validVectors() []Vector {
 		Kind: protocol.EntrySync, Time: result.Time, Body: applied.Marshal()}
 	must(syncEntry.Sign(w.payerKey))
 
+	renewed := w.syncResult(nil)
+	renewed.Cert = []protocol.Certificate{*w.renewal(w.payer, w.payerKey)}
+	must(renewed.Sign(w.pki.IssuerKey))
+
 	v := func(name, typ, desc string, in Input, o *Output) Vector {
 		return Vector{Name: name, Description: desc, MessageType: typ, Input: in, Expect: Valid, Output: o}
 	}
@@ -108,6 +112,8 @@ func (w *world) validVectors() []Vector {
 			signed(upload, w.payer), out(upload)),
 		v("sync-result-valid", "sync_result", "The ledger's answer: entries up to 3 acknowledged, the payment settled, one new load, revocation list 1.",
 			signed(result, w.pki.Issuer), out(result)),
+		v("sync-result-renewal-valid", "sync_result", "A sync result that also renews the payer's certificate: same key and account, serial 1001, valid from ledger time - 60 s for two years, lower limits (holding 200.00, per payment 50.00).",
+			signed(renewed, w.pki.Issuer), out(renewed)),
 		v("enrolment-request-valid", "enrolment_request", "An Ed25519 SE proves possession of the key it asks a certificate for.",
 			Input{EnvelopeHex: hexOf(protocol.Seal(enrol))}, out(enrol)),
 		v("enrolment-request-p256-valid", "enrolment_request", "A P-256 smart-card SE proves possession of its key.",
@@ -134,6 +140,18 @@ func (w *world) syncResult(missing []uint64) *protocol.SyncResult {
 		RevList: *w.rl, Signer: w.pki.Issuer.ID()}
 	must(r.Sign(w.pki.IssuerKey))
 	return r
+}
+
+// renewal is the ledger's renewal of dev at the sync result's time:
+// serial 1001, two years from then, lower limits.
+func (w *world) renewal(dev *protocol.Certificate, key protocol.Signer) *protocol.Certificate {
+	c := *dev
+	c.Key = key.PublicKey()
+	c.Serial = 1001
+	c.NotBefore, c.NotAfter = prototest.Epoch+3601-60, prototest.Epoch+3601+2*prototest.Year
+	c.Limits.Holding, c.Limits.PerPayment = 20000, 5000
+	must(c.Sign(w.pki.IssuerKey))
+	return &c
 }
 
 // revokedIDs returns the KeyIDs of labelled Ed25519 keys, ascending.

@@ -104,7 +104,7 @@ func (v *VSE) ApplyLoad(l *protocol.Load) error {
 		return err
 	}
 	defer v.mu.Unlock()
-	if err := v.checkLoad(l, v.s.LoadSeq+1, v.s.Balance); err != nil {
+	if err := v.checkLoad(l, v.s.LoadSeq+1, v.s.Balance, v.cert.Limits.Holding); err != nil {
 		return err
 	}
 	if err := v.applyLoad(l); err != nil {
@@ -113,7 +113,7 @@ func (v *VSE) ApplyLoad(l *protocol.Load) error {
 	return v.commit()
 }
 
-func (v *VSE) checkLoad(l *protocol.Load, seq, balance uint64) error {
+func (v *VSE) checkLoad(l *protocol.Load, seq, balance, holding uint64) error {
 	if err := protocol.Unmarshal(l.Marshal(), new(protocol.Load)); err != nil {
 		return se.FromProtocol(err)
 	}
@@ -133,8 +133,8 @@ func (v *VSE) checkLoad(l *protocol.Load, seq, balance uint64) error {
 	if l.Currency != v.cert.Currency {
 		return se.Errorf(se.CodeCurrency, "load in %s, purse in %s", l.Currency, v.cert.Currency)
 	}
-	if balance+l.Amount > v.cert.Limits.Holding || balance+l.Amount < balance {
-		return se.Limitf(se.LimitHolding, "balance %d + load %d above holding limit %d", balance, l.Amount, v.cert.Limits.Holding)
+	if balance+l.Amount > holding || balance+l.Amount < balance {
+		return se.Limitf(se.LimitHolding, "balance %d + load %d above holding limit %d", balance, l.Amount, holding)
 	}
 	return nil
 }
@@ -306,7 +306,7 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 		return st, nil
 	}
 	l := v.cert.Limits
-	st.Currency, st.Limits = v.cert.Currency, l
+	st.Currency, st.Limits, st.CertNotAfter = v.cert.Currency, l, v.cert.NotAfter
 	st.Standing = s.Standing > st.Clock
 	st.ReceiveOnly = l.PerPayment == 0
 	st.CountLeft = sat(l.MaxOfflineCount, st.OfflineCount)

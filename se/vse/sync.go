@@ -34,6 +34,9 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 		return err
 	}
 	defer v.mu.Unlock()
+	if c := r.Renewal(); c != nil && c.ID() != v.id {
+		return se.Errorf(se.CodeBadSync, "renewed certificate is for %v", c.ID())
+	}
 	var res protocol.SyncResult
 	if err := protocol.Unmarshal(r.Marshal(), &res); err != nil {
 		return se.FromProtocol(err)
@@ -61,17 +64,27 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 			return se.FromProtocol(err)
 		}
 	}
+	renewed, err := v.checkRenewal(&res, newRL)
+	if err != nil {
+		return err
+	}
 	// Loads not yet applied, in order; all checked before any is applied.
+	// A load the ledger reserved under a certificate this result replaces
+	// may exceed a lowered holding limit: the higher of the two applies.
 	loads := append([]protocol.Load(nil), res.Loads...)
 	sort.Slice(loads, func(i, j int) bool { return loads[i].Seq < loads[j].Seq })
 	seq, bal := s.LoadSeq, s.Balance
+	hold := v.cert.Limits.Holding
+	if renewed != nil {
+		hold = max(hold, renewed.Limits.Holding)
+	}
 	var apply []*protocol.Load
 	for i := range loads {
 		l := &loads[i]
 		if l.Seq <= seq {
 			continue
 		}
-		if err := v.checkLoad(l, seq+1, bal); err != nil {
+		if err := v.checkLoad(l, seq+1, bal, hold); err != nil {
 			return err
 		}
 		seq, bal = l.Seq, bal+l.Amount
@@ -101,6 +114,9 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	}
 	if newRL {
 		s.RevList = res.RevList.Marshal()
+	}
+	if renewed != nil {
+		s.Cert = renewed.Marshal()
 	}
 	s.LedgerFloor = max(s.LedgerFloor, res.Time, res.RevList.Issued)
 	s.Floor = s.LedgerFloor
@@ -147,5 +163,37 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	if newRL {
 		v.rl = &res.RevList
 	}
+	if renewed != nil {
+		v.cert = renewed // its limits bind from now on
+	}
 	return v.pruneLogFile()
+}
+
+// checkRenewal returns the renewed certificate res carries, or nil. It
+// must certify this SE's key for the same account and purse currency,
+// chain to a trusted issuer, be valid at the result's (ledger) time, not
+// be revoked by the newest list the SE will hold, and not be older than
+// the installed certificate.
+func (v *VSE) checkRenewal(res *protocol.SyncResult, newRL bool) (*protocol.Certificate, error) {
+	c := res.Renewal()
+	if c == nil {
+		return nil, nil
+	}
+	cur := v.cert
+	switch {
+	case c.ID() != v.id || c.Role != protocol.RoleDevice:
+		return nil, se.Errorf(se.CodeBadSync, "renewed certificate is not this SE's device certificate")
+	case c.Account != cur.Account || c.Currency != cur.Currency:
+		return nil, se.Errorf(se.CodeBadSync, "renewal changes the account or purse currency")
+	case c.NotBefore < cur.NotBefore:
+		return nil, se.Errorf(se.CodeBadSync, "renewal older than the installed certificate")
+	}
+	rl := v.rl
+	if newRL {
+		rl = &res.RevList
+	}
+	if err := v.trust.VerifyDevice(c, res.Time, rl); err != nil {
+		return nil, &se.Error{Code: se.CodeBadSync, Detail: "renewed certificate: " + err.Error(), Err: err}
+	}
+	return c, nil
 }
