@@ -105,6 +105,7 @@ func ledgerServe(e *env, args []string) error {
 	db := fs.String("db", "", "a PostgreSQL URL; default: SQLite in the data folder")
 	listen := fs.String("listen", defaultListen, "address to listen on")
 	webhook := fs.String("webhook", "", "bank webhook URL for settlement notifications (secret from "+webhookSecretEv+")")
+	policyFile := fs.String("policy", "", "JSON file of the offline limits for new and renewed device certificates (person, merchant, validity_days); devices get renewed certificates at their next sync")
 	devRate := fs.Float64("device-rate", defaultDeviceRate, fmt.Sprintf(
 		"requests per second each device may send to the device endpoints (bursts of %d seconds' worth); 0: no limit", deviceBurstSeconds))
 	clientRate := fs.Float64("client-rate", defaultClientRate, fmt.Sprintf(
@@ -114,6 +115,13 @@ func ledgerServe(e *env, args []string) error {
 	}
 	if err := needData(*data); err != nil {
 		return err
+	}
+	var policy *ledger.Policy
+	if *policyFile != "" {
+		var err error
+		if policy, err = readPolicy(*policyFile); err != nil {
+			return err
+		}
 	}
 	devLimit, err := rateLimit(*devRate, deviceBurstSeconds)
 	if err != nil {
@@ -126,7 +134,7 @@ func ledgerServe(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	h, err := startLedger(ctx, hostOptions{dataDir: *data, dbURL: *db, listen: *listen,
-		passphrase: []byte(e.getenv(passphraseEnv)), webhook: *webhook, deviceRate: devLimit, clientRate: clientLimit})
+		passphrase: []byte(e.getenv(passphraseEnv)), webhook: *webhook, deviceRate: devLimit, clientRate: clientLimit, policy: policy})
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ type hostOptions struct {
 	webhook    string
 	logger     *slog.Logger
 	clock      func() time.Time
+	policy     *ledger.Policy // nil: ledger.DefaultPolicy
 	// deviceRate and clientRate are the server's per-device and per-address rate
 	// limits (server.Options.RateLimit and ClientRateLimit); zero values take the
 	// server's defaults, which suit production.
@@ -130,6 +131,10 @@ func startLedger(ctx context.Context, o hostOptions) (*hostedLedger, error) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	svc := ledger.New(st, keys, ledger.Options{Clock: o.clock})
+	if err := applyPolicy(svc, o.policy); err != nil {
+		st.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		st.Close()

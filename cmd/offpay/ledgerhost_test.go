@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/server"
 )
 
@@ -112,5 +116,45 @@ func TestRateLimitFlag(t *testing.T) {
 		if _, err := rateLimit(bad, 5); err == nil || !strings.Contains(err.Error(), "rate") {
 			t.Errorf("rateLimit(%v): %v, want an error", bad, err)
 		}
+	}
+}
+
+// TestPolicyFile: `ledger serve --policy` overrides the limits it names and
+// keeps the defaults of the others; a misspelt field or an inconsistent
+// policy stops the ledger from starting.
+func TestPolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p, err := readPolicy(write("ok.json", `{"person": {"per_payment_minor": 2000, "max_offline_days": 3}, "validity_days": 90}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hostForTest(t, hostOptions{policy: p})
+	got := h.svc.Policy()
+	want := ledger.DefaultPolicy
+	want.Person.PerPayment, want.Person.MaxOfflineDays, want.Validity = 2000, 3, 90*24*time.Hour
+	if got != want {
+		t.Fatalf("policy in force %+v, want %+v", got, want)
+	}
+	if _, err := readPolicy(write("typo.json", `{"person": {"per_paymnet_minor": 2000}}`)); err == nil || !strings.Contains(err.Error(), "unknown field") {
+		t.Fatalf("misspelt field: %v", err)
+	}
+	bad, err := readPolicy(write("bad.json", `{"person": {"holding_minor": 100, "per_payment_minor": 200}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := hostOptions{policy: bad, listen: "127.0.0.1:0", dataDir: t.TempDir(), logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := initLedgerData(o.dataDir, "EUR", nil); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := startLedger(context.Background(), o); err == nil {
+		h.Close()
+		t.Fatal("a per-payment limit above the holding limit was taken")
 	}
 }

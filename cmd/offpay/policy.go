@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"time"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+)
+
+// The file `ledger serve --policy FILE` reads: the offline limits written
+// into device certificates, for people and for merchants. A field left out
+// keeps its default (ledger.DefaultPolicy). Devices whose certificates
+// carry other limits get renewed certificates at their next sync.
+//
+//	{"person":   {"holding_minor": 50000, "per_payment_minor": 10000, "max_offline_count": 50,
+//	              "max_offline_value_minor": 50000, "max_offline_days": 7,
+//	              "max_revocation_list_age_seconds": 172800},
+//	 "merchant": {"holding_minor": 5000000},
+//	 "validity_days": 730}
+type policyJSON struct {
+	Person       *limitsJSON `json:"person"`
+	Merchant     *limitsJSON `json:"merchant"`
+	ValidityDays *uint64     `json:"validity_days"`
+}
+
+type limitsJSON struct {
+	Holding         *uint64 `json:"holding_minor"`
+	PerPayment      *uint64 `json:"per_payment_minor"`
+	MaxOfflineCount *uint64 `json:"max_offline_count"`
+	MaxOfflineValue *uint64 `json:"max_offline_value_minor"`
+	MaxOfflineDays  *uint64 `json:"max_offline_days"`
+	MaxRevListAge   *uint64 `json:"max_revocation_list_age_seconds"`
+}
+
+func (l *limitsJSON) over(d protocol.Limits) protocol.Limits {
+	if l == nil {
+		return d
+	}
+	for _, f := range []struct {
+		v   *uint64
+		dst *uint64
+	}{{l.Holding, &d.Holding}, {l.PerPayment, &d.PerPayment}, {l.MaxOfflineCount, &d.MaxOfflineCount},
+		{l.MaxOfflineValue, &d.MaxOfflineValue}, {l.MaxOfflineDays, &d.MaxOfflineDays}, {l.MaxRevListAge, &d.MaxRevListAge}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	return d
+}
+
+// readPolicy reads a policy file; unknown fields are an error, so that a
+// misspelt limit is not silently left at its default. The ledger checks
+// the values when it takes the policy (ledger.Service.SetPolicy).
+func readPolicy(path string) (*ledger.Policy, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("--policy: %v", err)
+	}
+	var pj policyJSON
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pj); err != nil {
+		return nil, usageErrorf("--policy %s: %v", path, err)
+	}
+	p := ledger.DefaultPolicy
+	p.Person = pj.Person.over(p.Person)
+	p.Merchant = pj.Merchant.over(p.Merchant)
+	if pj.ValidityDays != nil {
+		if *pj.ValidityDays == 0 || *pj.ValidityDays > 100*365 {
+			return nil, usageErrorf("--policy %s: validity_days %d out of range 1..36500", path, *pj.ValidityDays)
+		}
+		p.Validity = time.Duration(*pj.ValidityDays) * 24 * time.Hour
+	}
+	return &p, nil
+}
+
+// applyPolicy gives svc the policy, if one was read.
+func applyPolicy(svc *ledger.Service, p *ledger.Policy) error {
+	if p == nil {
+		return nil
+	}
+	if err := svc.SetPolicy(*p); err != nil {
+		return usageErrorf("--policy: %v", err)
+	}
+	return nil
+}
+
