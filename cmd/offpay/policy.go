@@ -87,4 +87,3 @@ func applyPolicy(svc *ledger.Service, p *ledger.Policy) error {
 	}
 	return nil
 }
-
