@@ -57,6 +57,7 @@ func storm(t *testing.T, db string, sz stormSize) {
 	stormDone := make(chan struct{})
 	killerDone := make(chan struct{})
 	var restartErr error
+	var pgDone chan error
 	go func() {
 		defer close(killerDone)
 		n := 0
@@ -70,12 +71,12 @@ func storm(t *testing.T, db string, sz stormSize) {
 			}
 			n++
 			wait = sz.killAfter + time.Duration(rng.Int64N(int64(sz.killSpread)))
-			if n == 3 && pgRestart != nil {
-				if restartErr = pgRestart(t); restartErr != nil {
-					cancel()
-					return
-				}
-				continue
+			if n == 1 && pgRestart != nil {
+				// The first event (always early) also restarts the
+				// database, in the background: a cluster restart takes
+				// seconds, and the ledger kills go on meanwhile.
+				pgDone = make(chan error, 1)
+				go func() { pgDone <- pgRestart(t) }()
 			}
 			p.kill()
 			if restartErr = p.start(); restartErr != nil {
@@ -126,6 +127,14 @@ func storm(t *testing.T, db string, sz stormSize) {
 		sz.devices, sz.rounds, fleet.Payments, attempts.Load(), failures.Load(), p.kills)
 	if p.kills == 0 {
 		t.Fatal("the storm ended before the ledger was ever killed: the test proved nothing")
+	}
+	if pgRestart != nil {
+		if pgDone == nil {
+			t.Fatal("the storm ended before PostgreSQL was restarted: the restart was not tested")
+		}
+		if err := <-pgDone; err != nil {
+			t.Fatalf("restarting PostgreSQL: %v", err)
+		}
 	}
 	rep, err := admin.Report(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -93,6 +94,22 @@ func (p *ledgerProc) token() string {
 
 // start runs the server and waits until it answers /healthz.
 func (p *ledgerProc) start() error {
+	// As a supervisor (systemd's Restart=always) would: a ledger on
+	// PostgreSQL that exits at start because the database is restarting is
+	// started again, for up to 20 s.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := p.startOnce()
+		if err == nil || p.db == "" || !errors.Is(err, errExitedAtStart) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var errExitedAtStart = errors.New("offpay ledger serve exited at start")
+
+func (p *ledgerProc) startOnce() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	args := []string{"ledger", "serve", "--data", p.data, "--listen", p.addr}
@@ -121,7 +138,7 @@ func (p *ledgerProc) start() error {
 		}
 		select {
 		case <-p.exited:
-			return fmt.Errorf("offpay ledger serve exited at start %d: %s", p.starts, p.log.String())
+			return fmt.Errorf("%w (start %d): %s", errExitedAtStart, p.starts, tail(p.log.String(), 2000))
 		default:
 		}
 		if time.Now().After(deadline) {
