@@ -173,7 +173,8 @@ func (w *Wallet) Confirm(receiptWire []byte) error {
 
 // Resend returns the bundle of a payment still awaiting its receipt, so
 // that a payer whose transfer was torn can present it again. The payee's
-// SE accepts a payment once, so resending never pays twice.
+// SE accepts a payment once, so resending never pays twice; the payee's
+// AcceptRetry answers it with the receipt it issued, Accept refuses it.
 func (w *Wallet) Resend(paymentID protocol.Hash) ([]byte, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

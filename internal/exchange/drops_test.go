@@ -3,6 +3,7 @@ package exchange_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -120,4 +121,63 @@ func countKind(w *wallet.Wallet, k wallet.Kind) int {
 		}
 	}
 	return n
+}
+
+// The link drops after the payee accepted the payment and before its
+// receipt goes out: the payer resumes, resends the same bundle and gets the
+// same receipt; nothing is credited twice, nothing is left pending, and the
+// payee has nothing left to wait for.
+func TestResumeAfterDropGetsSameReceipt(t *testing.T) {
+	t.Parallel()
+	x := newWorld(t)
+	payer, payee := x.wallet("alice", 5000), x.wallet("bob", 0)
+	s := newShop(t, payee)
+	var seq atomic.Uint64
+	dial := s.dialer(bleDrops(&seq, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, pairing := s.request(t, 700)
+	c, err := dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := channel.Dial(ctx, c, pairing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle, err := payer.Pay(req, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.dropNext.Store(true)
+	if _, err := exchange.Pay(ctx, sess, bundle); !errors.Is(err, link.ErrDisconnected) {
+		t.Fatalf("first attempt: %v, want a drop", err)
+	}
+	if st := status(t, payer); st.Pending != 700 {
+		t.Fatalf("payer after the drop: %+v", st)
+	}
+	rc, err := exchange.PayRetry(ctx, sess, dial, bundle, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, ok := payee.Receipt(paymentID(t, bundle))
+	if !ok || !bytes.Equal(rc, issued) || s.repeats.Load() != 1 {
+		t.Fatalf("retry: same receipt %v, repeats %d", bytes.Equal(rc, issued), s.repeats.Load())
+	}
+	if err := payer.Confirm(rc); err != nil {
+		t.Fatal(err)
+	}
+	if ps, qs := status(t, payer), status(t, payee); ps.Available != 4300 || ps.Pending != 0 || qs.Available != 700 || s.srv.Paid() != 1 {
+		t.Fatalf("payer %+v, payee %+v, paid %d", ps, qs, s.srv.Paid())
+	}
+	// The payer acknowledged the receipt: the payee waits for nobody.
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dcancel()
+	if err := s.srv.Drain(dctx); err != nil || s.srv.Unacked() != 0 {
+		t.Fatalf("drain: %v, %d unacknowledged", err, s.srv.Unacked())
+	}
+	// The first session's resumption was spent by the retry.
+	if _, err := exchange.PayRetry(ctx, sess, dial, bundle, 2); !errors.Is(err, channel.ErrPairingUsed) {
+		t.Fatalf("second resumption with a spent secret: %v", err)
+	}
 }

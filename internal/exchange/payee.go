@@ -73,7 +73,11 @@ func (p *Payee) ServeConn(ctx context.Context, c link.Conn) {
 	defer cancel()
 	s, err := p.resp.Accept(ctx, c)
 	if err != nil {
-		return // a failed handshake (wrong secret, replay) changes nothing
+		// A failed handshake (wrong secret, replay) changes nothing. Let
+		// the rejection reach the payer before closing: it tells a payer
+		// whose resumption was spent to stop retrying.
+		waitClose(ctx, c)
+		return
 	}
 	var last []byte // the last receipt sent on this session
 	acked := false
@@ -203,5 +207,19 @@ func (p *Payee) Drain(ctx context.Context) error {
 			return ctx.Err()
 		}
 		t.Stop()
+	}
+}
+
+// rejectWait bounds how long a rejected link is held for the peer to read
+// the rejection and close.
+const rejectWait = 2 * time.Second
+
+func waitClose(ctx context.Context, c link.Conn) {
+	ctx, cancel := context.WithTimeout(ctx, rejectWait)
+	defer cancel()
+	for {
+		if _, err := c.Recv(ctx); err != nil {
+			return
+		}
 	}
 }

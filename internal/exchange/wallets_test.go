@@ -70,6 +70,10 @@ type shop struct {
 	links chan link.Conn
 	// repeats counts bundles answered with a receipt issued before.
 	repeats atomic.Int64
+	// dropNext drops the last link dialed right after the next payment is
+	// accepted, before its receipt goes out.
+	dropNext atomic.Bool
+	last     atomic.Pointer[link.PipeConn]
 }
 
 func newShop(t testing.TB, w *wallet.Wallet) *shop {
@@ -84,6 +88,9 @@ func newShop(t testing.TB, w *wallet.Wallet) *shop {
 	s := &shop{w: w, resp: r, links: make(chan link.Conn)}
 	s.srv = exchange.NewPayee(r, func(b []byte) ([]byte, bool, error) {
 		rc, repeat, err := w.AcceptRetry(b)
+		if err == nil && s.dropNext.CompareAndSwap(true, false) {
+			s.last.Load().Disconnect()
+		}
 		if repeat {
 			s.repeats.Add(1)
 		}
@@ -128,6 +135,7 @@ func (s *shop) request(t testing.TB, amount uint64) ([]byte, channel.Pairing) {
 func (s *shop) dialer(cfg func() link.Config) exchange.Dialer {
 	return func(ctx context.Context) (link.Conn, error) {
 		a, b := link.Pipe(cfg())
+		s.last.Store(a)
 		select {
 		case s.links <- b:
 			return a, nil
