@@ -73,7 +73,7 @@ type shop struct {
 	// dropNext drops the last link dialed right after the next payment is
 	// accepted, before its receipt goes out.
 	dropNext atomic.Bool
-	last     atomic.Pointer[link.PipeConn]
+	last     atomic.Pointer[func()] // drops the last link dialed
 }
 
 func newShop(t testing.TB, w *wallet.Wallet) *shop {
@@ -89,7 +89,7 @@ func newShop(t testing.TB, w *wallet.Wallet) *shop {
 	s.srv = exchange.NewPayee(r, func(b []byte) ([]byte, bool, error) {
 		rc, repeat, err := w.AcceptRetry(b)
 		if err == nil && s.dropNext.CompareAndSwap(true, false) {
-			s.last.Load().Disconnect()
+			(*s.last.Load())()
 		}
 		if repeat {
 			s.repeats.Add(1)
@@ -135,7 +135,8 @@ func (s *shop) request(t testing.TB, amount uint64) ([]byte, channel.Pairing) {
 func (s *shop) dialer(cfg func() link.Config) exchange.Dialer {
 	return func(ctx context.Context) (link.Conn, error) {
 		a, b := link.Pipe(cfg())
-		s.last.Store(a)
+		drop := a.Disconnect
+		s.last.Store(&drop)
 		select {
 		case s.links <- b:
 			return a, nil
