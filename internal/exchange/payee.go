@@ -17,6 +17,8 @@ const (
 	DefaultLinger = 30 * time.Second
 	// DefaultSessionTimeout bounds one session, handshake included.
 	DefaultSessionTimeout = time.Minute
+	// DefaultMaxSessions bounds the sessions served at once.
+	DefaultMaxSessions = 16
 	// maxBad is how many malformed, oversize or unauthenticated records a
 	// session tolerates before the payee drops it.
 	maxBad = 16
@@ -30,6 +32,7 @@ type Payee struct {
 	handle         Handler
 	Linger         time.Duration // see DefaultLinger
 	SessionTimeout time.Duration // see DefaultSessionTimeout
+	MaxSessions    int           // see DefaultMaxSessions; Serve closes links beyond it
 
 	mu      sync.Mutex
 	paid    int                  // payments accepted (repeats not counted)
@@ -41,7 +44,7 @@ type Payee struct {
 // with h.
 func NewPayee(r *channel.Responder, h Handler) *Payee {
 	return &Payee{resp: r, handle: h, Linger: DefaultLinger, SessionTimeout: DefaultSessionTimeout,
-		unacked: map[string]time.Time{}, changed: make(chan struct{})}
+		MaxSessions: DefaultMaxSessions, unacked: map[string]time.Time{}, changed: make(chan struct{})}
 }
 
 // Listener is what Serve takes links from (link.Listener, or a test's).
@@ -50,16 +53,27 @@ type Listener interface {
 }
 
 // Serve accepts links from ln until ctx ends or Accept fails, serving each
-// in its own goroutine, and waits for them before it returns.
+// in its own goroutine (at most MaxSessions at once: a link beyond them is
+// closed), and waits for them before it returns.
 func (p *Payee) Serve(ctx context.Context, ln Listener) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	slots := make(chan struct{}, max(p.MaxSessions, 1))
 	for {
 		c, err := ln.Accept(ctx)
 		if err != nil {
 			return err
 		}
-		wg.Go(func() { p.ServeConn(ctx, c) })
+		select {
+		case slots <- struct{}{}:
+		default:
+			c.Close() // busy: idle links must not lock payers out for long
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			p.ServeConn(ctx, c)
+		})
 	}
 }
 

@@ -76,7 +76,7 @@ type shop struct {
 	last     atomic.Pointer[func()] // drops the last link dialed
 }
 
-func newShop(t testing.TB, w *wallet.Wallet) *shop {
+func newShop(t testing.TB, w *wallet.Wallet, configure ...func(*exchange.Payee)) *shop {
 	static, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +96,9 @@ func newShop(t testing.TB, w *wallet.Wallet) *shop {
 		}
 		return rc, repeat, err
 	})
+	for _, f := range configure {
+		f(s.srv)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
