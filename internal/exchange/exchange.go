@@ -126,6 +126,9 @@ const finishWait = 2 * time.Second
 // resumption the payee no longer knows, ends the retries: the payment then
 // stays pending in the payer's wallet and settles at sync.
 func PayRetry(ctx context.Context, s *channel.Session, dial Dialer, bundle []byte, attempts int) ([]byte, error) {
+	if s == nil {
+		return nil, errors.New("exchange: PayRetry needs an open session")
+	}
 	pairing, _ := s.Resumption()
 	var lastErr error
 	for i := 0; i < attempts; i++ {

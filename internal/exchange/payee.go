@@ -26,7 +26,7 @@ const (
 
 // Payee serves payments on links, each in its own session, and answers a
 // payer's retry on a resumed session with the receipt it already sent. It
-// is safe for concurrent use.
+// is safe for concurrent use; set its exported fields before Serve.
 type Payee struct {
 	resp           *channel.Responder
 	handle         Handler
@@ -131,6 +131,7 @@ func (p *Payee) sent(receipt []byte, repeat bool) {
 	if !repeat {
 		p.paid++
 	}
+	p.sweepLocked(time.Now())
 	p.unacked[string(receipt)] = time.Now().Add(p.Linger)
 	p.signalLocked()
 }
