@@ -104,6 +104,22 @@ func TestPaymentsOverDroppingLink(t *testing.T) {
 	if got := countKind(payee, wallet.KindReceive); got != s.srv.Paid() {
 		t.Errorf("payee history has %d receipts, server accepted %d", got, s.srv.Paid())
 	}
+	// Both sync: what the payee accepted settles once; what never reached
+	// it stays pending, awaiting a claim.
+	var unreached uint64
+	for _, b := range bundles {
+		if _, ok := payee.Receipt(paymentID(t, b)); !ok {
+			unreached += amount
+		}
+	}
+	for _, w := range []*wallet.Wallet{payee, payer} {
+		if err := w.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ps := status(t, payer); ps.Pending != unreached || countState(payer, wallet.KindPay, wallet.Settled) != n-int(unreached/amount) {
+		t.Errorf("after sync: payer pending %d, want %d; %d settled", ps.Pending, unreached, countState(payer, wallet.KindPay, wallet.Settled))
+	}
 	// The test is only worth something if drops hit between payment and
 	// receipt, and retries got the receipt again.
 	if s.repeats.Load() == 0 || confirmed < n*3/4 {
@@ -180,4 +196,14 @@ func TestResumeAfterDropGetsSameReceipt(t *testing.T) {
 	if _, err := exchange.PayRetry(ctx, sess, dial, bundle, 2); !errors.Is(err, channel.ErrPairingUsed) {
 		t.Fatalf("second resumption with a spent secret: %v", err)
 	}
+}
+
+func countState(w *wallet.Wallet, k wallet.Kind, st wallet.State) int {
+	n := 0
+	for _, r := range w.History() {
+		if r.Kind == k && r.State == st {
+			n++
+		}
+	}
+	return n
 }
