@@ -10,4 +10,11 @@
 // protocol.ClaimWindow it expires and its value returns to the payer's
 // account. A merchant device (receive-only) has its takings swept to its
 // account at sync; each sweep is a history record of kind KindSweep.
+//
+// A payee keeps the receipt of every payment it accepted in the payment's
+// history record, saved before the receipt is handed out. A transport that
+// retries after a drop uses AcceptRetry: the same bundle presented again
+// gets that receipt back byte for byte and credits nothing; Accept, for a
+// person scanning a payment code twice, refuses the repeat
+// (se.ErrAlreadyAccepted).
 package wallet

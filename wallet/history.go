@@ -55,6 +55,11 @@ type Record struct {
 	Time         uint64 `json:"time"`
 	State        State  `json:"state"`
 	Reason       string `json:"reason,omitempty"`
+	// Receipt is, for a payment received, the receipt envelope this
+	// wallet's SE issued for it: public data, kept so that a payer who lost
+	// the answer and presents the same payment again gets the same receipt
+	// (Wallet.AcceptRetry).
+	Receipt []byte `json:"receipt,omitempty"`
 }
 
 // history is a projection of the SE's log plus what the ledger said.

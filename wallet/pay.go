@@ -101,7 +101,57 @@ func (w *Wallet) Accept(bundleWire []byte) ([]byte, error) {
 	if err := w.fold(); err != nil {
 		return nil, err
 	}
-	return protocol.Seal(rc), nil
+	wire := protocol.Seal(rc)
+	// Keep the receipt, on disk before the payer can see it, so that a
+	// retry of this payment gets it again (AcceptRetry).
+	if r := w.h.get(b.Payment.ID().String()); r != nil && r.Kind == KindReceive {
+		r.Receipt = wire
+		if err := w.save(); err != nil {
+			return nil, err
+		}
+	}
+	return wire, nil
+}
+
+// AcceptRetry is Accept for a transport that retries after a drop: a
+// bundle whose payment this wallet accepted before is answered with the
+// receipt it issued then, byte for byte, and repeat is true; nothing is
+// credited again. The SE has checked the bundle (signature, certificate
+// chain, revocation) before it reports the payment as already accepted,
+// and the payment ID covers the whole signed payment, so a different
+// payment with the same payer counter is refused (se.ErrAlreadyAccepted)
+// as Accept refuses it. A payment whose receipt is no longer held (the
+// record was archived after settlement, or a crash came between the SE's
+// answer and the history's save) is refused likewise; it settles at sync.
+//
+// Accept itself refuses a repeat, so that a person re-scanning a payment
+// code is told that it was already received.
+func (w *Wallet) AcceptRetry(bundleWire []byte) (receipt []byte, repeat bool, err error) {
+	rc, err := w.Accept(bundleWire)
+	if err == nil || !errors.Is(err, se.ErrAlreadyAccepted) {
+		return rc, false, err
+	}
+	var b protocol.PaymentBundle
+	if oerr := protocol.OpenAs(bundleWire, &b); oerr != nil {
+		return nil, false, err
+	}
+	stored, ok := w.Receipt(b.Payment.ID())
+	if !ok {
+		return nil, false, err
+	}
+	return stored, true, nil
+}
+
+// Receipt returns the receipt envelope this wallet issued for the payment
+// id it received, while the history holds it (see AcceptRetry).
+func (w *Wallet) Receipt(id protocol.Hash) ([]byte, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	r := w.h.get(id.String())
+	if r == nil || r.Kind != KindReceive || r.State == Rejected || len(r.Receipt) == 0 {
+		return nil, false
+	}
+	return append([]byte(nil), r.Receipt...), true
 }
 
 // Confirm records the payee's receipt. Confirming twice is not an error.
@@ -123,7 +173,8 @@ func (w *Wallet) Confirm(receiptWire []byte) error {
 
 // Resend returns the bundle of a payment still awaiting its receipt, so
 // that a payer whose transfer was torn can present it again. The payee's
-// SE accepts a payment once, so resending never pays twice.
+// SE accepts a payment once, so resending never pays twice; the payee's
+// AcceptRetry answers it with the receipt it issued, Accept refuses it.
 func (w *Wallet) Resend(paymentID protocol.Hash) ([]byte, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -62,37 +62,48 @@ func (p *payee) request(amount uint64, name string, ttl time.Duration) ([]byte, 
 		ChannelKey: p.static.PublicKey().Bytes(), Pairing: pair.Secret}, ttl)
 }
 
-// serveOne accepts one link and answers payments on it until one receipt
-// was sent. It stops listening for the request once paid, so a second tap
-// can never be swallowed or charged twice.
-func (p *payee) serveOne(ctx context.Context, ln *link.Listener) (int, error) {
-	return p.serveOneWith(ctx, ln, p.w.Accept)
+// serve answers payments on ln with handle, each link in its own session,
+// until ctx ends; run it in a goroutine. A payer whose link dropped resumes
+// its session and gets the receipt already issued (wallet.AcceptRetry).
+// wait, called once ctx has ended (or ln was closed), waits for the
+// sessions to end.
+func (p *payee) serve(ctx context.Context, ln *link.Listener, handle exchange.Handler) (srv *exchange.Payee, wait func()) {
+	srv = exchange.NewPayee(p.resp, handle)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = srv.Serve(ctx, tcpListener{ln})
+	}()
+	return srv, func() { <-stopped }
 }
 
-func (p *payee) serveOneWith(ctx context.Context, ln *link.Listener, accept exchange.Accept) (int, error) {
-	for {
-		c, err := ln.Accept(ctx)
-		if err != nil {
-			return 0, err
-		}
-		s, err := p.resp.Accept(ctx, c)
-		if err != nil {
-			c.Close()
-			continue // a failed handshake (wrong secret, replay) leaves the request open
-		}
-		n, err := exchange.Serve(ctx, s, accept, true)
-		s.Close()
-		if n > 0 {
-			return n, nil
-		}
-		_ = err // the payer dropped before paying: keep listening
+// serveOne answers payments on ln until one was accepted and its receipt
+// acknowledged (or waited on for exchange.DefaultLinger, for a payer that
+// resumes after a drop), then stops listening.
+func (p *payee) serveOne(ctx context.Context, ln *link.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	srv, wait := p.serve(ctx, ln, p.w.AcceptRetry)
+	defer wait()
+	defer cancel()
+	if err := srv.WaitPaid(ctx, 1); err != nil {
+		return err
 	}
+	return srv.Drain(ctx)
 }
+
+// tcpListener is a link.Listener as an exchange.Listener.
+type tcpListener struct{ ln *link.Listener }
+
+func (l tcpListener) Accept(ctx context.Context) (link.Conn, error) { return l.ln.Accept(ctx) }
+
+// payAttempts is how many times the payer sends a payment over the
+// channel: the first time, and retries on resumed sessions after drops.
+const payAttempts = 3
 
 // payOverChannel pays the request (which must carry a channel key) over a
-// TCP link to addr. After a drop it reconnects once with the session's
-// resumption secret and resends the same payment: the payee's SE accepts a
-// payment once, so this never pays twice.
+// TCP link to addr. After a drop it reconnects with the session's
+// resumption pairing and resends the same payment: the payee answers it
+// with the receipt it already issued, so this never pays twice.
 func payOverChannel(ctx context.Context, w *wallet.Wallet, reqWire []byte, addr string, amount uint64) ([]byte, error) {
 	var req protocol.PaymentRequest
 	if err := protocol.OpenAs(reqWire, &req); err != nil {
@@ -113,33 +124,18 @@ func payOverChannel(ctx context.Context, w *wallet.Wallet, reqWire []byte, addr 
 		s.Close()
 		return nil, err
 	}
-	var lastErr error
-	for attempt := 0; attempt < 2; attempt++ {
-		if s == nil {
-			if s, err = dialChannel(ctx, addr, pairing); err != nil {
-				lastErr = err
-				continue
-			}
+	dial := func(ctx context.Context) (link.Conn, error) { return link.Dial(ctx, addr) }
+	receipt, err := exchange.PayRetry(ctx, s, dial, bundle, payAttempts)
+	if err != nil {
+		if isRefusal(err) {
+			return nil, fmt.Errorf("%w (the signed payment is kept as pending; if the payee never accepts it, its value returns at sync)", err)
 		}
-		receipt, err := exchange.Pay(ctx, s, bundle)
-		if next, ok := s.Resumption(); ok {
-			pairing = next
-		}
-		s.Close()
-		s = nil
-		if err != nil {
-			if isRefusal(err) {
-				return nil, fmt.Errorf("%w (the signed payment is kept as pending; if the payee never accepts it, its value returns at sync)", err)
-			}
-			lastErr = err
-			continue
-		}
-		if err := w.Confirm(receipt); err != nil {
-			return nil, err
-		}
-		return receipt, nil
+		return nil, fmt.Errorf("payment sent but no receipt came back (kept as pending; it settles at sync): %w", err)
 	}
-	return nil, fmt.Errorf("payment sent but no receipt came back (kept as pending; it settles at sync): %w", lastErr)
+	if err := w.Confirm(receipt); err != nil {
+		return nil, err
+	}
+	return receipt, nil
 }
 
 func isRefusal(err error) bool {
@@ -188,6 +184,10 @@ func walletReceive(e *env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
+	ctx, stop := context.WithCancel(ctx)
+	srv, wait := p.serve(ctx, ln, w.AcceptRetry)
+	defer wait()
+	defer stop()
 	for i := 0; i < *count; i++ {
 		req, err := p.request(amount, *name, *timeout)
 		if err != nil {
@@ -197,12 +197,15 @@ func walletReceive(e *env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "listening on %s; pairing code in %s\n", ln.Addr(), *out)
-		if _, err := p.serveOne(ctx, ln); err != nil {
+		if err := srv.WaitPaid(ctx, i+1); err != nil {
 			return err
 		}
 		st, _ := w.Status()
 		fmt.Fprintf(e.stdout, "received a payment over the channel; purse now %s\n", w.fmt(st.Available))
 	}
+	// A payer whose link dropped before the receipt reached it resumes and
+	// asks again: stay for it a little.
+	_ = srv.Drain(ctx)
 	return nil
 }
 

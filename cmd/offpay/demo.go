@@ -317,8 +317,7 @@ func (d *demo) payByChannel(from, to string, amount uint64) error {
 	}
 	served := make(chan error, 1)
 	go func() {
-		_, err := p.serveOne(d.ctx, ln)
-		served <- err
+		served <- p.serveOne(d.ctx, ln)
 	}()
 	start := time.Now()
 	if _, err := payOverChannel(d.ctx, payer, req, ln.Addr().String(), amount); err != nil {

@@ -99,6 +99,7 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
+			"cutproxy": cutProxy,
 			// foreignqr FILE TEXT: write a QR code PNG of any text, as another app would.
 			"foreignqr": func(ts *testscript.TestScript, neg bool, args []string) {
 				img, err := qr.PNG(args[1], qr.M, 6)

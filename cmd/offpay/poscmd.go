@@ -56,6 +56,17 @@ func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) erro
 	return nil
 }
 
+// retried reports whether bundle is a payment this terminal already
+// accepted: a payer retrying after a drop.
+func retried(w *wallet.Wallet, bundleWire []byte) bool {
+	var b protocol.PaymentBundle
+	if err := protocol.OpenAs(bundleWire, &b); err != nil {
+		return false
+	}
+	_, ok := w.Receipt(b.Payment.ID())
+	return ok
+}
+
 // unsettled is the value received and not yet settled by the ledger.
 func unsettled(w *wallet.Wallet) uint64 {
 	var sum uint64
@@ -139,12 +150,21 @@ func posRun(e *env, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	accept := func(bundle []byte) ([]byte, error) {
-		if err := risk.check(w.Wallet, bundle, time.Now()); err != nil {
-			return nil, err
+	handle := func(bundle []byte) ([]byte, bool, error) {
+		// A payer retrying after a drop gets its receipt again, whatever
+		// the risk settings say now (its own payment counts in them).
+		if !retried(w.Wallet, bundle) {
+			if err := risk.check(w.Wallet, bundle, time.Now()); err != nil {
+				return nil, false, err
+			}
 		}
-		return w.Accept(bundle)
+		return w.AcceptRetry(bundle)
 	}
+	sctx, cancelServe := context.WithCancel(ctx)
+	srv, wait := p.serve(sctx, ln, handle)
+	defer wait()
+	defer cancelServe()
+	defer func() { _ = srv.Drain(ctx) }() // a payer may resume after a drop
 	fmt.Fprintf(e.stdout, "POS terminal on %s, account %s\n", ln.Addr(), w.cfg.Account)
 	posUpload(ctx, e, w, risk)
 	for n := 0; *count == 0 || n < *count; n++ {
@@ -168,12 +188,9 @@ func posRun(e *env, args []string) error {
 			}
 		}
 		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
-		if _, err := p.serveOneWith(ctx, ln, accept); err != nil {
-			if ctx.Err() != nil {
-				fmt.Fprintln(e.stdout, "terminal stopped")
-				return nil
-			}
-			return err
+		if err := srv.WaitPaid(ctx, n+1); err != nil {
+			fmt.Fprintln(e.stdout, "terminal stopped")
+			return nil
 		}
 		st, _ := w.Status()
 		fmt.Fprintf(e.stdout, "PAID. Purse %s, held unsettled %s\n", w.fmt(st.Available), w.fmt(unsettled(w.Wallet)))

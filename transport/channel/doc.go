@@ -32,9 +32,12 @@
 // depends on every DH and on the PSK.
 //
 // Resumption gives a new channel, not the old one: nothing is replayed by this layer, and
-// Session.Call does not retry. Idempotency lives in the wallet: after a drop, the payer
-// dials with the resumption pairing and sends the same payment again, and the payee's
-// wallet returns the receipt it already issued for it.
+// Session.Call does not retry. Idempotency lives above it: after a drop, the payer
+// (internal/exchange.PayRetry) dials with the resumption pairing and sends the same
+// payment again; the payee (internal/exchange.Payee) keeps accepting resumed sessions
+// while a receipt it sent is unacknowledged, and its wallet (wallet.Wallet.AcceptRetry)
+// answers with the receipt it already issued for that payment, byte for byte, crediting
+// nothing more.
 //
 // If the link drops after the payee spent the secret but before the payer read the second
 // handshake message, the payer has no resumption secret and the payee must show a new

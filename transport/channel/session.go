@@ -96,8 +96,10 @@ func (s *Session) Recv(ctx context.Context) ([]byte, error) {
 }
 
 // Call sends req and returns the next message received. It does not retry: after a
-// drop, Dial again (with Resumption) and repeat the request; the wallet answers a repeated
-// payment with the same receipt.
+// drop, Dial again (with Resumption) and repeat the request. Whether a repeated request
+// is answered as the first one was is up to the application: for payments,
+// internal/exchange's Payee answers a repeated bundle with the receipt already issued
+// (wallet.Wallet.AcceptRetry), and exchange.PayRetry does the payer's part.
 func (s *Session) Call(ctx context.Context, req []byte) ([]byte, error) {
 	if err := s.Send(ctx, req); err != nil {
 		return nil, err
