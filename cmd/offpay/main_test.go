@@ -99,6 +99,12 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
+			"jsonhas":    cmdJSONHas,
+			"jpeg":       cmdJPEG,
+			"pastledger": cmdPastLedger,
+			"unenrolled": cmdUnenrolled,
+			"issuerid":   cmdIssuerID,
+			"hostport":   cmdHostPort,
 			// foreignqr FILE TEXT: write a QR code PNG of any text, as another app would.
 			"foreignqr": func(ts *testscript.TestScript, neg bool, args []string) {
 				img, err := qr.PNG(args[1], qr.M, 6)
