@@ -161,6 +161,15 @@ func adminClient(dir string) (*ledgerclient.Client, error) {
 	return ledgerclient.New(strings.TrimSpace(string(u)), ledgerclient.Options{AdminToken: token, Timeout: 10 * time.Second, Retries: 1})
 }
 
+// sameCurrency refuses an amount written in another currency than the
+// ledger's: the ledger counts minor units of its own currency only.
+func sameCurrency(a offpay.Amount, dir string) error {
+	if cur := ledgerCurrency(dir); cur != "" && a.Currency != cur {
+		return usageErrorf("amount in %s, but this ledger counts %s", a.Currency, cur)
+	}
+	return nil
+}
+
 func ledgerCurrency(dir string) string {
 	b, err := os.ReadFile(filepath.Join(dir, "keys", "currency"))
 	if err != nil {
@@ -197,6 +206,9 @@ func ledgerAccountCreate(e *env, args []string) error {
 	if *deposit != "" {
 		if amount, err = offpay.ParseAmountIn(*deposit, ledgerCurrency(*data)); err != nil {
 			return usageErrorf("--deposit: %v", err)
+		}
+		if err := sameCurrency(amount, *data); err != nil {
+			return err
 		}
 	}
 	acct, err := c.CreateAccount(ctx, pos[0], *merchant)
@@ -265,6 +277,12 @@ func ledgerMove(deposit bool) func(e *env, args []string) error {
 		amount, err := offpay.ParseAmountIn(pos[1], ledgerCurrency(*data))
 		if err != nil {
 			return usageErrorf("amount: %v", err)
+		}
+		if amount.Minor <= 0 {
+			return usageErrorf("amount must be positive")
+		}
+		if err := sameCurrency(amount, *data); err != nil {
+			return err
 		}
 		c, err := adminClient(*data)
 		if err != nil {
