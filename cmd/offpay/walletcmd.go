@@ -162,6 +162,9 @@ func walletBalance(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := enrolled(st); err != nil {
+		return err
+	}
 	b := balanceJSON{Device: st.SE.Device.String(), Account: w.cfg.Account, Currency: st.Currency, Balance: st.Available,
 		Pending: st.Pending, PendingCount: st.PendingCount, PaymentsLeft: st.PaymentsLeft, ValueLeft: st.ValueLeft,
 		PerPayment: st.PerPayment, HoldingLeft: st.HoldingLeft, LastSync: st.LastSync.UTC(), SyncBy: st.SyncBy.UTC(),
