@@ -101,7 +101,7 @@ func TestScripts(t *testing.T) {
 			},
 			"jsonhas":    cmdJSONHas,
 			"jpeg":       cmdJPEG,
-			"pastledger": cmdPastLedger,
+			"revledger":  cmdRevLedger,
 			"unenrolled": cmdUnenrolled,
 			"issuerid":   cmdIssuerID,
 			"hostport":   cmdHostPort,

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/se/vse"
+	"github.com/offpay/offpay/server"
+	"github.com/offpay/offpay/sqlite"
 )
 
 // jsonhas FILE PATH...: require that the JSON in FILE has every PATH. A PATH
@@ -83,23 +86,32 @@ func cmdJPEG(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b.Bytes(), 0o644))
 }
 
-// pastledger DATA AGO: serve the ledger of DATA in this process with its
-// clock AGO in the past, writing DATA/ledger.url like ledger serve; it stops
-// when the script ends. What it signs (revocation lists) is AGO old when
-// the wallets receive it.
-func cmdPastLedger(ts *testscript.TestScript, neg bool, args []string) {
+// revledger DATA MAXAGE: serve the ledger of DATA in this process, like
+// ledger serve (it writes DATA/ledger.url), with a policy whose devices must
+// hold a revocation list younger than MAXAGE and that re-signs the list
+// every second. It stops when the script ends.
+func cmdRevLedger(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
-		ts.Fatalf("usage: pastledger DATA AGO")
+		ts.Fatalf("usage: revledger DATA MAXAGE")
 	}
-	ago, err := time.ParseDuration(args[1])
+	maxAge, err := time.ParseDuration(args[1])
 	ts.Check(err)
 	data := ts.MkAbs(args[0])
-	h, err := startLedger(context.Background(), hostOptions{dataDir: data, listen: "127.0.0.1:0",
-		logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		clock:  func() time.Time { return time.Now().Add(-ago) }})
+	keys, err := ledger.LoadKeys(filepath.Join(data, "keys"), nil)
 	ts.Check(err)
-	ts.Defer(func() { h.Close() })
-	ts.Check(os.WriteFile(filepath.Join(data, ledgerURLFile), []byte(h.url+"\n"), 0o644))
+	token, err := readToken(data)
+	ts.Check(err)
+	st, err := sqlite.Open(context.Background(), filepath.Join(data, ledgerDBFile))
+	ts.Check(err)
+	ts.Defer(func() { st.Close() })
+	pol := ledger.DefaultPolicy
+	pol.Person.MaxRevListAge = uint64(maxAge / time.Second)
+	pol.Merchant.MaxRevListAge = pol.Person.MaxRevListAge
+	svc := ledger.New(st, keys, ledger.Options{Policy: pol, RevocationEvery: time.Second})
+	srv := httptest.NewServer(server.New(svc, server.Options{AdminToken: token,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	ts.Defer(srv.Close)
+	ts.Check(os.WriteFile(filepath.Join(data, ledgerURLFile), []byte(srv.URL+"\n"), 0o644))
 }
 
 // unenrolled DIR URL ACCOUNT: a wallet folder whose secure element was made
