@@ -87,3 +87,18 @@ func TestEveryCommandHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONHas checks the scripts' JSON field checker refuses what it must.
+func TestJSONHas(t *testing.T) {
+	v := map[string]any{"a": 1.0, "list": []any{map[string]any{"x": 1.0}, map[string]any{"y": 1.0}}, "empty": []any{}}
+	for path, ok := range map[string]bool{
+		"a": true, "b": false, "list[].x": false, "list[]": true, "empty[]": false, "empty[].x": false, "a.b": false,
+	} {
+		if got := jsonHas(v, strings.Split(path, ".")) == ""; got != ok {
+			t.Errorf("jsonHas(%s) = %v, want %v", path, got, ok)
+		}
+	}
+	if jsonHas([]any{map[string]any{"id": "x"}}, []string{"[]", "id"}) != "" {
+		t.Error("a top-level array's elements are not checked")
+	}
+}
