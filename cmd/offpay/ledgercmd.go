@@ -130,7 +130,7 @@ func ledgerServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*data, ledgerURLFile), []byte(h.url+"\n"), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(*data, ledgerURLFile), []byte(h.url+"\n")); err != nil { // a reader never sees half a URL
 		h.Close()
 		return err
 	}

@@ -111,7 +111,7 @@ func cmdRevLedger(ts *testscript.TestScript, neg bool, args []string) {
 	srv := httptest.NewServer(server.New(svc, server.Options{AdminToken: token,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	ts.Defer(srv.Close)
-	ts.Check(os.WriteFile(filepath.Join(data, ledgerURLFile), []byte(srv.URL+"\n"), 0o644))
+	ts.Check(writeFileAtomic(filepath.Join(data, ledgerURLFile), []byte(srv.URL+"\n")))
 }
 
 // unenrolled DIR URL ACCOUNT: a wallet folder whose secure element was made

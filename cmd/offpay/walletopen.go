@@ -136,7 +136,7 @@ func (w *openedWallet) amountArg(s string) (uint64, error) {
 // enrolled refuses a wallet without a device certificate, which has no
 // currency and no limits yet.
 func enrolled(st wallet.Status) error {
-	if st.Currency == "" { // the currency comes with the device certificate
+	if !st.SE.Enrolled {
 		return se.Errorf(se.CodeNotEnrolled, "no device certificate installed")
 	}
 	return nil
