@@ -138,7 +138,7 @@ func ledgerServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*data, ledgerURLFile), []byte(h.url+"\n"), 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(*data, ledgerURLFile), []byte(h.url+"\n")); err != nil { // a reader never sees half a URL
 		h.Close()
 		return err
 	}
@@ -167,6 +167,15 @@ func adminClient(dir string) (*ledgerclient.Client, error) {
 		return nil, fmt.Errorf("%w: the ledger of %s is not serving (run offpay ledger serve --data %s)", ledgerclient.ErrUnreachable, dir, dir)
 	}
 	return ledgerclient.New(strings.TrimSpace(string(u)), ledgerclient.Options{AdminToken: token, Timeout: 10 * time.Second, Retries: 1})
+}
+
+// sameCurrency refuses an amount written in another currency than the
+// ledger's: the ledger counts minor units of its own currency only.
+func sameCurrency(a offpay.Amount, dir string) error {
+	if cur := ledgerCurrency(dir); cur != "" && a.Currency != cur {
+		return usageErrorf("amount in %s, but this ledger counts %s", a.Currency, cur)
+	}
+	return nil
 }
 
 func ledgerCurrency(dir string) string {
@@ -205,6 +214,9 @@ func ledgerAccountCreate(e *env, args []string) error {
 	if *deposit != "" {
 		if amount, err = offpay.ParseAmountIn(*deposit, ledgerCurrency(*data)); err != nil {
 			return usageErrorf("--deposit: %v", err)
+		}
+		if err := sameCurrency(amount, *data); err != nil {
+			return err
 		}
 	}
 	acct, err := c.CreateAccount(ctx, pos[0], *merchant)
@@ -273,6 +285,12 @@ func ledgerMove(deposit bool) func(e *env, args []string) error {
 		amount, err := offpay.ParseAmountIn(pos[1], ledgerCurrency(*data))
 		if err != nil {
 			return usageErrorf("amount: %v", err)
+		}
+		if amount.Minor <= 0 {
+			return usageErrorf("amount must be positive")
+		}
+		if err := sameCurrency(amount, *data); err != nil {
+			return err
 		}
 		c, err := adminClient(*data)
 		if err != nil {

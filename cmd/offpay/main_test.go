@@ -99,7 +99,13 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
-			"cutproxy": cutProxy,
+			"cutproxy":   cutProxy,
+			"jsonhas":    cmdJSONHas,
+			"jpeg":       cmdJPEG,
+			"revledger":  cmdRevLedger,
+			"unenrolled": cmdUnenrolled,
+			"issuerid":   cmdIssuerID,
+			"hostport":   cmdHostPort,
 			// foreignqr FILE TEXT: write a QR code PNG of any text, as another app would.
 			"foreignqr": func(ts *testscript.TestScript, neg bool, args []string) {
 				img, err := qr.PNG(args[1], qr.M, 6)

@@ -13,6 +13,7 @@ import (
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/wallet"
 )
@@ -116,6 +117,9 @@ func (w *openedWallet) amountArg(s string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := enrolled(st); err != nil {
+		return 0, err
+	}
 	a, err := offpay.ParseAmountIn(s, st.Currency)
 	if err != nil {
 		return 0, usageErrorf("amount %q: %v", s, err)
@@ -127,6 +131,15 @@ func (w *openedWallet) amountArg(s string) (uint64, error) {
 		return 0, usageErrorf("amount must be positive")
 	}
 	return uint64(a.Minor), nil
+}
+
+// enrolled refuses a wallet without a device certificate, which has no
+// currency and no limits yet.
+func enrolled(st wallet.Status) error {
+	if !st.SE.Enrolled {
+		return se.Errorf(se.CodeNotEnrolled, "no device certificate installed")
+	}
+	return nil
 }
 
 func (w *openedWallet) fmt(minor uint64) string {
