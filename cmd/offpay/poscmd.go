@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,15 +28,35 @@ func init() {
 
 // posRisk are a merchant's offline risk settings, as card terminals have.
 type posRisk struct {
-	maxPayment    uint64
-	maxUnsettled  uint64
-	maxOffline    time.Duration
-	issuers       map[protocol.KeyID]bool // empty: any issuer the SE trusts
+	maxPayment   uint64
+	maxUnsettled uint64
+	maxOffline   time.Duration
+	issuers      map[protocol.KeyID]bool // empty: any issuer the SE trusts
+
+	mu            sync.Mutex // the serving goroutines and the main loop both sync
 	lastLedgerRun time.Time
 }
 
-// errRisk is a payment the merchant's own risk settings refuse.
-var errRisk = errors.New("refused by the terminal's risk settings")
+// reached records a successful sync.
+func (r *posRisk) reached(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lastLedgerRun = t
+}
+
+// offlineFor is how long the terminal has not reached the ledger.
+func (r *posRisk) offlineFor(now time.Time) (time.Duration, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return now.Sub(r.lastLedgerRun), r.lastLedgerRun
+}
+
+// errRisk is a payment the merchant's own risk settings refuse; errOffline
+// is the refusal for having been offline too long, which a sync cures.
+var (
+	errRisk    = errors.New("refused by the terminal's risk settings")
+	errOffline = fmt.Errorf("%w: offline too long", errRisk)
+)
 
 func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) error {
 	var b protocol.PaymentBundle
@@ -50,8 +72,8 @@ func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) erro
 	if u := unsettled(w); r.maxUnsettled > 0 && u+b.Payment.Amount > r.maxUnsettled {
 		return fmt.Errorf("%w: %d unsettled, cap %d: go online", errRisk, u, r.maxUnsettled)
 	}
-	if r.maxOffline > 0 && now.Sub(r.lastLedgerRun) > r.maxOffline {
-		return fmt.Errorf("%w: offline since %s, cap %s: go online", errRisk, r.lastLedgerRun.Format(time.RFC3339), r.maxOffline)
+	if off, since := r.offlineFor(now); r.maxOffline > 0 && off > r.maxOffline {
+		return fmt.Errorf("%w: since %s, cap %s: go online", errOffline, since.Format(time.RFC3339), r.maxOffline)
 	}
 	return nil
 }
@@ -89,18 +111,27 @@ func posRun(e *env, args []string) error {
 	maxUns := fs.String("max-unsettled", "", "refuse payments while this much is held unsettled")
 	maxOff := fs.Duration("max-offline", 0, "refuse payments after this long without reaching the ledger (0: no cap)")
 	issuers := fs.String("issuers", "", "comma-separated issuer key ids accepted (default: any the SE trusts)")
-	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file (a %d in the name is replaced by the payment's number)")
+	pngOut := fs.String("pairing-out", "", "also write each request's QR code to this PNG file (a %d in the name is replaced by the request's number: a refused payment's request is replaced by the next one)")
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	quiet := fs.Bool("no-terminal-qr", false, "do not draw the QR code in the terminal")
 	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	// Serving goroutines print too (a sync for a payment refused as
+	// offline too long): one writer at a time.
+	e = &env{stdin: e.stdin, stdout: &lockedOut{w: e.stdout}, stderr: e.stderr, getenv: e.getenv}
 	w, err := openWallet(e, *dir)
 	if err != nil {
 		return err
 	}
-	risk := &posRisk{issuers: map[protocol.KeyID]bool{}, maxOffline: *maxOff, lastLedgerRun: time.Now()}
+	// The offline clock starts at the wallet's last sync, not at start-up:
+	// restarting the terminal does not extend its offline life.
+	st0, err := w.Status()
+	if err != nil {
+		return err
+	}
+	risk := &posRisk{issuers: map[protocol.KeyID]bool{}, maxOffline: *maxOff, lastLedgerRun: st0.LastSync}
 	for _, s := range []struct {
 		in  string
 		out *uint64
@@ -150,15 +181,35 @@ func posRun(e *env, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
+	// A refused payment spends the request's one-time pairing: the loop
+	// then shows the next customer a new request.
+	refusals := make(chan error, 1)
+	refused := func(err error) {
+		select {
+		case refusals <- err:
+		default:
+		}
+	}
 	handle := func(bundle []byte) ([]byte, bool, error) {
 		// A payer retrying after a drop gets its receipt again, whatever
 		// the risk settings say now (its own payment counts in them).
 		if !retried(w.Wallet, bundle) {
-			if err := risk.check(w.Wallet, bundle, time.Now()); err != nil {
+			err := risk.check(w.Wallet, bundle, time.Now())
+			if errors.Is(err, errOffline) {
+				// Offline too long: try the ledger now, then decide.
+				posUpload(ctx, e, w, risk, true)
+				err = risk.check(w.Wallet, bundle, time.Now())
+			}
+			if err != nil {
+				refused(err)
 				return nil, false, err
 			}
 		}
-		return w.AcceptRetry(bundle)
+		r, repeat, err := w.AcceptRetry(bundle)
+		if err != nil {
+			refused(err)
+		}
+		return r, repeat, err
 	}
 	sctx, cancelServe := context.WithCancel(ctx)
 	srv, wait := p.serve(sctx, ln, handle)
@@ -166,8 +217,10 @@ func posRun(e *env, args []string) error {
 	defer cancelServe()
 	defer func() { _ = srv.Drain(ctx) }() // a payer may resume after a drop
 	fmt.Fprintf(e.stdout, "POS terminal on %s, account %s\n", ln.Addr(), w.cfg.Account)
-	posUpload(ctx, e, w, risk)
+	posUpload(ctx, e, w, risk, false)
+	shown := 0
 	for n := 0; *count == 0 || n < *count; n++ {
+		shown++
 		req, err := p.request(amount, *name, 10*time.Minute)
 		if err != nil {
 			return err
@@ -181,33 +234,52 @@ func posRun(e *env, args []string) error {
 		if *pngOut != "" {
 			path := *pngOut
 			if strings.Contains(path, "%d") {
-				path = fmt.Sprintf(path, n+1)
+				path = fmt.Sprintf(path, shown)
 			}
 			if err := writeMessage(e, req, path, ""); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
-		if err := srv.WaitPaid(ctx, n+1); err != nil {
-			fmt.Fprintln(e.stdout, "terminal stopped")
-			return nil
+		wctx, wcancel := context.WithCancel(ctx)
+		paid := make(chan error, 1)
+		go func() { paid <- srv.WaitPaid(wctx, n+1) }()
+		select {
+		case err := <-paid:
+			wcancel()
+			if err != nil {
+				fmt.Fprintln(e.stdout, "terminal stopped")
+				return nil
+			}
+		case rerr := <-refusals:
+			wcancel()
+			if <-paid == nil { // paid meanwhile after all (another session)
+				break
+			}
+			fmt.Fprintf(e.stdout, "REFUSED: %s\n", errText(rerr))
+			n-- // the same payment number, with a new request
+			continue
 		}
 		st, _ := w.Status()
 		fmt.Fprintf(e.stdout, "PAID. Purse %s, held unsettled %s\n", w.fmt(st.Available), w.fmt(unsettled(w.Wallet)))
-		posUpload(ctx, e, w, risk)
+		posUpload(ctx, e, w, risk, false)
 	}
 	return nil
 }
 
 // posUpload tries to sync. The SE's log is the durable queue: what cannot
-// be uploaded now stays there and goes with the next attempt.
-func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk) {
+// be uploaded now stays there and goes with the next attempt. With nothing
+// queued it still syncs when forced, or when half the offline cap has
+// passed since the ledger was last reached (which also brings a fresh
+// revocation list), so that an idle terminal never drifts into refusing.
+func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk, force bool) {
 	st, err := w.Status()
 	if err != nil {
 		return
 	}
 	queued := st.SE.ToUpload
-	if queued == 0 {
+	off, _ := risk.offlineFor(time.Now())
+	if queued == 0 && !force && (risk.maxOffline == 0 || off < risk.maxOffline/2) {
 		return
 	}
 	fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger... ", queued)
@@ -221,7 +293,19 @@ func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk) {
 		fmt.Fprintf(e.stdout, "refused: %s\n", errText(err))
 		return
 	}
-	risk.lastLedgerRun = time.Now()
+	risk.reached(time.Now())
 	st, _ = w.Status()
 	fmt.Fprintf(e.stdout, "done (%d/%d); held unsettled now %s\n", queued-st.SE.ToUpload, queued, w.fmt(unsettled(w.Wallet)))
+}
+
+// lockedOut serialises writes from several goroutines.
+type lockedOut struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedOut) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
