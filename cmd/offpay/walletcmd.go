@@ -76,6 +76,9 @@ type balanceJSON struct {
 	CanPay        bool      `json:"can_pay"`
 	Counter       uint64    `json:"log_counter"`
 	AckedByLedger uint64    `json:"acked_counter"`
+	ReceiveOnly   bool      `json:"receive_only"`
+	Swept         uint64    `json:"swept_minor"`
+	CertExpires   time.Time `json:"certificate_expires"`
 }
 
 func walletBalance(e *env, args []string) error {
@@ -99,7 +102,8 @@ func walletBalance(e *env, args []string) error {
 	b := balanceJSON{Device: st.SE.Device.String(), Account: w.cfg.Account, Currency: st.Currency, Balance: st.Available,
 		Pending: st.Pending, PendingCount: st.PendingCount, PaymentsLeft: st.PaymentsLeft, ValueLeft: st.ValueLeft,
 		PerPayment: st.PerPayment, HoldingLeft: st.HoldingLeft, LastSync: st.LastSync.UTC(), SyncBy: st.SyncBy.UTC(),
-		CanPay: st.CanPay, Counter: st.SE.Counter, AckedByLedger: st.SE.Acked}
+		CanPay: st.CanPay, Counter: st.SE.Counter, AckedByLedger: st.SE.Acked,
+		ReceiveOnly: st.ReceiveOnly, Swept: st.Swept, CertExpires: st.CertExpiry}
 	if *asJSON {
 		return printJSON(e.stdout, b)
 	}
