@@ -10,7 +10,7 @@ FUZZTIME ?= 2m
 fuzz:
 	.ci/fuzz $(FUZZTIME)
 
-# The full benchmark table (10^6 payments on SQLite: about ten minutes).
+# The full benchmark table (10^6 payments on SQLite: about two minutes on a quiet 2-core machine).
 bench:
 	go run ./cmd/offpay bench
 
