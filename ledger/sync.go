@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
@@ -34,17 +35,22 @@ type upload struct {
 }
 
 // Sync settles a device's uploaded log. Everything that needs no database
-// (structure, chain links, every signature in parallel batches) is checked
-// before the one transaction that applies it; a malformed or badly signed
-// upload changes nothing. See settle.go for what applying means.
+// (structure, chain links, the upload's signature, the other parties'
+// signatures its entries carry, in parallel batches) is checked before the
+// one transaction that applies it; a malformed or badly signed upload
+// changes nothing. The upload's signature authenticates its entries; their
+// own signatures are verified only as evidence (verify.go, fraud.go). See
+// settle.go for what applying means.
 //
 // Errors: EUNAUTHORIZED (device not enrolled, upload not signed by it),
-// EINVALID (malformed, broken chain, bad entry signature, a gap before the
-// first entry, a Sync entry whose body is not this device's SyncApplied),
-// ELIMIT (too many or oversize entries), EFORBIDDEN with the protocol's
-// revoked class (device revoked; or this upload proved that it
-// equivocated, in which case the proof is stored and the device revoked
-// before the error returns).
+// EINVALID (malformed, broken chain, a gap before the first entry, a Sync
+// entry whose body is not this device's SyncApplied), ELIMIT (too many or
+// oversize entries), EFORBIDDEN with the protocol's revoked class (device
+// revoked; or this upload proved that it equivocated, in which case the
+// proof is stored and the device revoked before the error returns; or an
+// entry of this device that was to be evidence has a signature that does
+// not verify, in which case the device is revoked as a broken SE and
+// nothing else of the upload is recorded).
 func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {
 	u, err := s.prepare(ctx, up)
 	if err != nil {
@@ -63,6 +69,9 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 		res, fraud, err = s.apply(ctx, tx, u)
 		return err
 	})
+	if b := (*brokenSE)(nil); errors.As(err, &b) {
+		return nil, s.revokeBroken(ctx, b)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +85,29 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 		s.mu.Unlock()
 	}
 	return res, nil
+}
+
+// revokeBroken revokes an uploader whose SE signed an upload carrying an
+// entry whose own signature does not verify (found when the entry was to
+// become evidence, fraud.go), and freezes its account. Nothing of the
+// upload is recorded. The ledger's evidence is its own check of that
+// upload's signature; the stored log has no proof a third party can check.
+func (s *Service) revokeBroken(ctx context.Context, b *brokenSE) error {
+	err := s.update(ctx, func(tx Tx) error {
+		m, err := tx.Devices(ctx, []protocol.KeyID{b.dev})
+		if err != nil {
+			return err
+		}
+		d := m[b.dev]
+		if d == nil {
+			return offpay.Errorf(offpay.EINTERNAL, "device %v vanished", b.dev)
+		}
+		return s.revoke(ctx, tx, d, brokenReason(b.counter), true)
+	})
+	if err != nil {
+		return err
+	}
+	return &offpay.Error{Code: offpay.EFORBIDDEN, Err: protocol.ErrRevoked, Message: b.Error() + ": revoked"}
 }
 
 func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload, error) {

@@ -35,7 +35,7 @@ func testDoubleSpend(t *testing.T, open Opener) {
 			if len(r.DoubleSpends) != 1 || r.DoubleSpends[0].Device != a.ID.String() || r.DoubleSpends[0].Counter != 2 {
 				t.Fatalf("proofs: %+v", r.DoubleSpends)
 			}
-			checkProof(t, a.Cert, r.DoubleSpends[0].EntryA, r.DoubleSpends[0].EntryB)
+			checkProof(t, a.Cert, r.DoubleSpends[0].EntryA, r.DoubleSpends[0].EntryB, b.Cert, c.Cert)
 			if len(r.RevokedDevices) != 1 || r.RevokedDevices[0] != a.ID.String() {
 				t.Fatalf("revoked: %v", r.RevokedDevices)
 			}
@@ -60,9 +60,12 @@ func testDoubleSpend(t *testing.T, open Opener) {
 	}
 }
 
-// checkProof verifies a stored proof on its own: two entries validly
-// signed by the device key that name the same payer counter differently.
-func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte) {
+// checkProof verifies a stored proof on its own, as a third party would:
+// two different entries, each validly signed by its own device (cert or
+// one of others), that name the same payer counter differently: an entry
+// of the device itself, or a payee's receive entry whose payment the
+// device signed.
+func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte, others ...*protocol.Certificate) {
 	t.Helper()
 	var x, y protocol.LogEntry
 	if err := protocol.Unmarshal(ea, &x); err != nil {
@@ -75,21 +78,26 @@ func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte) {
 		t.Fatalf("proof entries are identical")
 	}
 	for _, en := range []*protocol.LogEntry{&x, &y} {
-		var p protocol.Payment
-		switch en.Kind {
-		case protocol.EntryPay:
-			if err := en.Verify(cert); err != nil {
-				t.Fatalf("proof entry: %v", err)
+		var signer *protocol.Certificate
+		for _, c := range append([]*protocol.Certificate{cert}, others...) {
+			if c.ID() == en.Device {
+				signer = c
 			}
-			continue
-		case protocol.EntryReceive:
-			var bu protocol.PaymentBundle
-			if err := protocol.Unmarshal(en.Body, &bu); err != nil {
-				t.Fatal(err)
-			}
-			p = bu.Payment
 		}
-		if err := p.Verify(cert); err != nil {
+		if signer == nil {
+			t.Fatalf("proof entry of unexpected device %v", en.Device)
+		}
+		if err := en.Verify(signer); err != nil {
+			t.Fatalf("proof entry's own signature: %v", err)
+		}
+		if en.Device == cert.ID() {
+			continue
+		}
+		var bu protocol.PaymentBundle
+		if en.Kind != protocol.EntryReceive || protocol.Unmarshal(en.Body, &bu) != nil {
+			t.Fatalf("proof entry of another device is not a receive entry")
+		}
+		if err := bu.Payment.Verify(cert); err != nil {
 			t.Fatalf("payment in proof is not the device's: %v", err)
 		}
 	}

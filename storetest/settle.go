@@ -127,11 +127,13 @@ func testMalformed(t *testing.T, open Opener) {
 		up   func() *protocol.SyncUpload
 		code offpay.Code
 	}{
-		{"entry signature", func() *protocol.SyncUpload {
+		{"entry signature changed without the SE", func() *protocol.SyncUpload {
+			// The upload's signature covers every entry's signature: a
+			// third party cannot change one (evidence.go: the SE can).
 			u := a.UploadAll()
 			u.Entries[2].Sig[3] ^= 1
-			return a.Sign(u)
-		}, offpay.EINVALID},
+			return u
+		}, offpay.EUNAUTHORIZED},
 		{"upload signature", func() *protocol.SyncUpload {
 			u := a.UploadAll()
 			u.Sig[0] ^= 1

@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"ReceiveChecks", testReceiveChecks},
 		{"P256", testP256},
 		{"Tamper", testTamper},
+		{"EntrySigByUpload", testEntrySigByUpload},
+		{"BrokenEvidence", testBrokenEvidence},
 		{"Redeem", testRedeem},
 		{"PendingPayee", testPendingPayee},
 		{"ClaimByPayee", testClaimByPayee},

@@ -27,10 +27,11 @@ import (
 // one timed round, which bounds memory at 10^6 payments.
 const (
 	// SignaturesPerPayment is what the ledger verifies for each payment of
-	// this shape: the pay entry, the confirm entry and the payee's receipt
-	// inside it (a payee's upload would need two: the receive entry and the
-	// payment in it).
-	SignaturesPerPayment = 3
+	// this shape: the payee's receipt inside the confirm entry. The pay
+	// and confirm entries are authenticated by the upload's signature, one
+	// per 1000 payments here (SPEC.md section 11; a payee's upload needs
+	// one too: the payer's signature of the payment in its receive entry).
+	SignaturesPerPayment = 1
 	PerPayer             = 1000
 	Shops                = 4
 	BatchPayments        = 100_000

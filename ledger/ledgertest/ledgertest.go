@@ -76,6 +76,14 @@ func (d *Device) Append(kind protocol.EntryKind, body []byte) protocol.LogEntry 
 	return e
 }
 
+// BreakSig replaces the signature of the entry at counter with garbage of
+// the right size, as a broken SE would write it; its uploads still sign
+// the entry as it is. The entry hash (which excludes the signature) and
+// so the chain are unchanged.
+func (d *Device) BreakSig(counter uint64) {
+	d.Log[counter-1].Sig = bytes.Repeat([]byte{0x5a}, protocol.SigSize)
+}
+
 // ApplyLoad records a ledger Load in the log.
 func (d *Device) ApplyLoad(l *protocol.Load) {
 	d.Purse += int64(l.Amount)
