@@ -23,6 +23,7 @@ type upEntry struct {
 	load     *protocol.Load
 	redeem   *protocol.Redeem
 	receipt  *protocol.Receipt     // Confirm; rejected if it does not verify under its payee's key
+	recIn    []byte                // the receipt's signing input (Confirm)
 	applied  *protocol.SyncApplied // Sync
 }
 
@@ -130,16 +131,25 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 	if u.dev == nil {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "device %v is not enrolled", up.Device)
 	}
-	if err := up.Verify(u.dev.cert); err != nil {
+	// Entries are decoded first so that the upload's signing input can be
+	// assembled from their encodings (uploadInput); a bad signature still
+	// takes precedence over a malformed entry.
+	var derr error
+	for i := range up.Entries {
+		u.entries[i].e = &up.Entries[i]
+		if derr = s.decodeEntry(u, &u.entries[i], i, up); derr != nil {
+			break
+		}
+	}
+	if err := verifyUploadSig(up, u, derr == nil); err != nil {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "upload is not signed by device %v", up.Device)
+	}
+	if derr != nil {
+		return nil, derr
 	}
 	var unknown []protocol.KeyID
 	for i := range up.Entries {
 		ue := &u.entries[i]
-		ue.e = &up.Entries[i]
-		if err := s.decodeEntry(u, ue, i, up); err != nil {
-			return nil, err
-		}
 		var other *protocol.KeyID // a device whose certificate this entry needs
 		switch {
 		case ue.e.Kind == protocol.EntryReceive && !ue.rejected:
@@ -201,7 +211,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		// Above the payer's per-payment limit no payee accepts it: a
 		// broken SE's statement, recorded from neither side.
 		ue.rejected = ue.pay.Amount > u.dev.maxPerPayment
-		ue.payIn = ue.pay.SigningInput()
+		if ue.payIn = sigInput(protocol.CtxPayment, e.Body, ue.pay.Sig); ue.payIn == nil {
+			ue.payIn = ue.pay.SigningInput()
+		}
 		ue.pid = sha256.Sum256(ue.payIn)
 	case protocol.EntryReceive:
 		var b protocol.PaymentBundle
@@ -231,6 +243,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 			return invalid("entry %d: receipt: %v", e.Counter, err)
 		}
 		ue.rejected = ue.receipt.Payee == up.Device
+		if ue.recIn = sigInput(protocol.CtxReceipt, e.Body, ue.receipt.Sig); ue.recIn == nil {
+			ue.recIn = ue.receipt.SigningInput()
+		}
 	case protocol.EntrySync:
 		ue.applied = new(protocol.SyncApplied)
 		if err := protocol.Unmarshal(e.Body, ue.applied); err != nil || ue.applied.Device != up.Device {
