@@ -190,10 +190,11 @@ const statusSlack = 600
 // until a result names it settled, rejected or expired. A status already
 // in res for such a payment is replaced by the stored one.
 func (st *settlement) ownStatuses(ctx context.Context, d *DeviceRow, res *protocol.SyncResult, seen map[protocol.Hash]bool) error {
-	below := ^uint64(0)
+	below, top := ^uint64(0), uint64(0)
 	for i := range st.fresh {
 		if p := &st.fresh[i]; p.Payer == d.ID {
 			below = min(below, p.Counter) // this upload's own payments are in res already
+			top = max(top, p.Counter)
 		}
 	}
 	pend, err := st.tx.PendingOf(ctx, d.ID, below)
@@ -201,9 +202,31 @@ func (st *settlement) ownStatuses(ctx context.Context, d *DeviceRow, res *protoc
 		return err
 	}
 	since := max(int64(d.SyncTime)-statusSlack, 0)
-	done, err := st.tx.ResolvedOf(ctx, d.ID, since)
+	// The payments this upload recorded (counters below..top) are in res
+	// with their final status: not read back. The only other stored
+	// payments of d in that range are those a payee recorded first, whose
+	// pay entries are in this upload (checkOwn: any other would have been
+	// a proof); they are read by key.
+	done, err := st.tx.ResolvedOf(ctx, d.ID, since, below, top)
 	if err != nil {
 		return err
+	}
+	var keys []PayKey
+	for _, ue := range st.u.entries {
+		if c := ue.e.Counter; ue.e.Kind == protocol.EntryPay && st.own[c] && c >= below && c <= top {
+			keys = append(keys, PayKey{d.ID, c})
+		}
+	}
+	if len(keys) > 0 {
+		m, err := st.tx.Payments(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if p := m[k]; p != nil && p.Resolved > 0 && p.Resolved >= since {
+				done = append(done, *p)
+			}
+		}
 	}
 	if len(pend)+len(done) == 0 {
 		return nil

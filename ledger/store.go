@@ -71,8 +71,9 @@ type Tx interface {
 	// still pending (main table).
 	PendingOf(ctx context.Context, payer protocol.KeyID, below uint64) ([]PaymentRow, error)
 	// ResolvedOf returns the payments of payer (main table) that left
-	// "pending" at or after since (unix seconds).
-	ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64) ([]PaymentRow, error)
+	// "pending" at or after since (unix seconds), except those with
+	// counter from skipLo to skipHi (none skipped if skipLo > skipHi).
+	ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64, skipLo, skipHi uint64) ([]PaymentRow, error)
 	// SetPaymentStatus sets a payment's status and resolution time in
 	// whichever table holds it.
 	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8, at int64) error

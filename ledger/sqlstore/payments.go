@@ -203,8 +203,12 @@ func (t *Tx) PendingOf(ctx context.Context, payer protocol.KeyID, below uint64) 
 }
 
 // ResolvedOf implements ledger.Tx.
-func (t *Tx) ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64) ([]ledger.PaymentRow, error) {
-	return t.payments(ctx, `WHERE payer = $1 AND resolved_at > 0 AND resolved_at >= $2 ORDER BY counter`, id(payer), since)
+func (t *Tx) ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64, skipLo, skipHi uint64) ([]ledger.PaymentRow, error) {
+	if skipLo > skipHi {
+		return t.payments(ctx, `WHERE payer = $1 AND resolved_at > 0 AND resolved_at >= $2 ORDER BY counter`, id(payer), since)
+	}
+	return t.payments(ctx, `WHERE payer = $1 AND resolved_at > 0 AND resolved_at >= $2 AND (counter < $3 OR counter > $4) ORDER BY counter`,
+		id(payer), since, int64(min(skipLo, 1<<63-1)), int64(min(skipHi, 1<<63-1)))
 }
 
 // PaymentTotals implements ledger.Tx.
