@@ -188,7 +188,7 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 	case len(e.Body) > protocol.MaxLogEntrySize:
 		return offpay.Errorf(offpay.ELIMIT, "entry %d: oversize", e.Counter)
 	}
-	ue.input = e.SigningInput()
+	ue.input = entryInput(e)
 	ue.hash = sha256.Sum256(ue.input)
 	ue.data = marshalEntry(ue.input, e)
 	if len(ue.data) > protocol.MaxLogEntrySize {

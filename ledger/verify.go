@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"runtime"
 	"sync"
 
@@ -114,90 +113,4 @@ func (s *Service) verifyAll(checks []sigCheck) []error {
 	close(next)
 	wg.Wait()
 	return out
-}
-
-// marshalEntry returns e's canonical encoding from its signing input
-// (context, zero byte, encoding with an empty signature), saving a second
-// encoding per entry: the signature is the entry's last array element, so
-// the two encodings differ only in that final byte string.
-func marshalEntry(input []byte, e *protocol.LogEntry) []byte {
-	body := input[len(protocol.CtxLogEntry)+1:]
-	if len(e.Sig) != protocol.SigSize || len(body) == 0 || body[len(body)-1] != 0x40 {
-		return e.Marshal()
-	}
-	out := make([]byte, 0, len(body)+1+protocol.SigSize)
-	out = append(out, body[:len(body)-1]...)
-	out = append(out, 0x58, protocol.SigSize)
-	return append(out, e.Sig...)
-}
-
-// sigInput returns the signing input of a message from its canonical
-// encoding enc, whose last array element is its signature sig: the
-// context, a zero byte, then enc with that element replaced by the empty
-// byte string. It saves encoding the message again. It returns nil if enc
-// does not end with sig as a 64-byte string (callers then encode).
-func sigInput(ctx string, enc, sig []byte) []byte {
-	n := len(enc) - 2 - protocol.SigSize
-	if len(sig) != protocol.SigSize || n < 1 || enc[n] != 0x58 || enc[n+1] != protocol.SigSize || !bytes.Equal(enc[n+2:], sig) {
-		return nil
-	}
-	out := make([]byte, 0, len(ctx)+1+n+1)
-	out = append(out, ctx...)
-	out = append(out, 0)
-	out = append(out, enc[:n]...)
-	return append(out, 0x40)
-}
-
-// verifyUploadSig checks the upload's signature by the device. With
-// decoded set (every entry decoded into u), the signing input is
-// uploadInput's.
-func verifyUploadSig(up *protocol.SyncUpload, u *upload, decoded bool) error {
-	cert := u.dev.cert
-	if !decoded || up.SigAlg != cert.KeyAlg || up.Device != cert.ID() {
-		return up.Verify(cert)
-	}
-	in := uploadInput(up, u)
-	if in == nil {
-		return up.Verify(cert)
-	}
-	return protocol.VerifySignature(cert.KeyAlg, cert.Key, in, up.Sig)
-}
-
-// uploadInput returns up's signing input assembled from its entries'
-// encodings (ue.data) around the encoding of its other fields, instead of
-// encoding every entry a second time; the bytes are the same, since an
-// array's canonical encoding is its header then its elements' encodings
-// in order. It returns nil if the shape is not the one expected.
-func uploadInput(up *protocol.SyncUpload, u *upload) []byte {
-	if up.SigAlg >= 24 || len(u.entries) != len(up.Entries) {
-		return nil
-	}
-	shell := protocol.SyncUpload{Version: up.Version, Device: up.Device, Time: up.Time, Entries: []protocol.LogEntry{}, SigAlg: up.SigAlg}
-	in := shell.SigningInput()
-	// in ends with the empty entries array, the algorithm (< 24: one
-	// byte) and the empty signature.
-	k := len(in) - 3
-	if k < 0 || in[k] != 0x80 || in[k+1] != byte(up.SigAlg) || in[k+2] != 0x40 {
-		return nil
-	}
-	size := len(in) + 3
-	for i := range u.entries {
-		size += len(u.entries[i].data)
-	}
-	out := make([]byte, 0, size)
-	out = append(out, in[:k]...)
-	switch n := len(u.entries); {
-	case n < 24:
-		out = append(out, 0x80|byte(n))
-	case n < 256:
-		out = append(out, 0x98, byte(n))
-	case n < 65536:
-		out = append(out, 0x99, byte(n>>8), byte(n))
-	default:
-		return nil
-	}
-	for i := range u.entries {
-		out = append(out, u.entries[i].data...)
-	}
-	return append(out, in[k+1:]...)
 }
