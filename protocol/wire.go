@@ -136,12 +136,21 @@ func MaxSize(t Type) int {
 // reports unknown_version rather than malformed. A PaymentBundle starts
 // with a Payment, whose own first element is checked.
 func peekVersion(data []byte, nested bool) error {
+	if versionOne(data, nested) {
+		return nil // the common case, without parsing the rest
+	}
+	return peekVersionSlow(data, nested)
+}
+
+// peekVersionSlow is the version peek of SPEC.md section 4 step 5, parsing
+// the whole item.
+func peekVersionSlow(data []byte, nested bool) error {
 	var head []cbor.RawMessage
 	if err := decMode.Unmarshal(data, &head); err != nil || len(head) == 0 {
 		return nil // decodeStrict reports the precise failure
 	}
 	if nested {
-		return peekVersion(head[0], false)
+		return peekVersionSlow(head[0], false)
 	}
 	var v uint64
 	if err := decMode.Unmarshal(head[0], &v); err != nil {
@@ -206,4 +215,51 @@ func OpenAs(data []byte, m Message) error {
 		return errf(ClassUnknownType, "type %d where %d was expected", data[0], m.Type())
 	}
 	return Unmarshal(data[1:], m)
+}
+
+// versionOne reports whether data starts with an array head whose first
+// element is the byte 0x01 (uint 1), looking inside the first element for
+// a nested message. Then the version peek passes whatever follows: either
+// data is a well-formed array whose first element is 1, or it is not a
+// single well-formed item; either way peekVersion returns nil.
+func versionOne(data []byte, nested bool) bool {
+	i := arrayHead(data)
+	if i == 0 {
+		return false
+	}
+	if nested {
+		j := arrayHead(data[i:])
+		if j == 0 {
+			return false
+		}
+		i += j
+	}
+	return i < len(data) && data[i] == 0x01
+}
+
+// arrayHead returns the length of the CBOR array head (of a definite
+// length) at the start of b, or 0 if b does not start with one.
+func arrayHead(b []byte) int {
+	if len(b) == 0 || b[0]>>5 != 4 {
+		return 0
+	}
+	n := 0
+	switch ai := b[0] & 0x1f; {
+	case ai < 24:
+		n = 1
+	case ai == 24:
+		n = 2
+	case ai == 25:
+		n = 3
+	case ai == 26:
+		n = 5
+	case ai == 27:
+		n = 9
+	default:
+		return 0 // indefinite length or reserved: the slow path decides
+	}
+	if len(b) < n {
+		return 0
+	}
+	return n
 }
