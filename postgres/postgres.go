@@ -61,7 +61,25 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	lz4Outbox(ctx, db)
 	return &Store{db: db}, nil
+}
+
+// lz4Outbox makes outbox payloads compress with lz4 rather than the
+// default pglz: a payment_settled notification carries up to 500 payments
+// (tens of kilobytes of JSON), and pglz spent about 2 ms of server CPU per
+// 1000-payment upload inside the one-at-a-time apply (ledger.Service.Sync);
+// lz4 is several times faster. Compression changes nothing of what is
+// stored or of its durability. A server without lz4 (built without it,
+// before PostgreSQL 14, or CockroachDB) keeps its default: best effort.
+func lz4Outbox(ctx context.Context, db *sql.DB) {
+	var c string
+	err := db.QueryRowContext(ctx, `SELECT attcompression::text FROM pg_attribute
+		WHERE attrelid = 'outbox'::regclass AND attname = 'payload'`).Scan(&c)
+	if err != nil || c == "l" {
+		return
+	}
+	_, _ = db.ExecContext(ctx, `ALTER TABLE outbox ALTER COLUMN payload SET COMPRESSION lz4`)
 }
 
 // retryable reports serialization failures, deadlocks and uniqueness

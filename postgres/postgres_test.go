@@ -89,3 +89,27 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("meta rows %d: %v", n, err)
 	}
 }
+
+// TestOutboxLZ4 checks that Open makes outbox payloads compress with lz4
+// where the server has it (pglz cost ~2 ms per big upload), and that
+// opening again keeps it.
+func TestOutboxLZ4(t *testing.T) {
+	s := open(t).(*postgres.Store)
+	ctx := context.Background()
+	var has bool
+	if err := s.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_settings
+		WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))`).Scan(&has); err != nil {
+		t.Fatal(err)
+	}
+	if !has {
+		t.Skip("server built without lz4")
+	}
+	var c string
+	if err := s.DB().QueryRowContext(ctx, `SELECT attcompression::text FROM pg_attribute
+		WHERE attrelid = 'outbox'::regclass AND attname = 'payload'`).Scan(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c != "l" {
+		t.Fatalf("outbox.payload compression %q, want l (lz4)", c)
+	}
+}
