@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,13 @@ type Service struct {
 	certs map[protocol.KeyID]*devInfo // enrolled devices: key, account, limits
 
 	syncMu sync.Mutex // one sync transaction at a time (see Sync)
+	// cpu holds a token per processor. A verification batch takes one
+	// while it runs, and so does the one applying upload for its whole
+	// transaction: while an apply waits on the database, verification
+	// cannot take every processor, so the apply is never starved of one
+	// when its answer comes back (on PostgreSQL that was 15% of the
+	// throughput). With no apply running, verification uses them all.
+	cpu chan struct{}
 }
 
 type devInfo struct {
@@ -107,7 +115,8 @@ func New(store Store, keys *Keys, opts Options) *Service {
 	if err != nil {
 		panic("ledger: keys do not chain: " + err.Error())
 	}
-	s := &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{}}
+	s := &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{},
+		cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 	pol := opts.Policy
 	s.policy.Store(&pol)
 	return s

@@ -66,10 +66,12 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 	// store's serializable retries still keep it correct.
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
+	s.cpu <- struct{}{} // see Service.cpu
 	err = s.update(ctx, func(tx Tx) (err error) {
 		res, fraud, err = s.apply(ctx, tx, u)
 		return err
 	})
+	<-s.cpu
 	if b := (*brokenSE)(nil); errors.As(err, &b) {
 		return nil, s.revokeBroken(ctx, b)
 	}

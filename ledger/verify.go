@@ -84,6 +84,8 @@ func (s *Service) verifyAll(checks []sigCheck) []error {
 	}
 	size := min(batchSize, max(64, (len(checks)+workers-1)/workers))
 	run := func(lo, hi int) {
+		s.cpu <- struct{}{}
+		defer func() { <-s.cpu }()
 		b := protocol.NewBatch(hi - lo)
 		for _, c := range checks[lo:hi] {
 			b.Add(c.alg, c.key, c.msg, c.sig)
