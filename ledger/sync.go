@@ -134,7 +134,7 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "device %v is not enrolled", up.Device)
 	}
 	// Entries are decoded first so that the upload's signing input can be
-	// assembled from their encodings (uploadInput); a bad signature still
+	// assembled from their encodings (protocol.UploadSigningInput); a bad signature still
 	// takes precedence over a malformed entry.
 	var derr error
 	for i := range up.Entries {
@@ -190,9 +190,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 	case len(e.Body) > protocol.MaxLogEntrySize:
 		return offpay.Errorf(offpay.ELIMIT, "entry %d: oversize", e.Counter)
 	}
-	ue.input = entryInput(e)
+	ue.input = protocol.EntrySigningInput(e)
 	ue.hash = sha256.Sum256(ue.input)
-	ue.data = marshalEntry(ue.input, e)
+	ue.data = protocol.EntryEncoding(ue.input, e)
 	if len(ue.data) > protocol.MaxLogEntrySize {
 		return offpay.Errorf(offpay.ELIMIT, "entry %d: oversize", e.Counter)
 	}
@@ -213,7 +213,7 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		// Above the payer's per-payment limit no payee accepts it: a
 		// broken SE's statement, recorded from neither side.
 		ue.rejected = ue.pay.Amount > u.dev.maxPerPayment
-		if ue.payIn = sigInput(protocol.CtxPayment, e.Body, ue.pay.Sig); ue.payIn == nil {
+		if ue.payIn = protocol.SigningInputFromEncoding(protocol.CtxPayment, e.Body, ue.pay.Sig); ue.payIn == nil {
 			ue.payIn = ue.pay.SigningInput()
 		}
 		ue.pid = sha256.Sum256(ue.payIn)
@@ -245,7 +245,7 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 			return invalid("entry %d: receipt: %v", e.Counter, err)
 		}
 		ue.rejected = ue.receipt.Payee == up.Device
-		if ue.recIn = sigInput(protocol.CtxReceipt, e.Body, ue.receipt.Sig); ue.recIn == nil {
+		if ue.recIn = protocol.SigningInputFromEncoding(protocol.CtxReceipt, e.Body, ue.receipt.Sig); ue.recIn == nil {
 			ue.recIn = ue.receipt.SigningInput()
 		}
 	case protocol.EntrySync:

@@ -1,24 +1,22 @@
-package ledger
+package protocol
 
-import (
-	"bytes"
+import "bytes"
 
-	"github.com/offpay/offpay/protocol"
-)
+// Encodings derived from bytes already at hand instead of encoding a
+// message again: what a verifier of many messages (the ledger, settling
+// uploads) saves. Each has a test comparing it with Marshal and
+// SigningInput; a wrong one could only make a valid message fail its
+// signature or chain check.
 
-// Encodings the ledger derives instead of encoding a message again. Each
-// has a test comparing it with the protocol package's encoding; a wrong
-// one could only make a valid upload fail its signature or chain check.
-
-// entryInput returns e.SigningInput(), encoded here directly: the
+// EntrySigningInput returns e.SigningInput(), encoded directly: the
 // canonical CBOR of a LogEntry is a 9-element array of unsigned integers
 // and byte strings, with the signature replaced by the empty byte string.
-func entryInput(e *protocol.LogEntry) []byte {
+func EntrySigningInput(e *LogEntry) []byte {
 	if e.Body == nil {
 		return e.SigningInput()
 	}
-	out := make([]byte, 0, len(protocol.CtxLogEntry)+2+9+2+len(e.Device)+9+2+len(e.Prev)+9+9+9+len(e.Body)+9+1)
-	out = append(out, protocol.CtxLogEntry...)
+	out := make([]byte, 0, len(CtxLogEntry)+2+9+2+len(e.Device)+9+2+len(e.Prev)+9+9+9+len(e.Body)+9+1)
+	out = append(out, CtxLogEntry...)
 	out = append(out, 0, 0x89)
 	out = appendHead(out, 0, uint64(e.Version))
 	out = appendHead(out, 2, uint64(len(e.Device)))
@@ -52,29 +50,29 @@ func appendHead(out []byte, major byte, n uint64) []byte {
 	}
 }
 
-// marshalEntry returns e's canonical encoding from its signing input
+// EntryEncoding returns e's canonical encoding from its signing input
 // (context, zero byte, encoding with an empty signature), saving a second
 // encoding per entry: the signature is the entry's last array element, so
 // the two encodings differ only in that final byte string.
-func marshalEntry(input []byte, e *protocol.LogEntry) []byte {
-	body := input[len(protocol.CtxLogEntry)+1:]
-	if len(e.Sig) != protocol.SigSize || len(body) == 0 || body[len(body)-1] != 0x40 {
+func EntryEncoding(input []byte, e *LogEntry) []byte {
+	body := input[len(CtxLogEntry)+1:]
+	if len(e.Sig) != SigSize || len(body) == 0 || body[len(body)-1] != 0x40 {
 		return e.Marshal()
 	}
-	out := make([]byte, 0, len(body)+1+protocol.SigSize)
+	out := make([]byte, 0, len(body)+1+SigSize)
 	out = append(out, body[:len(body)-1]...)
-	out = append(out, 0x58, protocol.SigSize)
+	out = append(out, 0x58, SigSize)
 	return append(out, e.Sig...)
 }
 
-// sigInput returns the signing input of a message from its canonical
+// SigningInputFromEncoding returns the signing input of a message from its canonical
 // encoding enc, whose last array element is its signature sig: the
 // context, a zero byte, then enc with that element replaced by the empty
 // byte string. It saves encoding the message again. It returns nil if enc
 // does not end with sig as a 64-byte string (callers then encode).
-func sigInput(ctx string, enc, sig []byte) []byte {
-	n := len(enc) - 2 - protocol.SigSize
-	if len(sig) != protocol.SigSize || n < 1 || enc[n] != 0x58 || enc[n+1] != protocol.SigSize || !bytes.Equal(enc[n+2:], sig) {
+func SigningInputFromEncoding(ctx string, enc, sig []byte) []byte {
+	n := len(enc) - 2 - SigSize
+	if len(sig) != SigSize || n < 1 || enc[n] != 0x58 || enc[n+1] != SigSize || !bytes.Equal(enc[n+2:], sig) {
 		return nil
 	}
 	out := make([]byte, 0, len(ctx)+1+n+1)
@@ -84,31 +82,16 @@ func sigInput(ctx string, enc, sig []byte) []byte {
 	return append(out, 0x40)
 }
 
-// verifyUploadSig checks the upload's signature by the device. With
-// decoded set (every entry decoded into u), the signing input is
-// uploadInput's.
-func verifyUploadSig(up *protocol.SyncUpload, u *upload, decoded bool) error {
-	cert := u.dev.cert
-	if !decoded || up.SigAlg != cert.KeyAlg || up.Device != cert.ID() {
-		return up.Verify(cert)
-	}
-	in := uploadInput(up, u)
-	if in == nil {
-		return up.Verify(cert)
-	}
-	return protocol.VerifySignature(cert.KeyAlg, cert.Key, in, up.Sig)
-}
-
-// uploadInput returns up's signing input assembled from its entries'
-// encodings (ue.data) around the encoding of its other fields, instead of
+// UploadSigningInput returns up's signing input assembled from its entries'
+// encodings (entries[i] is the canonical encoding of up.Entries[i]) around the encoding of its other fields, instead of
 // encoding every entry a second time; the bytes are the same, since an
 // array's canonical encoding is its header then its elements' encodings
 // in order. It returns nil if the shape is not the one expected.
-func uploadInput(up *protocol.SyncUpload, u *upload) []byte {
-	if up.SigAlg >= 24 || len(u.entries) != len(up.Entries) {
+func UploadSigningInput(up *SyncUpload, entries [][]byte) []byte {
+	if up.SigAlg >= 24 || len(entries) != len(up.Entries) {
 		return nil
 	}
-	shell := protocol.SyncUpload{Version: up.Version, Device: up.Device, Time: up.Time, Entries: []protocol.LogEntry{}, SigAlg: up.SigAlg}
+	shell := SyncUpload{Version: up.Version, Device: up.Device, Time: up.Time, Entries: []LogEntry{}, SigAlg: up.SigAlg}
 	in := shell.SigningInput()
 	// in ends with the empty entries array, the algorithm (< 24: one
 	// byte) and the empty signature.
@@ -117,14 +100,14 @@ func uploadInput(up *protocol.SyncUpload, u *upload) []byte {
 		return nil
 	}
 	size := len(in) + 3
-	for i := range u.entries {
-		size += len(u.entries[i].data)
+	for _, e := range entries {
+		size += len(e)
 	}
 	out := make([]byte, 0, size)
 	out = append(out, in[:k]...)
-	out = appendHead(out, 4, uint64(len(u.entries)))
-	for i := range u.entries {
-		out = append(out, u.entries[i].data...)
+	out = appendHead(out, 4, uint64(len(entries)))
+	for _, e := range entries {
+		out = append(out, e...)
 	}
 	return append(out, in[k+1:]...)
 }
