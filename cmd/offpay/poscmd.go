@@ -58,11 +58,7 @@ var (
 	errOffline = fmt.Errorf("%w: offline too long", errRisk)
 )
 
-func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) error {
-	var b protocol.PaymentBundle
-	if err := protocol.OpenAs(bundleWire, &b); err != nil {
-		return err
-	}
+func (r *posRisk) check(w *wallet.Wallet, b *protocol.PaymentBundle, now time.Time) error {
 	if r.maxPayment > 0 && b.Payment.Amount > r.maxPayment {
 		return fmt.Errorf("%w: %d above the per-payment cap %d", errRisk, b.Payment.Amount, r.maxPayment)
 	}
@@ -76,17 +72,6 @@ func (r *posRisk) check(w *wallet.Wallet, bundleWire []byte, now time.Time) erro
 		return fmt.Errorf("%w: since %s, cap %s: go online", errOffline, since.Format(time.RFC3339), r.maxOffline)
 	}
 	return nil
-}
-
-// retried reports whether bundle is a payment this terminal already
-// accepted: a payer retrying after a drop.
-func retried(w *wallet.Wallet, bundleWire []byte) bool {
-	var b protocol.PaymentBundle
-	if err := protocol.OpenAs(bundleWire, &b); err != nil {
-		return false
-	}
-	_, ok := w.Receipt(b.Payment.ID())
-	return ok
 }
 
 // unsettled is the value received and not yet settled by the ledger.
@@ -191,14 +176,19 @@ func posRun(e *env, args []string) error {
 		}
 	}
 	handle := func(bundle []byte) ([]byte, bool, error) {
+		var b protocol.PaymentBundle
+		if err := protocol.OpenAs(bundle, &b); err != nil {
+			refused(err)
+			return nil, false, err
+		}
 		// A payer retrying after a drop gets its receipt again, whatever
 		// the risk settings say now (its own payment counts in them).
-		if !retried(w.Wallet, bundle) {
-			err := risk.check(w.Wallet, bundle, time.Now())
+		if _, retried := w.Receipt(b.Payment.ID()); !retried {
+			err := risk.check(w.Wallet, &b, time.Now())
 			if errors.Is(err, errOffline) {
 				// Offline too long: try the ledger now, then decide.
 				posUpload(ctx, e, w, risk, true)
-				err = risk.check(w.Wallet, bundle, time.Now())
+				err = risk.check(w.Wallet, &b, time.Now())
 			}
 			if err != nil {
 				refused(err)
