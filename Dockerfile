@@ -13,4 +13,4 @@ COPY --from=build --chown=65532:65532 /data /data
 VOLUME /data
 EXPOSE 8420
 ENTRYPOINT ["/offpay"]
-CMD ["ledger", "serve", "--data", "/data", "--listen", "0.0.0.0:8420"]
+CMD ["ledger", "serve", "--data", "/data", "--listen", "0.0.0.0:8420", "--tls-self-signed"]

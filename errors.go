@@ -20,6 +20,10 @@ const (
 	ELIMIT        Code = "limit"
 	EINTERNAL     Code = "internal"
 	EUNAVAILABLE  Code = "unavailable"
+	// EBEHIND: the ledger holds less of a device's log than the device
+	// knows it acknowledged (the ledger lost data: a restored backup, a
+	// power loss); the device uploads again from the ledger's counter.
+	EBEHIND Code = "behind"
 )
 
 // Error is the project's one error type. Message is meant for the client and

@@ -32,12 +32,16 @@ type item struct {
 	n         ledger.Notification
 	next      time.Time
 	lease     time.Time
+	token     int64
 	delivered bool
+	dead      bool
 	lastErr   string
 }
 
 // fakeOutbox keeps the outbox's contract in memory: claimed items are
 // leased for a minute, failed ones wait until their next attempt time.
+// Each item is a stream of its own (ledger.Service keeps the order within
+// a stream; storetest checks it).
 type fakeOutbox struct {
 	mu    sync.Mutex
 	clock *clock
@@ -45,6 +49,8 @@ type fakeOutbox struct {
 	// failMarkDelivered makes the next k MarkDelivered calls fail, as if
 	// the worker crashed after the receiver accepted.
 	failMarkDelivered int
+	tokens            int64
+	retries           int // RetryNow calls
 }
 
 func newFakeOutbox(c *clock, n int) *fakeOutbox {
@@ -54,8 +60,11 @@ func newFakeOutbox(c *clock, n int) *fakeOutbox {
 			ID:             int64(i),
 			Kind:           "payment_settled",
 			IdempotencyKey: fmt.Sprintf("pay-%04d", i),
+			Stream:         fmt.Sprintf("acct-%d", i),
+			Seq:            1,
 			Payload:        []byte(fmt.Sprintf(`{"payment":"p%d","amount_minor":%d}`, i, 100*i)),
 			CreatedAt:      c.Now(),
+			Since:          c.Now(),
 		}})
 	}
 	return o
@@ -70,12 +79,16 @@ func (o *fakeOutbox) ClaimNotifications(_ context.Context, limit int) ([]ledger.
 		if len(out) == limit {
 			break
 		}
-		if it.delivered || it.next.After(now) || it.lease.After(now) {
+		if it.delivered || it.dead || it.next.After(now) || it.lease.After(now) {
 			continue
 		}
-		it.lease = now.Add(time.Minute)
+		o.tokens++
+		it.lease, it.token = now.Add(time.Minute), o.tokens
 		it.n.Attempts++ // counted at the claim, as ledger.Service does
-		out = append(out, it.n)
+		it.n.Streak++
+		n := it.n
+		n.Lease, n.LeaseUntil = it.token, it.lease
+		out = append(out, n)
 	}
 	return out, nil
 }
@@ -89,30 +102,66 @@ func (o *fakeOutbox) get(id int64) (*item, error) {
 	return nil, errors.New("no such notification")
 }
 
-func (o *fakeOutbox) MarkDelivered(_ context.Context, id int64) error {
+func (o *fakeOutbox) MarkDelivered(_ context.Context, ids ...int64) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.failMarkDelivered > 0 {
 		o.failMarkDelivered--
 		return errors.New("database is locked")
 	}
-	it, err := o.get(id)
-	if err != nil {
-		return err
+	for _, id := range ids {
+		if _, err := o.get(id); err != nil {
+			return err
+		}
 	}
-	it.delivered = true
+	for _, id := range ids {
+		it, _ := o.get(id)
+		it.delivered, it.lease, it.token = true, time.Time{}, 0
+	}
 	return nil
 }
 
-func (o *fakeOutbox) MarkFailed(_ context.Context, id int64, next time.Time, lastErr string) error {
+func (o *fakeOutbox) MarkFailed(_ context.Context, f ledger.Failure) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	it, err := o.get(id)
+	it, err := o.get(f.ID)
 	if err != nil {
 		return err
 	}
-	it.next, it.lease, it.lastErr = next, time.Time{}, lastErr
+	if it.token != f.Lease || it.delivered || it.dead {
+		return nil
+	}
+	it.next, it.lease, it.token, it.lastErr, it.dead = f.Next, time.Time{}, 0, f.Err, f.Dead
 	return nil
+}
+
+func (o *fakeOutbox) RenewLeases(_ context.Context, leases map[int64]int64) ([]int64, time.Time, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	until := o.clock.Now().Add(time.Minute)
+	var ids []int64
+	for id, tok := range leases {
+		if it, err := o.get(id); err == nil && it.token == tok && !it.delivered {
+			it.lease = until
+			ids = append(ids, id)
+		}
+	}
+	return ids, until, nil
+}
+
+func (o *fakeOutbox) RetryNow(context.Context) (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.retries++
+	var n int64
+	now := o.clock.Now()
+	for _, it := range o.items {
+		if !it.delivered && !it.dead && it.next.After(now) {
+			it.next, it.n.Streak = now, 0
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (o *fakeOutbox) pending() int {
@@ -120,7 +169,7 @@ func (o *fakeOutbox) pending() int {
 	defer o.mu.Unlock()
 	n := 0
 	for _, it := range o.items {
-		if !it.delivered {
+		if !it.delivered && !it.dead {
 			n++
 		}
 	}

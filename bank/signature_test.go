@@ -3,9 +3,12 @@ package bank
 import (
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/offpay/offpay/ledger"
 )
 
 func TestVerify(t *testing.T) {
@@ -72,4 +75,58 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("untyped error %v", err)
 		}
 	})
+}
+
+// TestHeadersAreSigned: v2 covers the idempotency key and event headers,
+// so a receiver keying by them cannot be fed a delivery under another
+// key or kind; v1 covers the body only (it still verifies such a
+// delivery, which is why VerifyRequest refuses a header without v2).
+func TestHeadersAreSigned(t *testing.T) {
+	now := time.Unix(1767225600, 0)
+	body := []byte(`{"schema_version":2,"id":"account_changed:alice:3","kind":"account_changed"}`)
+	sig := SignRequest(secret, now, "account_changed:alice:3", "account_changed", body)
+	h := func(key, kind, sig string) http.Header {
+		return http.Header{SignatureHeader: {sig}, IdempotencyHeader: {key}, EventHeader: {kind}}
+	}
+	if err := VerifyRequestAt(secret, h("account_changed:alice:3", "account_changed", sig), body, time.Minute, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []http.Header{
+		h("account_changed:alice:4", "account_changed", sig),
+		h("account_changed:alice:3", "payment_settled", sig),
+	} {
+		if err := VerifyRequestAt(secret, bad, body, time.Minute, now); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("headers %v: %v, want a bad signature", bad, err)
+		}
+		if err := VerifyAt(secret, bad.Get(SignatureHeader), body, time.Minute, now); err != nil {
+			t.Errorf("v1 refused a delivery whose body is intact: %v", err)
+		}
+	}
+	v1 := sig[:strings.Index(sig, ",v2=")]
+	if err := VerifyRequestAt(secret, h("account_changed:alice:3", "account_changed", v1), body, time.Minute, now); !errors.Is(err, ErrNoSignature) {
+		t.Errorf("v2 stripped: %v, want no signature", err)
+	}
+	two := http.Header{SignatureHeader: {sig}, IdempotencyHeader: {"account_changed:alice:3", "x"}, EventHeader: {"account_changed"}}
+	if err := VerifyRequestAt(secret, two, body, time.Minute, now); !errors.Is(err, ErrNoSignature) {
+		t.Errorf("two key headers: %v", err)
+	}
+}
+
+// TestLegacyBody: a notification written before streams existed (a ledger
+// upgraded with notifications pending) goes out as the body it would have
+// had then, which ParseEvent refuses as of no known schema version.
+func TestLegacyBody(t *testing.T) {
+	n := &ledger.Notification{IdempotencyKey: "account_changed:alice:1", Kind: "account_changed", CreatedAt: time.Unix(1767225600, 0),
+		Payload: []byte(`{"account":"alice","seq":1}`)}
+	b, err := Body(n)
+	if err != nil || string(b) != `{"id":"account_changed:alice:1","kind":"account_changed","created_at":"2026-01-01T00:00:00Z","data":{"account":"alice","seq":1}}` {
+		t.Fatalf("legacy body %s, %v", b, err)
+	}
+	if _, err := ParseEvent(b); err == nil {
+		t.Fatal("ParseEvent took a body without schema_version")
+	}
+	n.Stream, n.Seq = "alice", 1
+	if b, err = Body(n); err != nil || !strings.HasPrefix(string(b), `{"schema_version":2,`) {
+		t.Fatalf("body %s, %v", b, err)
+	}
 }

@@ -1,34 +1,33 @@
 package bank
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Outbox is the part of the ledger the worker needs. ClaimNotifications
-// returns notifications due for an attempt and keeps them from other
-// workers for a while; the worker then settles each with MarkDelivered or
-// MarkFailed. A worker that dies between the two leaves the notification to
-// be claimed again: delivery is at least once. A claimed notification's
-// Attempts counts its claims, this one included (as ledger.Service does),
-// so that attempts cut short by a crash still lengthen the backoff.
+// Outbox is the part of the ledger the worker needs (ledger/outbox.go).
+// ClaimNotifications returns the heads of streams that are due and leases
+// them; the worker renews the leases while it sends (RenewLeases) and
+// settles each with MarkDelivered (several at once) or MarkFailed. A
+// worker that dies in between leaves the notification to be claimed again
+// once its lease ends: delivery is at least once. RetryNow ends every
+// backoff.
 type Outbox interface {
 	ClaimNotifications(ctx context.Context, limit int) ([]ledger.Notification, error)
-	MarkDelivered(ctx context.Context, id int64) error
-	MarkFailed(ctx context.Context, id int64, next time.Time, lastErr string) error
+	RenewLeases(ctx context.Context, leases map[int64]int64) ([]int64, time.Time, error)
+	MarkDelivered(ctx context.Context, ids ...int64) error
+	MarkFailed(ctx context.Context, f ledger.Failure) error
+	RetryNow(ctx context.Context) (int64, error)
 }
 
 // The real ledger must keep satisfying the interface.
@@ -38,35 +37,49 @@ var _ Outbox = (*ledger.Service)(nil)
 type Config struct {
 	URL    string
 	Secret []byte
-	// Client sends the requests; its Timeout bounds one attempt. The default
-	// has a 10 s timeout.
+	// Client sends the requests; its Timeout bounds one attempt (default
+	// 10 s). Redirects are never followed, whatever its CheckRedirect.
 	Client *http.Client
-	// Batch is how many notifications one claim takes (default 32).
-	Batch int
-	// Interval is the pause between polls when the outbox is drained
-	// (default 1 s).
+	// Concurrency is how many notifications may be in flight at once, each
+	// of a different stream (default 16). While the receiver is failing,
+	// one at a time.
+	Concurrency int
+	// Interval is the pause between polls when nothing is due (default
+	// 1 s); Kick wakes the worker sooner.
 	Interval time.Duration
-	// MinBackoff and MaxBackoff bound the retry delay, which doubles with
-	// each failed attempt (defaults 1 s and 1 h). A notification is never
-	// dropped: after many failures it is retried every MaxBackoff.
+	// MinBackoff and MaxBackoff bound a failed notification's retry delay,
+	// which doubles with each failed attempt since its last success or
+	// reset (defaults 1 s and 1 min). While the receiver fails, one
+	// notification is sent at a time, so the cap bounds how long after
+	// its return delivery resumes, not the load on it; when it answers
+	// again, every backoff ends (ledger.Service.RetryNow).
 	MinBackoff, MaxBackoff time.Duration
-	Now                    func() time.Time // default time.Now
-	Logger                 *slog.Logger     // default slog.Default()
+	// DeadAfter gives a notification up (dead letter) when an attempt fails
+	// and it was written, or last resent, at least this long ago (default
+	// 72 h). A dead letter no longer holds its stream back; the report
+	// and metrics count it, and `offpay ledger outbox resend` sends it
+	// again.
+	DeadAfter time.Duration
+	Now       func() time.Time // default time.Now
+	Logger    *slog.Logger     // default slog.Default()
 	// Jitter returns a number in [0, 1); default math/rand/v2.
 	Jitter func() float64
-	// Metrics, if set, receives offpay_bank_deliveries_total{result} and
-	// offpay_bank_outbox_errors_total.
+	// Metrics, if set, receives the worker's metrics (metrics.go).
 	Metrics prometheus.Registerer
+	// Format is the body's format: FormatJSON (the default) or
+	// FormatCamt054 (camt.go).
+	Format string
 }
 
 // Worker delivers outbox notifications to one webhook.
 type Worker struct {
-	out       Outbox
-	cfg       Config
-	kick      chan struct{}
-	delivered prometheus.Counter
-	failed    prometheus.Counter
-	outboxErr prometheus.Counter
+	out  Outbox
+	cfg  Config
+	kick chan struct{}
+	m    *metrics
+
+	mu   sync.Mutex
+	down bool // the last attempt failed at the receiver (not one notification refused)
 }
 
 // NewWorker checks cfg and returns a worker over out.
@@ -78,11 +91,24 @@ func NewWorker(out Outbox, cfg Config) (*Worker, error) {
 	if len(cfg.Secret) < 16 {
 		return nil, errors.New("bank: webhook secret must be at least 16 bytes")
 	}
+	if cfg.Format == "" {
+		cfg.Format = FormatJSON
+	}
+	if cfg.Format != FormatJSON && cfg.Format != FormatCamt054 {
+		return nil, fmt.Errorf("bank: webhook format %q: want %s or %s", cfg.Format, FormatJSON, FormatCamt054)
+	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 32
+	// A redirect is a failed attempt, never followed: Go's client turns a
+	// 301/302/303 into a GET, and a 2xx to that GET would mark a
+	// notification delivered that the receiver never got; a 307/308 would
+	// send the signed body to wherever the Location points.
+	c := *cfg.Client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	cfg.Client = &c
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 16
 	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
@@ -91,7 +117,10 @@ func NewWorker(out Outbox, cfg Config) (*Worker, error) {
 		cfg.MinBackoff = time.Second
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
-		cfg.MaxBackoff = max(time.Hour, cfg.MinBackoff)
+		cfg.MaxBackoff = max(time.Minute, cfg.MinBackoff)
+	}
+	if cfg.DeadAfter <= 0 {
+		cfg.DeadAfter = 72 * time.Hour
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -102,24 +131,11 @@ func NewWorker(out Outbox, cfg Config) (*Worker, error) {
 	if cfg.Jitter == nil {
 		cfg.Jitter = rand.Float64
 	}
-	deliveries := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "offpay_bank_deliveries_total",
-		Help: "Webhook delivery attempts, by result (delivered, failed).",
-	}, []string{"result"})
-	outboxErr := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "offpay_bank_outbox_errors_total",
-		Help: "Failures to claim or settle outbox notifications.",
-	})
-	if cfg.Metrics != nil {
-		if err := cfg.Metrics.Register(deliveries); err != nil {
-			return nil, fmt.Errorf("bank: metrics: %w", err)
-		}
-		if err := cfg.Metrics.Register(outboxErr); err != nil {
-			return nil, fmt.Errorf("bank: metrics: %w", err)
-		}
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
 	}
-	return &Worker{out: out, cfg: cfg, kick: make(chan struct{}, 1),
-		delivered: deliveries.WithLabelValues("delivered"), failed: deliveries.WithLabelValues("failed"), outboxErr: outboxErr}, nil
+	return &Worker{out: out, cfg: cfg, kick: make(chan struct{}, 1), m: m}, nil
 }
 
 // Kick wakes a sleeping Run at once, for example after a sync settled
@@ -131,133 +147,134 @@ func (w *Worker) Kick() {
 	}
 }
 
-// Run delivers until ctx is done. Outbox errors are logged and retried at
-// the next poll; Run returns only ctx's error.
+// capacity is how many deliveries may be in flight: one while the
+// receiver is failing (a probe), Concurrency otherwise.
+func (w *Worker) capacity() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.down {
+		return 1
+	}
+	return w.cfg.Concurrency
+}
+
+// Run delivers until ctx is done: it keeps up to Concurrency deliveries in
+// flight, claiming more as each ends. Outbox errors are logged and
+// retried at the next poll. When ctx ends, deliveries in flight are
+// abandoned and their leases released, so that a restart sends them at
+// once. Run returns ctx's error.
 func (w *Worker) Run(ctx context.Context) error {
+	done := make(chan int64, w.cfg.Concurrency) // the ID of a delivered notification, or 0
+	var delivered []int64
+	inFlight := 0
+	claim := true
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
-		n, err := w.RunOnce(ctx)
-		if ctx.Err() != nil {
+		// Deliveries that ended together are recorded in one transaction,
+		// before the claim that may take their streams' next notifications.
+		for more := true; more; {
+			select {
+			case id := <-done:
+				inFlight--
+				if id != 0 {
+					delivered = append(delivered, id)
+				}
+			default:
+				more = false
+			}
+		}
+		if len(delivered) > 0 {
+			w.markDelivered(ctx, delivered)
+			delivered = delivered[:0]
+		}
+		if free := w.capacity() - inFlight; claim && free > 0 && ctx.Err() == nil {
+			ns, err := w.out.ClaimNotifications(ctx, free)
+			if err != nil && ctx.Err() == nil {
+				w.m.outboxErr.Inc()
+				w.cfg.Logger.Error("bank outbox: claim", "err", err)
+			}
+			for i := range ns {
+				inFlight++
+				go func(n ledger.Notification) {
+					if w.deliver(ctx, &n) {
+						done <- n.ID
+						return
+					}
+					done <- 0
+				}(ns[i])
+			}
+			// A full claim means more may be due; otherwise wait for a
+			// delivery to end, a kick or the poll.
+			claim = err == nil && len(ns) == free
+			if !claim {
+				timer.Reset(w.cfg.Interval)
+			}
+		}
+		if ctx.Err() != nil && inFlight == 0 {
 			return ctx.Err()
 		}
-		if err != nil {
-			w.cfg.Logger.Error("bank outbox", "err", err)
-		}
-		if err == nil && n == w.cfg.Batch {
-			continue // more may be waiting
-		}
-		t := time.NewTimer(w.cfg.Interval)
 		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		case id := <-done:
+			inFlight--
+			if id != 0 {
+				delivered = append(delivered, id)
+			}
+			claim = true
 		case <-w.kick:
-			t.Stop()
-		case <-t.C:
+			claim = true
+		case <-timer.C:
+			claim = true
+		case <-ctx.Done():
+			if inFlight == 0 {
+				w.markDelivered(context.WithoutCancel(ctx), delivered)
+				return ctx.Err()
+			}
+			claim = false
 		}
 	}
 }
 
-// RunOnce claims one batch and attempts each notification once. It returns
-// how many it claimed. A failed delivery is not an error of RunOnce (it is
-// recorded with MarkFailed); an outbox error is.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	ns, err := w.out.ClaimNotifications(ctx, w.cfg.Batch)
-	if err != nil {
-		w.outboxErr.Inc()
-		return 0, fmt.Errorf("claim: %w", err)
-	}
-	var errs []error
-	for i := range ns {
-		if err := w.deliver(ctx, &ns[i]); err != nil {
-			w.outboxErr.Inc()
-			errs = append(errs, err)
-		}
-	}
-	return len(ns), errors.Join(errs...)
-}
-
-// event is the webhook body. It holds nothing that changes between
-// attempts, so every attempt of one notification sends the same bytes.
-type event struct {
-	ID        string          `json:"id"` // the idempotency key
-	Kind      string          `json:"kind"`
-	CreatedAt time.Time       `json:"created_at"`
-	Data      json.RawMessage `json:"data"`
-}
-
-// Body returns the webhook body of n.
-func Body(n *ledger.Notification) ([]byte, error) {
-	if !json.Valid(n.Payload) {
-		return nil, errors.New("payload is not JSON")
-	}
-	return json.Marshal(event{ID: n.IdempotencyKey, Kind: n.Kind, CreatedAt: n.CreatedAt.UTC(), Data: n.Payload})
-}
-
-func (w *Worker) deliver(ctx context.Context, n *ledger.Notification) error {
-	attemptErr := w.post(ctx, n)
-	if attemptErr == nil {
-		w.delivered.Inc()
-		if err := w.out.MarkDelivered(ctx, n.ID); err != nil {
-			// It was delivered; the outbox will offer it again and the
-			// receiver dedups by the idempotency key.
-			return fmt.Errorf("mark delivered %d: %w", n.ID, err)
-		}
+// markDelivered records deliveries. If that fails, they stay pending and
+// are delivered again: the receiver dedups by the idempotency key.
+func (w *Worker) markDelivered(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	w.failed.Inc()
-	attempt := max(n.Attempts, 1)
-	next := w.cfg.Now().Add(w.Backoff(attempt))
-	w.cfg.Logger.Warn("bank delivery failed", "id", n.ID, "kind", n.Kind, "attempt", attempt, "next", next, "err", attemptErr)
-	if err := w.out.MarkFailed(ctx, n.ID, next, truncate(attemptErr.Error(), 500)); err != nil {
-		return fmt.Errorf("mark failed %d: %w", n.ID, err)
+	if err := w.out.MarkDelivered(ctx, ids...); err != nil {
+		w.m.outboxErr.Inc()
+		w.cfg.Logger.Error("bank outbox: mark delivered", "notifications", len(ids), "err", err)
+		return fmt.Errorf("mark delivered: %w", err)
 	}
 	return nil
 }
 
-func (w *Worker) post(ctx context.Context, n *ledger.Notification) error {
-	body, err := Body(n)
+// RunOnce claims what it may (up to Concurrency, or one while the
+// receiver is failing), attempts each notification once, concurrently,
+// and returns how many it claimed. A failed delivery is not an error of
+// RunOnce (it is recorded with MarkFailed); failing to record deliveries
+// is.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	ns, err := w.out.ClaimNotifications(ctx, w.capacity())
 	if err != nil {
-		return err
+		w.m.outboxErr.Inc()
+		return 0, fmt.Errorf("claim: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
+	ok := make([]bool, len(ns))
+	var wg sync.WaitGroup
+	for i := range ns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = w.deliver(ctx, &ns[i])
+		}()
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "offpay-ledger")
-	req.Header.Set(IdempotencyHeader, n.IdempotencyKey)
-	req.Header.Set(EventHeader, n.Kind)
-	req.Header.Set(SignatureHeader, Sign(w.cfg.Secret, w.cfg.Now(), body))
-	resp, err := w.cfg.Client.Do(req)
-	if err != nil {
-		return err
+	wg.Wait()
+	var ids []int64
+	for i := range ns {
+		if ok[i] {
+			ids = append(ids, ns[i].ID)
+		}
 	}
-	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16)) // lets the connection be reused
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook answered %s: %q", resp.Status, snippet)
-	}
-	return nil
-}
-
-// Backoff is the delay before the next attempt after attempt number
-// attempt (from 1) failed: MinBackoff doubled per attempt, capped at MaxBackoff, with
-// "equal jitter" (between half and all of it) so that receivers coming
-// back from an outage are not hit by every retry at once.
-func (w *Worker) Backoff(attempt int) time.Duration {
-	d := w.cfg.MinBackoff
-	for i := 1; i < attempt && d < w.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, w.cfg.MaxBackoff)
-	half := d / 2
-	return half + time.Duration(w.cfg.Jitter()*float64(d-half))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
+	return len(ns), w.markDelivered(ctx, ids)
 }

@@ -43,7 +43,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
-	if err := VerifyAt(secret, req.Header.Get(SignatureHeader), body, time.Minute, r.clock.Now()); err != nil {
+	if err := VerifyRequestAt(secret, req.Header, body, time.Minute, r.clock.Now()); err != nil {
 		r.t.Errorf("delivery does not verify: %v", err)
 		http.Error(w, "bad signature", http.StatusBadRequest)
 		return
@@ -75,7 +75,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func newTestWorker(t *testing.T, o Outbox, c *clock, url string) *Worker {
 	t.Helper()
 	w, err := NewWorker(o, Config{
-		URL: url, Secret: secret, Batch: 8, Now: c.Now,
+		URL: url, Secret: secret, Concurrency: 8, Now: c.Now,
 		MinBackoff: time.Second, MaxBackoff: time.Minute,
 		Client: &http.Client{Timeout: 2 * time.Second},
 	})
@@ -207,9 +207,9 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 	want := map[string]float64{
-		"offpay_bank_deliveries_total/delivered": 5, // 3, then 1 whose MarkDelivered failed, then it again
-		"offpay_bank_deliveries_total/failed":    1,
-		"offpay_bank_outbox_errors_total":        1,
+		"offpay_bank_deliveries_total/delivered":    5, // 3, then 1 whose MarkDelivered failed, then it again
+		"offpay_bank_deliveries_total/server_error": 1,
+		"offpay_bank_outbox_errors_total":           1,
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/offpay/offpay"
@@ -17,17 +16,25 @@ const (
 	LineRedeem   = "redeem"
 	LineSettleIn = "settle_in"
 	LineRecovery = "recovery"
-	LineRefund   = "refund"
+	LineRefund   = "refund"  // a recovery given back: the debt it covered shrank
 	LineExpired  = "expired" // an unclaimed payment's value back to its payer's account
+	// LineSaleRefund is a merchant account paying a refund its device
+	// signed (refunds.go): the refund's value moves to the device.
+	LineSaleRefund = "sale_refund"
 )
 
 const maxRefLen = 128
 
 // CheckAccountName checks an account name: it travels in device
 // certificates, so it is 1 to 16 bytes of letters, digits, '-', '_', '.'.
+// It names a path segment of the HTTP API too, so "." and ".." are not
+// names: a URL cannot reach them.
 func CheckAccountName(name string) error {
 	if len(name) == 0 || len(name) > protocol.MaxAccountLen {
 		return invalid("account name must be 1 to %d characters", protocol.MaxAccountLen)
+	}
+	if name == "." || name == ".." {
+		return invalid("account name %q is not allowed: a URL path cannot name it", name)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -39,17 +46,36 @@ func CheckAccountName(name string) error {
 }
 
 func (s *Service) toAccount(a *AccountRow) *Account {
-	return &Account{Name: a.Name, Merchant: a.Merchant, Balance: a.Balance, Currency: s.opts.Currency,
+	return &Account{Name: a.Name, Merchant: a.Merchant, DisplayName: a.DisplayName, Balance: a.Balance, Currency: s.opts.Currency,
 		Frozen: a.Frozen, CreatedAt: time.Unix(0, a.CreatedAt).UTC()}
 }
 
 // CreateAccount opens an empty account. A merchant's received payments
-// sweep into it at settlement.
+// sweep into it at settlement; its devices are certified with the account
+// name as their display name (CreateMerchant names them otherwise).
 func (s *Service) CreateAccount(ctx context.Context, name string, merchant bool) (*Account, error) {
+	display := ""
+	if merchant {
+		display = name
+	}
+	return s.createAccount(ctx, name, merchant, display)
+}
+
+// CreateMerchant opens an empty merchant account whose devices'
+// certificates carry display as the name payers are shown (1 to
+// protocol.MaxCertNameLen bytes, protocol.CheckCertName).
+func (s *Service) CreateMerchant(ctx context.Context, name, display string) (*Account, error) {
+	if err := protocol.CheckCertName(display); err != nil {
+		return nil, invalid("display name %q: %v", display, err)
+	}
+	return s.createAccount(ctx, name, true, display)
+}
+
+func (s *Service) createAccount(ctx context.Context, name string, merchant bool, display string) (*Account, error) {
 	if err := CheckAccountName(name); err != nil {
 		return nil, err
 	}
-	row := &AccountRow{Name: name, Merchant: merchant, CreatedAt: s.now().UnixNano()}
+	row := &AccountRow{Name: name, Merchant: merchant, DisplayName: display, CreatedAt: s.now().UnixNano()}
 	err := s.update(ctx, func(tx Tx) error {
 		old, err := tx.Account(ctx, name)
 		if err != nil {
@@ -74,17 +100,24 @@ func mustAccount(ctx context.Context, tx Tx, name string) (*AccountRow, error) {
 	return a, err
 }
 
-// Account returns an account.
+// Account returns an account, with the part of its balance held for its
+// devices' unassessed deficits.
 func (s *Service) Account(ctx context.Context, name string) (*Account, error) {
 	var a *AccountRow
+	var avail, refundable int64
 	err := s.view(ctx, func(tx Tx) (err error) {
-		a, err = mustAccount(ctx, tx, name)
+		if a, err = mustAccount(ctx, tx, name); err != nil {
+			return err
+		}
+		avail, refundable, err = free(ctx, tx, a)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.toAccount(a), nil
+	out := s.toAccount(a)
+	out.Held, out.Refundable = a.Balance-avail, refundable
+	return out, nil
 }
 
 // Statement returns every movement of an account, oldest first.
@@ -128,6 +161,9 @@ func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64
 	if len(ref) == 0 || len(ref) > maxRefLen {
 		return nil, invalid("ref must be 1 to %d bytes", maxRefLen)
 	}
+	if err := CheckText("ref", ref); err != nil {
+		return nil, err
+	}
 	var out *AccountRow
 	err := s.update(ctx, func(tx Tx) error {
 		a, err := mustAccount(ctx, tx, name)
@@ -151,9 +187,17 @@ func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64
 				return offpay.Errorf(offpay.EFORBIDDEN, "account %q is frozen", name)
 			}
 			if a.Balance < amount {
-				return offpay.Errorf(offpay.ELIMIT, "insufficient funds")
+				return offpay.Errorf(offpay.ELIMIT, "insufficient funds: %s requested, %s in the account", money(amount, s.opts.Currency), money(a.Balance, s.opts.Currency))
+			}
+			if avail, _, err := free(ctx, tx, a); err != nil {
+				return err
+			} else if avail < amount {
+				return heldError(a, amount, avail, s.opts.Currency)
 			}
 			signed = -amount
+		}
+		if err := s.issue(ctx, tx, signed); err != nil { // the policy's bound on the money issued
+			return err
 		}
 		if err := tx.InsertRef(ctx, &RefRow{Ref: ref, Account: name, Kind: kind, Amount: amount}); err != nil {
 			return err
@@ -172,31 +216,9 @@ func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64
 	return s.toAccount(out), nil
 }
 
-// post moves amount (signed) on a's balance in memory, writes the statement
-// line and its notification. The caller saves a.
-func (s *Service) post(ctx context.Context, tx Tx, a *AccountRow, kind string, amount int64, ref string) error {
-	bal, err := offpay.AddMinor(a.Balance, amount)
-	if err != nil {
-		return err
-	}
-	if bal < 0 {
-		return offpay.Errorf(offpay.EINTERNAL, "account %q would go negative", a.Name)
-	}
-	a.Balance = bal
-	a.LineSeq++
-	now := s.now().UnixNano()
-	line := LineRow{Account: a.Name, Seq: a.LineSeq, Kind: kind, Amount: amount, Balance: bal, Ref: ref, CreatedAt: now}
-	if err := tx.InsertLines(ctx, []LineRow{line}); err != nil {
-		return err
-	}
-	return s.notify(ctx, tx, NoteAccountChanged, fmt.Sprintf("%s:%d", a.Name, a.LineSeq), map[string]any{
-		"account": a.Name, "seq": a.LineSeq, "kind": kind, "amount_minor": amount, "balance_minor": bal,
-		"currency": s.opts.Currency, "ref": ref})
-}
-
 // position is a device's purse value as the ledger knows it.
 func position(d *DeviceRow) int64 {
-	return d.Loaded + d.Received - d.Sent - d.Redeemed - d.Swept
+	return d.Loaded + d.Received + d.Drawn - d.Sent - d.Redeemed - d.Swept - d.Restored
 }
 
 // assessable says whether a negative position is a proven overspend rather
@@ -207,7 +229,7 @@ func assessable(d *DeviceRow) bool { return d.Revoked || d.Acked >= d.MaxSent }
 
 // debt is a device's proven overspend.
 func debt(d *DeviceRow) int64 {
-	if p := position(d); p < 0 && assessable(d) {
+	if p := position(d); p < 0 && assessable(d) && !foreign(d) {
 		return -p
 	}
 	return 0
@@ -226,7 +248,7 @@ func (s *Service) cover(ctx context.Context, tx Tx, a *AccountRow) error {
 	}
 	var debt int64
 	for i := range devs {
-		if p := position(&devs[i]); p < 0 && assessable(&devs[i]) {
+		if p := position(&devs[i]); p < 0 && assessable(&devs[i]) && !foreign(&devs[i]) {
 			debt -= p
 		}
 	}

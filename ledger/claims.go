@@ -34,10 +34,12 @@ type claimState struct {
 	expList   []PaymentRow                  // the same, in order (for refund lines and notes)
 	pendOf    map[protocol.Hash]*PaymentRow // the uploader's pending payments, read at its first confirm entry
 	expiredTo uint64                        // highest sync time this upload applied
+	expReason string                        // of payment_expired: ExpiredClaimWindow or ExpiredNoPayee
 }
 
 func newClaimState(now int64) claimState {
-	return claimState{nowSec: now, status: map[protocol.Hash]uint8{}, freshIdx: map[protocol.Hash]int{}, expired: map[PayKey]bool{}}
+	return claimState{nowSec: now, status: map[protocol.Hash]uint8{}, freshIdx: map[protocol.Hash]int{}, expired: map[PayKey]bool{},
+		expReason: ExpiredClaimWindow}
 }
 
 // claimDeadline is the first ledger time at which a payment of time t is
@@ -68,21 +70,30 @@ func (st *settlement) confirm(ctx context.Context, r *protocol.Receipt) error {
 		}
 		return nil
 	}
-	if st.pendOf == nil {
-		ps, err := st.tx.PendingOf(ctx, st.u.id, ^uint64(0)>>1)
-		if err != nil {
-			return err
-		}
-		st.pendOf = make(map[protocol.Hash]*PaymentRow, len(ps))
-		for i := range ps {
-			st.pendOf[ps[i].ID] = &ps[i]
-		}
+	if err := st.readOwnPending(ctx); err != nil {
+		return err
 	}
 	p := st.pendOf[r.Payment]
 	if p == nil || p.Payee != r.Payee || p.Status != protocol.StatusPending {
 		return nil
 	}
 	return st.claim(p)
+}
+
+// readOwnPending reads the uploader's pending payments into pendOf, once.
+func (st *settlement) readOwnPending(ctx context.Context) error {
+	if st.pendOf != nil {
+		return nil
+	}
+	ps, err := st.tx.PendingOf(ctx, st.u.id, ^uint64(0)>>1)
+	if err != nil {
+		return err
+	}
+	st.pendOf = make(map[protocol.Hash]*PaymentRow, len(ps))
+	for i := range ps {
+		st.pendOf[ps[i].ID] = &ps[i]
+	}
+	return nil
 }
 
 // synced applies a sync entry of the uploader showing ledger time t: every
@@ -96,6 +107,9 @@ func (st *settlement) synced(ctx context.Context, t uint64) error {
 	}
 	st.expiredTo, d.SyncTime = t, t
 	st.dirty[d.ID] = true
+	if err := st.closeSales(ctx, d, t); err != nil {
+		return err
+	}
 	ps, err := st.tx.PendingTo(ctx, d.ID)
 	if err != nil {
 		return err
@@ -157,6 +171,7 @@ func (st *settlement) expire(p *PaymentRow) error {
 // refunds posts the refund line of every expired payment to its payer's
 // account (found in accts) and queues the payment_expired notes.
 func (st *settlement) refunds(ctx context.Context, tx Tx, accts map[string]*AccountRow) error {
+	lines := map[protocol.Hash]LineRef{}
 	for _, p := range st.expList {
 		payer := st.devs[p.Payer]
 		a := accts[payer.Account]
@@ -164,11 +179,12 @@ func (st *settlement) refunds(ctx context.Context, tx Tx, accts map[string]*Acco
 			return offpay.Errorf(offpay.EINTERNAL, "account %q of a device is missing", payer.Account)
 		}
 		ref := fmt.Sprintf("expired:%v:%d", p.Payer, p.Counter)
-		if err := st.s.post(ctx, tx, a, LineExpired, p.Amount, ref); err != nil {
+		if err := st.s.postFor(ctx, tx, a, LineExpired, p.Amount, ref, []string{p.ID.String()}); err != nil {
 			return err
 		}
+		lines[p.ID] = LineRef{a.Name, a.LineSeq}
 	}
-	return st.notifyPayments(ctx, tx, NotePaymentExpired, "", st.expList)
+	return st.s.notifyPayments(ctx, tx, NotePaymentExpired, st.expReason, st.expList, st.devs, lines, nil)
 }
 
 // refundAccounts lists the payer accounts refunds will touch.

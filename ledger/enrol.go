@@ -12,10 +12,23 @@ import (
 
 const metaRevList = "revlist"
 
+// EnrolmentWindow is how far an enrolment request's time may be from the
+// ledger's clock. A device enrols online, so its clock can be set; one
+// that is days off would also misjudge its offline deadlines.
+const EnrolmentWindow = 24 * time.Hour
+
 // Enrol certifies an SE key for an account. The request must be signed by
 // the key it names (proof of possession). Enrolling the same key for the
-// same account again returns the same certificate.
+// same account again returns the same certificate. Enrol is the
+// administrator's call; a device enrols itself with a one-time code
+// (EnrolWithCode).
 func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*Enrolment, error) {
+	return s.enrol(ctx, req, nil)
+}
+
+// enrol is Enrol; use, if set, runs in the same transaction before the
+// device is certified (a one-time code's check and use).
+func (s *Service) enrol(ctx context.Context, req *protocol.EnrolmentRequest, use func(tx Tx, r *protocol.EnrolmentRequest) error) (*Enrolment, error) {
 	var r protocol.EnrolmentRequest
 	if err := protocol.Unmarshal(req.Marshal(), &r); err != nil {
 		return nil, invalid("enrolment request: %v", err)
@@ -23,9 +36,22 @@ func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*E
 	if err := r.Verify(); err != nil {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "enrolment request is not signed by its key")
 	}
+	r.Attestation = req.Attestation
+	if err := s.checkClass(&r); err != nil {
+		return nil, err
+	}
+	if now, t := s.now(), time.Unix(int64(min(r.Time, 1<<62)), 0); t.Before(now.Add(-EnrolmentWindow)) || t.After(now.Add(EnrolmentWindow)) {
+		return nil, invalid("enrolment request time %s is more than %v from the ledger's clock (%s): set the device's clock",
+			t.UTC().Format(time.RFC3339), EnrolmentWindow, now.UTC().Format(time.RFC3339))
+	}
 	id := r.ID()
 	var out Enrolment
 	err := s.update(ctx, func(tx Tx) error {
+		if use != nil {
+			if err := use(tx, &r); err != nil {
+				return err
+			}
+		}
 		a, err := mustAccount(ctx, tx, r.Account)
 		if err != nil {
 			return err
@@ -47,13 +73,17 @@ func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*E
 			}
 			certBytes = old.Cert
 		} else {
-			cert, err := s.issueCert(&r, a.Merchant)
+			cert, err := s.issueCert(&r, a)
 			if err != nil {
 				return err
 			}
 			certBytes = cert.Marshal()
-			d := &DeviceRow{ID: id, Account: a.Name, Merchant: a.Merchant, Cert: certBytes, CreatedAt: s.now().UnixNano()}
+			d := &DeviceRow{ID: id, Account: a.Name, Merchant: a.Merchant, Cert: certBytes, CreatedAt: s.now().UnixNano(),
+				LastSeen: uint64(s.now().Unix()), NotAfter: cert.NotAfter}
 			if err := tx.InsertDevice(ctx, d); err != nil {
+				return err
+			}
+			if err := recordAttestation(ctx, tx, &r); err != nil {
 				return err
 			}
 			if err := s.claimPending(ctx, tx, d, a); err != nil {
@@ -74,11 +104,14 @@ func (s *Service) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*E
 	return &out, nil
 }
 
-func (s *Service) issueCert(r *protocol.EnrolmentRequest, merchant bool) (*protocol.Certificate, error) {
+func (s *Service) issueCert(r *protocol.EnrolmentRequest, a *AccountRow) (*protocol.Certificate, error) {
 	pol := s.Policy()
-	lim := pol.Person
-	if merchant {
-		lim = pol.Merchant
+	lim, name := pol.limits(r.Class, a.Merchant), ""
+	if a.Merchant {
+		name = a.DisplayName
+		if name == "" {
+			name = a.Name // accounts created before display names: the account reference
+		}
 	}
 	now := s.now()
 	c := &protocol.Certificate{
@@ -86,7 +119,7 @@ func (s *Service) issueCert(r *protocol.EnrolmentRequest, merchant bool) (*proto
 		Serial: uint64(randomID()), // random serials: no hot sequence
 		Issuer: s.keys.Issuer.ID(), KeyAlg: r.KeyAlg, Key: r.Key,
 		NotBefore: uint64(now.Add(-time.Minute).Unix()), NotAfter: uint64(now.Add(pol.Validity).Unix()),
-		Account: r.Account, Class: r.Class, Currency: s.opts.Currency, Limits: lim,
+		Account: r.Account, Class: r.Class, Currency: s.opts.Currency, Limits: lim, Name: name,
 	}
 	if err := c.Sign(s.keys.IssuerKey); err != nil {
 		return nil, offpay.Errorf(offpay.EINTERNAL, "signing certificate: %w", err)
@@ -105,23 +138,35 @@ func (s *Service) claimPending(ctx context.Context, tx Tx, d *DeviceRow, a *Acco
 		return err
 	}
 	var sum int64
+	payers := make([]protocol.KeyID, len(ps))
 	for i := range ps {
 		if sum, err = offpay.AddMinor(sum, ps[i].Amount); err != nil {
 			return err
 		}
+		ps[i].Status = protocol.StatusSettled
 		if err := tx.SetPaymentStatus(ctx, ps[i].Key(), ps[i].ID, protocol.StatusSettled, s.now().Unix()); err != nil {
 			return err
 		}
+		payers[i] = ps[i].Payer
 	}
+	devs, err := tx.Devices(ctx, payers)
+	if err != nil {
+		return err
+	}
+	devs[d.ID] = d
+	lines := map[protocol.Hash]LineRef{}
 	d.Received += sum
 	if d.Merchant {
 		d.Swept += sum
-		if err := s.post(ctx, tx, a, LineSettleIn, sum, "enrol:"+d.ID.String()); err != nil {
+		if err := s.postSweep(ctx, tx, a, sum, ps, "enrol:"+d.ID.String(), lines); err != nil {
 			return err
 		}
 		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
+	}
+	if err := s.notifyPayments(ctx, tx, NotePaymentSettled, "", ps, devs, lines, nil); err != nil {
+		return err
 	}
 	return tx.UpdateDevice(ctx, d)
 }
@@ -192,6 +237,9 @@ func (s *Service) Revoke(ctx context.Context, device protocol.KeyID, reason stri
 	if len(reason) > 200 {
 		return invalid("reason is too long")
 	}
+	if err := CheckText("reason", reason); err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx Tx) error {
 		m, err := tx.Devices(ctx, []protocol.KeyID{device})
 		if err != nil {
@@ -212,6 +260,7 @@ func (s *Service) revoke(ctx context.Context, tx Tx, d *DeviceRow, reason string
 	if err != nil {
 		return err
 	}
+	frozen := freeze && !a.Frozen
 	if freeze {
 		a.Frozen = true
 	}
@@ -224,8 +273,13 @@ func (s *Service) revoke(ctx context.Context, tx Tx, d *DeviceRow, reason string
 		if err != nil {
 			return err
 		}
-		if err := s.notify(ctx, tx, NoteDeviceRevoked, d.ID.String(), map[string]any{
+		if err := s.notify(ctx, tx, NoteDeviceRevoked, d.ID.String(), d.Account, map[string]any{
 			"device": d.ID.String(), "account": d.Account, "reason": reason, "revocation_list": rl.Number}); err != nil {
+			return err
+		}
+	}
+	if frozen {
+		if err := s.notify(ctx, tx, NoteAccountFrozen, a.Name, a.Name, AccountFrozen{Account: a.Name, Device: d.ID.String(), Reason: reason}); err != nil {
 			return err
 		}
 	}

@@ -35,12 +35,49 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 				redeems[d.Account] = append(redeems[d.Account], *ue)
 			}
 		}
-		last := &news[len(news)-1]
-		d.Acked, d.LastHash = last.e.Counter, last.hash
+		if last := &news[len(news)-1]; !foreign(d) { // a mirror's log is not followed here (forward.go)
+			d.Acked, d.LastHash = last.e.Counter, last.hash
+		}
 		st.dirty[d.ID] = true
 		if err := tx.InsertEntries(ctx, rows); err != nil {
 			return err
 		}
+	}
+	// Loads the ledger issued and lost come back first: their value is in
+	// the device's position before exposure is judged (recovery.go).
+	debits, err := st.restoreLoads(ctx, d)
+	if err != nil {
+		return err
+	}
+	if amount := debits[d.Account]; amount > 0 {
+		a, err := mustAccount(ctx, tx, d.Account)
+		if err != nil {
+			return err
+		}
+		// The device's redeems in this upload come after its loads: they
+		// are credited first, so that a restored load is debited in full
+		// whenever the account could pay for it in the device's order.
+		for _, ue := range redeems[d.Account] {
+			ref := fmt.Sprintf("redeem:%v:%d", d.ID, ue.e.Counter)
+			if err := st.s.post(ctx, tx, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
+				return err
+			}
+		}
+		delete(redeems, d.Account)
+		if err := st.debitRestored(ctx, tx, a, d, amount); err != nil {
+			return err
+		}
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+	}
+	// What the merchant accounts can pay of the refunds funded here is
+	// settled before exposure is judged (refunds.go).
+	if err := st.fundRefunds(ctx); err != nil {
+		return err
+	}
+	if err := st.exposure(ctx); err != nil {
+		return err
 	}
 	ids := make([]protocol.KeyID, 0, len(st.dirty))
 	for id := range st.dirty {
@@ -69,6 +106,9 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 	for name := range redeems {
 		accounts[name] = true
 	}
+	for _, r := range st.draws {
+		accounts[r.Account] = true
+	}
 	st.refundAccounts(accounts)
 	names := make([]string, 0, len(accounts))
 	for n := range accounts {
@@ -78,40 +118,6 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 	accts, err := tx.AccountsNamed(ctx, names)
 	if err != nil {
 		return err
-	}
-	// Statement lines and notifications go out in one statement each.
-	bt := &bufTx{Tx: tx}
-	// Refunds first: cover may then recover a loss from them.
-	if err := st.refunds(ctx, bt, accts); err != nil {
-		return err
-	}
-	for _, name := range names {
-		a := accts[name]
-		if a == nil {
-			return offpay.Errorf(offpay.EINTERNAL, "account %q of a device is missing", name)
-		}
-		if sum := st.sweeps[name]; sum > 0 {
-			ref := fmt.Sprintf("sync:%v:%d", d.ID, d.Acked)
-			if err := st.s.post(ctx, bt, a, LineSettleIn, sum, ref); err != nil {
-				return err
-			}
-		}
-		for _, ue := range redeems[name] {
-			ref := fmt.Sprintf("redeem:%v:%d", d.ID, ue.e.Counter)
-			if err := st.s.post(ctx, bt, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
-				return err
-			}
-		}
-		if need[name] || a.Lost > 0 {
-			if err := st.s.cover(ctx, bt, a); err != nil {
-				return err
-			}
-		}
-	}
-	for _, name := range names {
-		if err := tx.UpdateAccount(ctx, accts[name]); err != nil {
-			return err
-		}
 	}
 	// payment_settled reports payments when they settle: recorded settled
 	// (the payee showed them), or claimed later. One awaiting its claim is
@@ -124,85 +130,57 @@ func (st *settlement) finish(ctx context.Context, d *DeviceRow, news []upEntry) 
 			}
 		}
 	}
-	if err := st.notifyPayments(ctx, bt, NotePaymentSettled, "", settled); err != nil {
+	swept, lines := sweptTo(settled, st.devs), map[protocol.Hash]LineRef{}
+	// Statement lines and notifications go out in one statement each,
+	// for the whole batch of uploads (batchTx).
+	bt := tx
+	// Refunds first: cover may then recover a loss from them.
+	if err := st.refunds(ctx, bt, accts); err != nil {
 		return err
 	}
-	return bt.flush(ctx)
-}
-
-// bufTx holds back statement lines and notifications until flush, so that
-// a settlement touching many accounts writes each kind once.
-type bufTx struct {
-	Tx
-	lines []LineRow
-	notes []OutboxRow
-}
-
-func (b *bufTx) InsertLines(_ context.Context, ls []LineRow) error {
-	b.lines = append(b.lines, ls...)
-	return nil
-}
-
-func (b *bufTx) InsertOutbox(_ context.Context, rs []OutboxRow) error {
-	b.notes = append(b.notes, rs...)
-	return nil
-}
-
-func (b *bufTx) flush(ctx context.Context) error {
-	if len(b.lines) > 0 {
-		if err := b.Tx.InsertLines(ctx, b.lines); err != nil {
+	for _, name := range names {
+		a := accts[name]
+		if a == nil {
+			return offpay.Errorf(offpay.EINTERNAL, "account %q of a device is missing", name)
+		}
+		if sum := st.sweeps[name]; sum > 0 {
+			ref := fmt.Sprintf("sync:%v:%d", d.ID, d.Acked)
+			if err := st.s.postSweep(ctx, bt, a, sum, swept[name], ref, lines); err != nil {
+				return err
+			}
+		}
+		for _, ue := range redeems[name] {
+			ref := fmt.Sprintf("redeem:%v:%d", d.ID, ue.e.Counter)
+			if err := st.s.post(ctx, bt, a, LineRedeem, int64(ue.redeem.Amount), ref); err != nil {
+				return err
+			}
+		}
+		// After the sweeps that may have brought the sales in.
+		if err := st.postRefunds(ctx, bt, a, lines); err != nil {
+			return err
+		}
+		if need[name] || a.Lost > 0 {
+			if err := st.s.cover(ctx, bt, a); err != nil {
+				return err
+			}
+		}
+	}
+	for _, name := range names {
+		if err := tx.UpdateAccount(ctx, accts[name]); err != nil {
 			return err
 		}
 	}
-	if len(b.notes) > 0 {
-		return b.Tx.InsertOutbox(ctx, b.notes)
+	if err := st.storeRefunds(ctx); err != nil {
+		return err
 	}
-	return nil
+	refunded, err := st.refundLines(ctx, settled, lines)
+	if err != nil {
+		return err
+	}
+	return st.s.notifyPayments(ctx, bt, NotePaymentSettled, "", settled, st.devs, lines, refunded)
 }
 
 func compareIDs(a, b protocol.KeyID) int { return slices.Compare(a[:], b[:]) }
-
-// SettledPayment is one payment in a payment_settled notification.
-type SettledPayment struct {
-	Payer        string `json:"payer"`
-	Counter      uint64 `json:"counter"`
-	PaymentID    string `json:"payment_id"`
-	Payee        string `json:"payee"`
-	Amount       int64  `json:"amount_minor"`
-	Currency     string `json:"currency"`
-	Status       string `json:"status"`
-	PayerAccount string `json:"payer_account,omitempty"`
-	PayeeAccount string `json:"payee_account,omitempty"`
-}
-
-// SettledPayload is the payload of a payment_settled notification.
-type SettledPayload struct {
-	Payments []SettledPayment `json:"payments"`
-}
-
-// notifyPayments queues notes of kind about payments, noteChunk a note;
-// prefix, if any, starts their idempotency keys.
-func (st *settlement) notifyPayments(ctx context.Context, tx Tx, kind, prefix string, all []PaymentRow) error {
-	for lo := 0; lo < len(all); lo += noteChunk {
-		chunk := all[lo:min(lo+noteChunk, len(all))]
-		items := make([]SettledPayment, len(chunk))
-		for i, p := range chunk {
-			items[i] = SettledPayment{Payer: p.Payer.String(), Counter: p.Counter, PaymentID: p.ID.String(),
-				Payee: p.Payee.String(), Amount: p.Amount, Currency: st.s.opts.Currency, Status: statusName(p.Status)}
-			if d := st.devs[p.Payer]; d != nil {
-				items[i].PayerAccount = d.Account
-			}
-			if d := st.devs[p.Payee]; d != nil {
-				items[i].PayeeAccount = d.Account
-			}
-		}
-		key := fmt.Sprintf("%s%v:%d:%v", prefix, chunk[0].Payer, chunk[0].Counter, chunk[0].ID)
-		if err := st.s.notify(ctx, tx, kind, key, SettledPayload{Payments: items}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 func statusName(s uint8) string {
 	switch s {

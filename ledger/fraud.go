@@ -85,8 +85,7 @@ func (st *settlement) fraud(ctx context.Context, p *ProofRow) error {
 		return err
 	}
 	if isNew {
-		if err := st.s.notify(ctx, st.tx, NoteDoubleSpend, fmt.Sprintf("%v:%d", p.Device, p.Counter), map[string]any{
-			"device": p.Device.String(), "account": d.Account, "counter": p.Counter}); err != nil {
+		if err := st.s.notify(ctx, st.tx, NoteDoubleSpend, fmt.Sprintf("%v:%d", p.Device, p.Counter), d.Account, st.s.doubleSpendPayload(p, d)); err != nil {
 			return err
 		}
 	}

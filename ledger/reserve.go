@@ -27,7 +27,7 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 		if err != nil {
 			return err
 		}
-		if info == nil {
+		if info == nil || isForeign(info.account) {
 			return offpay.Errorf(offpay.EUNAUTHORIZED, "device %v is not enrolled", r.Device)
 		}
 		if err := r.Verify(info.cert); err != nil {
@@ -57,8 +57,13 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 		if uint64(s.now().Unix()) >= cert.NotAfter {
 			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: sync to renew it")
 		}
+		if cert.Limits.PerPayment == 0 {
+			// A receive-only device (a merchant terminal): its SE pays
+			// nothing, so a load would only strand money in its purse.
+			return offpay.Errorf(offpay.ELIMIT, "device %v is receive-only (its certificate allows no payment): it cannot reserve", d.ID)
+		}
 		if hold := int64(cert.Limits.Holding); amount > hold-max(position(d), 0) {
-			return offpay.Errorf(offpay.ELIMIT, "the purse would exceed its holding limit %d", hold)
+			return offpay.Errorf(offpay.ELIMIT, "the purse would exceed its holding limit of %s", money(hold, s.opts.Currency))
 		}
 		a, err := mustAccount(ctx, tx, d.Account)
 		if err != nil {
@@ -68,7 +73,12 @@ func (s *Service) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*p
 			return offpay.Errorf(offpay.EFORBIDDEN, "account %q is frozen", a.Name)
 		}
 		if a.Balance < amount {
-			return offpay.Errorf(offpay.ELIMIT, "insufficient funds")
+			return offpay.Errorf(offpay.ELIMIT, "insufficient funds: %s requested, %s in the account", money(amount, s.opts.Currency), money(a.Balance, s.opts.Currency))
+		}
+		if avail, _, err := free(ctx, tx, a); err != nil {
+			return err
+		} else if avail < amount {
+			return heldError(a, amount, avail, s.opts.Currency)
 		}
 		d.LoadSeq++
 		load = &protocol.Load{Version: protocol.Version, Device: d.ID, Seq: d.LoadSeq, Amount: r.Amount,

@@ -17,11 +17,20 @@ type settlement struct {
 	dirty  map[protocol.KeyID]bool
 	sweeps map[string]int64         // merchant account -> value swept in
 	fresh  []PaymentRow             // payments recorded by this upload (main table)
+	fwd    []ForwardRow             // evidence for the providers of foreign payers (forward.go)
 	extra  []PaymentRow             // double-spent payments honoured (conflict table)
 	own    map[uint64]bool          // own Pay entries a payee already recorded
 	debt0  map[protocol.KeyID]int64 // proven debt of each device before
+	late   []int                    // indexes in fresh of payments to expire unless claimed later in the upload
+	lost   []*upEntry               // load entries whose loads the ledger issued and lost (recovery.go)
+	rcpts  []*upEntry               // confirm entries whose receipts verified, for the evidence check
 	now    int64
+	// restored is the ledger time of the last restore, read once when a
+	// deadline is first needed (exposure.go, recovery.go).
+	restored     uint64
+	restoredRead bool
 	claimState
+	refundState
 }
 
 // apply settles u in tx. It first reads and decides (chain against the
@@ -49,8 +58,17 @@ func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncRe
 		st.debt0[id] = debt(d)
 	}
 	d := st.devs[u.id]
-	if d.Revoked {
-		return nil, nil, revoked(d.ID)
+	// A revoked device's log is still settled: it is evidence (more
+	// proofs, payments its payees have not uploaded) and it explains
+	// deficits (receipts the ledger had not seen, so a recovery taken at
+	// an assessment deadline is refunded). It gets no result, only the
+	// revoked error: nothing it can do with one.
+	wasRevoked := d.Revoked
+	if !wasRevoked {
+		// The result this upload gets carries the ledger's time: the
+		// device's offline life (and so its deadline) counts from it.
+		d.LastSeen = max(d.LastSeen, uint64(st.nowSec))
+		st.dirty[d.ID] = true
 	}
 	news, proof, err := st.checkOwn(ctx, d)
 	if err != nil {
@@ -68,6 +86,9 @@ func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncRe
 	}
 	if err := st.finish(ctx, d, news); err != nil {
 		return nil, nil, err
+	}
+	if wasRevoked || d.Revoked {
+		return nil, revoked(d.ID), nil
 	}
 	res, err := st.result(ctx, d)
 	return res, nil, err
@@ -102,7 +123,7 @@ func (st *settlement) checkOwn(ctx context.Context, d *DeviceRow) ([]upEntry, *P
 	}
 	news := es[max(d.Acked+1, first)-first:]
 	if news[0].e.Counter != d.Acked+1 {
-		return nil, nil, invalid("log continues at counter %d, upload starts at %d", d.Acked+1, first)
+		return nil, nil, behind(d, first)
 	}
 	if news[0].e.Prev != d.LastHash && d.Acked > 0 {
 		return nil, nil, invalid("entry %d does not chain to the recorded log", news[0].e.Counter)
@@ -124,16 +145,11 @@ func (st *settlement) checkOwn(ctx context.Context, d *DeviceRow) ([]upEntry, *P
 		}
 		return nil, &ProofRow{Device: d.ID, Counter: p.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}, nil
 	}
-	for _, ue := range news {
-		if ue.load != nil {
-			row, err := st.tx.Load(ctx, d.ID, ue.load.Seq)
-			if err != nil {
-				return nil, nil, err
-			}
-			if row == nil || string(row.Data) != string(ue.e.Body) {
-				return nil, nil, invalid("entry %d: load %d was not issued by this ledger", ue.e.Counter, ue.load.Seq)
-			}
-		}
+	if proof, err := st.checkReceipts(ctx, d, news); err != nil || proof != nil {
+		return nil, proof, err
+	}
+	if err := st.checkLoads(ctx, d, news); err != nil {
+		return nil, nil, err
 	}
 	return news, nil, nil
 }
@@ -160,11 +176,29 @@ func (st *settlement) record(ctx context.Context, news []upEntry) error {
 			if err := st.add(ue); err != nil {
 				return err
 			}
+			if err := st.refund(ctx, ue, &st.fresh[st.freshIdx[ue.pid]]); err != nil {
+				return err
+			}
 		case ue.e.Kind == protocol.EntryReceive && !ue.rejected:
 			k := PayKey{ue.pay.Payer, ue.pay.Counter}
 			if pid, ok := inUpload[k]; ok {
-				if pid != ue.pid {
-					return invalid("entry %d: two payments with one payer counter in one log", ue.e.Counter)
+				if pid == ue.pid {
+					continue // the same payment twice: recorded once
+				}
+				// Two payments with one payer counter in this payee's log:
+				// two copies of a cloned payer paid it, and its SE had
+				// forgotten the first. A double spend by the payer, proven
+				// and honoured like one across uploads; the payee's log is
+				// not refused for it.
+				first := known[k]
+				if i, ok := st.freshIdx[pid]; ok && first == nil {
+					first = &st.fresh[i]
+				}
+				if first == nil {
+					return offpay.Errorf(offpay.EINTERNAL, "entry %d: first payment of counter %d not recorded", ue.e.Counter, k.Counter)
+				}
+				if err := st.receive(ctx, ue, first); err != nil {
+					return err
 				}
 				continue
 			}
@@ -176,14 +210,34 @@ func (st *settlement) record(ctx context.Context, news []upEntry) error {
 			if err := st.confirm(ctx, ue.receipt); err != nil {
 				return err
 			}
+			st.rcpts = append(st.rcpts, ue)
 		case ue.applied != nil:
 			if err := st.synced(ctx, ue.applied.Time); err != nil {
 				return err
 			}
 		}
 	}
+	// A payment recorded here whose payee's log already showed a ledger
+	// time past its claim window expires, unless a receipt later in this
+	// upload claimed it: a payment with a valid receipt is never expired.
+	for _, i := range st.late {
+		if p := &st.fresh[i]; p.Status == protocol.StatusPending {
+			if err := st.expire(p); err != nil {
+				return err
+			}
+			st.status[p.ID] = p.Status
+		}
+	}
+	if err := st.receipts(ctx); err != nil {
+		return err
+	}
 	if err := st.tx.InsertPayments(ctx, st.fresh); err != nil {
 		return err
+	}
+	if len(st.fwd) > 0 {
+		if err := st.tx.InsertForwards(ctx, st.fwd); err != nil {
+			return err
+		}
 	}
 	return st.tx.ResolvePayments(ctx, st.claims)
 }
@@ -191,6 +245,20 @@ func (st *settlement) record(ctx context.Context, news []upEntry) error {
 // receive handles a payment shown by its payee.
 func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRow) error {
 	payer := st.devs[ue.pay.Payer]
+	if foreign(payer) {
+		// Only the payer's provider can judge it: forward the evidence.
+		if err := st.forward(ue, payer); err != nil {
+			return err
+		}
+	}
+	if !plausible(payer, ue.pay.Counter) && !payer.Revoked && !foreign(payer) {
+		// No honest SE reaches this counter before it syncs again: the
+		// payer's SE is broken (its key taken out). The payee accepted it
+		// offline and is honoured; the counter moves nothing (debit).
+		if err := st.s.revoke(ctx, st.tx, payer, reasonImplausible(ue.pay.Counter, payer.Acked), true); err != nil {
+			return err
+		}
+	}
 	switch {
 	case known != nil && known.ID == ue.pid:
 		// The payer (or this payee before) recorded it: the payee's
@@ -205,16 +273,30 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 		if st.expired[known.Key()] {
 			st.status[ue.pid] = protocol.StatusExpired
 		}
+		if st.status[ue.pid] == protocol.StatusExpired {
+			// Its SE holds value the ledger already returned to the
+			// payer: the position will show it as a deficit, which its
+			// own log explains (exposure.go), so it is debt, not fraud.
+			payee := st.devs[st.u.id]
+			var err error
+			if payee.Forfeit, err = offpay.AddMinor(payee.Forfeit, known.Amount); err != nil {
+				return err
+			}
+			st.dirty[payee.ID] = true
+		}
 		return nil
 	case known != nil:
 		// Two payments with one payer counter: a double spend. Honour
-		// this one too (the payee accepted it offline) and prove it.
-		src, err := st.entry(ctx, known.SrcDevice, known.SrcCounter)
-		if err != nil {
-			return err
-		}
-		if err := st.fraud(ctx, &ProofRow{Device: payer.ID, Counter: known.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}); err != nil {
-			return err
+		// this one too (the payee accepted it offline) and prove it; a
+		// foreign payer's provider proves it from the forwarded evidence.
+		if !foreign(payer) {
+			src, err := st.entry(ctx, known.SrcDevice, known.SrcCounter)
+			if err != nil {
+				return err
+			}
+			if err := st.fraud(ctx, &ProofRow{Device: payer.ID, Counter: known.Counter, EntryA: src, EntryB: ue.data, FoundAt: st.now}); err != nil {
+				return err
+			}
 		}
 		row := st.row(ue)
 		isNew, err := st.tx.InsertConflict(ctx, &row)
@@ -226,7 +308,10 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 		if err := st.debit(row); err != nil {
 			return err
 		}
-		return st.credit(row)
+		if err := st.credit(row); err != nil {
+			return err
+		}
+		return st.refund(ctx, ue, &st.extra[len(st.extra)-1])
 	case payer.Acked >= ue.pay.Counter:
 		// The payer's own log holds something else at this counter.
 		src, err := st.entry(ctx, payer.ID, ue.pay.Counter)
@@ -237,7 +322,10 @@ func (st *settlement) receive(ctx context.Context, ue *upEntry, known *PaymentRo
 			return err
 		}
 	}
-	return st.add(ue)
+	if err := st.add(ue); err != nil {
+		return err
+	}
+	return st.refund(ctx, ue, &st.fresh[st.freshIdx[ue.pid]])
 }
 
 // row is the payment of ue as first recorded: settled when its payee
@@ -250,7 +338,7 @@ func (st *settlement) row(ue *upEntry) PaymentRow {
 		status = protocol.StatusPending
 	}
 	return PaymentRow{Payer: p.Payer, Counter: p.Counter, ID: ue.pid, Payee: p.Payee, Amount: int64(p.Amount),
-		Status: status, SrcDevice: st.u.id, SrcCounter: ue.e.Counter, CreatedAt: st.now, Time: p.Time}
+		Status: status, SrcDevice: st.u.id, SrcCounter: ue.e.Counter, CreatedAt: st.now, Time: p.Time, Sale: p.Sale}
 }
 
 // add records a new payment in the main table (written by record): the
@@ -267,10 +355,9 @@ func (st *settlement) add(ue *upEntry) error {
 		}
 	} else if payee := st.devs[row.Payee]; payee != nil && payee.SyncTime >= claimDeadline(row.Time) {
 		// The payee's log already shows a ledger time past the claim
-		// window, and did not receive it before: it never will.
-		if err := st.expire(&row); err != nil {
-			return err
-		}
+		// window, and did not receive it before: it never will, unless a
+		// receipt in this upload says otherwise (record decides).
+		st.late = append(st.late, len(st.fresh))
 	}
 	st.status[row.ID] = row.Status
 	st.freshIdx[row.ID] = len(st.fresh)
@@ -284,7 +371,9 @@ func (st *settlement) debit(r PaymentRow) (err error) {
 		if payer.Sent, err = offpay.AddMinor(payer.Sent, r.Amount); err != nil {
 			return err
 		}
-		payer.MaxSent = max(payer.MaxSent, r.Counter)
+		if plausible(payer, r.Counter) {
+			payer.MaxSent = max(payer.MaxSent, r.Counter)
+		}
 		st.dirty[r.Payer] = true
 	}
 	return nil
@@ -300,6 +389,9 @@ func (st *settlement) credit(r PaymentRow) (err error) {
 		if payee.Merchant {
 			payee.Swept += r.Amount // Swept <= Received, so no overflow
 			if st.sweeps[payee.Account], err = offpay.AddMinor(st.sweeps[payee.Account], r.Amount); err != nil {
+				return err
+			}
+			if err := st.openSale(r, payee); err != nil {
 				return err
 			}
 		}

@@ -3,7 +3,6 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/protocol"
@@ -19,8 +18,10 @@ type upEntry struct {
 	payIn    []byte            // the payment's signing input (Pay, Receive)
 	pay      *protocol.Payment // Pay or Receive
 	pid      protocol.Hash
-	rejected bool // a payment the ledger will not record: see decodeEntry and lookupPayers
+	bcert    *protocol.Certificate // Receive: the payer's certificate in the bundle
+	rejected bool                  // a payment the ledger will not record: see decodeEntry and lookupPayers
 	load     *protocol.Load
+	reissued *LoadRow // the ledger's row under this load's number, when it holds another (recovery.go)
 	redeem   *protocol.Redeem
 	receipt  *protocol.Receipt     // Confirm; rejected if it does not verify under its payee's key
 	recIn    []byte                // the receipt's signing input (Confirm)
@@ -57,29 +58,23 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 	if err != nil {
 		return nil, err
 	}
-	var res *protocol.SyncResult
-	var fraud error
 	// Uploads contend on the rows of popular payees (a merchant's device
 	// and account): run concurrently, serializable transactions would
-	// mostly abort and retry. One apply at a time per Service wastes no
+	// mostly abort and retry. One batch at a time per Service wastes no
 	// work, while verification above stays parallel; across processes the
-	// store's serializable retries still keep it correct.
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
-	s.cpu <- struct{}{} // see Service.cpu
-	err = s.update(ctx, func(tx Tx) (err error) {
-		res, fraud, err = s.apply(ctx, tx, u)
-		return err
-	})
-	<-s.cpu
-	if b := (*brokenSE)(nil); errors.As(err, &b) {
-		return nil, s.revokeBroken(ctx, b)
+	// store's serializable retries still keep it correct. Uploads that
+	// queue meanwhile share the next transaction (batch.go).
+	j := &job{ctx: ctx, u: u}
+	s.applyQueued(j)
+	if j.broken != nil {
+		return nil, s.revokeBroken(ctx, j.broken)
 	}
-	if err != nil {
-		return nil, err
+	if j.err != nil {
+		return nil, j.err
 	}
-	if fraud != nil {
-		return nil, fraud
+	res := j.res
+	if j.fraud != nil {
+		return nil, j.fraud
 	}
 	if res.Renewal() != nil {
 		// Read the renewed row at next use.
@@ -130,7 +125,7 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 	}); err != nil {
 		return nil, err
 	}
-	if u.dev == nil {
+	if u.dev == nil || isForeign(u.dev.account) {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "device %v is not enrolled", up.Device)
 	}
 	// Entries are decoded first so that the upload's signing input can be
@@ -210,9 +205,9 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 		if p := ue.pay; p.Payer != up.Device || p.Counter != e.Counter || p.Currency != s.opts.Currency {
 			return invalid("entry %d: payment does not match its entry", e.Counter)
 		}
-		// Above the payer's per-payment limit no payee accepts it: a
-		// broken SE's statement, recorded from neither side.
-		ue.rejected = ue.pay.Amount > u.dev.maxPerPayment
+		// Above the payer's per-payment or hop limit no payee accepts
+		// it: a broken SE's statement, recorded from neither side.
+		ue.rejected = !u.dev.allows(ue.pay)
 		if ue.payIn = protocol.SigningInputFromEncoding(protocol.CtxPayment, e.Body, ue.pay.Sig); ue.payIn == nil {
 			ue.payIn = ue.pay.SigningInput()
 		}
@@ -220,9 +215,13 @@ func (s *Service) decodeEntry(u *upload, ue *upEntry, i int, up *protocol.SyncUp
 	case protocol.EntryReceive:
 		var b protocol.PaymentBundle
 		if err := protocol.Unmarshal(e.Body, &b); err != nil {
-			return invalid("entry %d: payment bundle: %v", e.Counter, err)
+			// The SE vouched for it, but it credits nothing: a payer key
+			// refused since the SE accepted it, or a broken SE's bytes.
+			// Refusing the upload would strand every later entry.
+			ue.rejected = true
+			return nil
 		}
-		ue.pay = &b.Payment
+		ue.pay, ue.bcert = &b.Payment, &b.Cert
 		ue.payIn = ue.pay.SigningInput()
 		ue.pid = sha256.Sum256(ue.payIn)
 		// The payee's SE vouched for this payment; if the ledger cannot
@@ -271,6 +270,10 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 	if err := s.readPayers(ctx, u, miss); err != nil {
 		return err
 	}
+	// Payers of other providers in the scheme are mirrored (federation.go).
+	if err := s.mirrorPayers(ctx, u); err != nil {
+		return err
+	}
 	// A payment above a cached payer's limits is read again: another
 	// Service may have renewed that payer with higher limits. Rare (only
 	// a broken SE pays above its limit), so it costs nothing normally.
@@ -278,7 +281,7 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 	for i := range u.entries {
 		ue := &u.entries[i]
 		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
-			if p := u.payers[ue.pay.Payer]; p != nil && ue.pay.Amount > p.maxPerPayment {
+			if p := u.payers[ue.pay.Payer]; p != nil && !p.allows(ue.pay) {
 				miss = append(miss, p.cert.ID())
 			}
 		}
@@ -290,8 +293,8 @@ func (s *Service) lookupPayers(ctx context.Context, u *upload, ids []protocol.Ke
 		ue := &u.entries[i]
 		if ue.e.Kind == protocol.EntryReceive && !ue.rejected {
 			p := u.payers[ue.pay.Payer]
-			// Unknown payer, or above its per-payment limit (see decodeEntry).
-			ue.rejected = p == nil || ue.pay.Amount > p.maxPerPayment
+			// Unknown payer, or beyond its limits (see decodeEntry).
+			ue.rejected = p == nil || !p.allows(ue.pay)
 		}
 		if ue.receipt != nil && !ue.rejected {
 			ue.rejected = u.payers[ue.receipt.Payee] == nil // payee unknown: cannot verify
@@ -312,4 +315,17 @@ func (s *Service) readPayers(ctx context.Context, u *upload, ids []protocol.KeyI
 		}
 		return err
 	})
+}
+
+// allows says whether a payment is within the highest per-payment and hop
+// limits the device has held: beyond them no payee's SE accepts it.
+//
+// A refund is bounded by its sale, not by the per-payment limit (0 for a
+// receive-only device): it is allowed from a merchant's device only, with
+// hops 1 (refunds.go).
+func (d *devInfo) allows(p *protocol.Payment) bool {
+	if p.IsRefund() {
+		return d.merchant && p.Hops == 1
+	}
+	return p.Amount <= d.maxPerPayment && p.Hops >= 1 && p.Hops-1 <= d.maxHops
 }

@@ -65,7 +65,11 @@ func (s *Service) verifyUpload(u *upload) error {
 	}
 	for i := range u.entries {
 		if ue := &u.entries[i]; ue.e.Kind == protocol.EntryLoad {
-			if err := ue.load.Verify(s.keys.Issuer); err != nil {
+			iss, ok := s.trust.Issuer(ue.load.Signer)
+			if !ok {
+				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
+			}
+			if err := ue.load.Verify(iss); err != nil {
 				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
 			}
 		}

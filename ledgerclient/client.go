@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,6 +49,12 @@ type Options struct {
 	Backoff time.Duration
 	// MaxBackoff caps a retry delay, Retry-After included (default 10 s).
 	MaxBackoff time.Duration
+	// AllowInsecure lets the administrator token and enrolments go over
+	// plain HTTP to a host that is not a loopback address. Without it New
+	// refuses an AdminToken for such a URL and Enrol refuses to send
+	// (InsecureError): the token is the operator's, and the enrolment's
+	// answer is the root a device pins for ever.
+	AllowInsecure bool
 }
 
 // Client talks to one ledger. It is safe for concurrent use.
@@ -81,7 +88,36 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: opts.Timeout}
 	}
-	return &Client{base: u, opts: opts, hc: hc}, nil
+	c := &Client{base: u, opts: opts, hc: hc}
+	if opts.AdminToken != "" {
+		if err := c.secure(); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// PlainRemote reports whether u is plain HTTP to a host that is not a
+// loopback address ("localhost", 127.0.0.0/8, ::1): a network anyone on
+// the path can read and answer.
+func PlainRemote(u *url.URL) bool {
+	if u.Scheme != "http" {
+		return false
+	}
+	h := u.Hostname()
+	if strings.EqualFold(h, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(h)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// secure refuses plain HTTP to a remote host unless AllowInsecure.
+func (c *Client) secure() error {
+	if PlainRemote(c.base) && !c.opts.AllowInsecure {
+		return &InsecureError{URL: c.base.String()}
+	}
+	return nil
 }
 
 // URL returns the ledger's base URL.
@@ -94,11 +130,17 @@ type call struct {
 	contentType  string
 	admin        bool
 	idempotent   bool
+	auth         string // an Authorization header other than the admin token
 }
 
 // do performs the call, repeating an idempotent one after retryable
 // failures, and returns the answer's body with a 2xx status.
 func (c *Client) do(ctx context.Context, cl call, accept string, limit int64) ([]byte, error) {
+	if cl.admin || cl.auth != "" || cl.path == "/v1/enrol" {
+		if err := c.secure(); err != nil {
+			return nil, err
+		}
+	}
 	retries := 0
 	if cl.idempotent && c.opts.Retries > 0 {
 		retries = c.opts.Retries
@@ -147,6 +189,9 @@ func (c *Client) once(ctx context.Context, cl call, accept string, limit int64) 
 	if cl.admin {
 		req.Header.Set("Authorization", "Bearer "+c.opts.AdminToken)
 	}
+	if cl.auth != "" {
+		req.Header.Set("Authorization", cl.auth)
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
@@ -169,7 +214,11 @@ func (c *Client) once(ctx context.Context, cl call, accept string, limit int64) 
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 		wait = time.Duration(s) * time.Second
 	}
-	return nil, wait, c.apiError(resp)
+	err = c.apiError(resp)
+	if ae, ok := err.(*APIError); ok {
+		ae.RetryAfter = wait
+	}
+	return nil, wait, err
 }
 
 func readLimited(r io.Reader, limit int64) ([]byte, error) {
@@ -192,10 +241,11 @@ func (c *Client) apiError(resp *http.Response) error {
 			Code    offpay.Code    `json:"code"`
 			Message string         `json:"message"`
 			Class   protocol.Class `json:"class"`
+			Acked   *uint64        `json:"acked"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(b, &eb) == nil && eb.Error.Code != "" {
-		return &APIError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Class: eb.Error.Class}
+		return &APIError{Status: resp.StatusCode, Code: eb.Error.Code, Message: eb.Error.Message, Class: eb.Error.Class, Acked: eb.Error.Acked}
 	}
 	switch resp.StatusCode {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
@@ -218,6 +268,8 @@ func codeOfStatus(s int) offpay.Code {
 		return offpay.ECONFLICT
 	case 422:
 		return offpay.ELIMIT
+	case 429:
+		return CodeRateLimited
 	}
 	return offpay.EINTERNAL
 }

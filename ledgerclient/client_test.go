@@ -332,3 +332,67 @@ func TestBadAnswersAreRefused(t *testing.T) {
 		t.Errorf("bad URL: %v", err)
 	}
 }
+
+// TestAdminTextCheckedBeforeSending: json.Marshal would turn invalid UTF-8
+// into U+FFFD, so that two different references reach the ledger as one;
+// the client refuses such text, and control characters, before sending.
+func TestAdminTextCheckedBeforeSending(t *testing.T) {
+	ctx := context.Background()
+	f, c := fixture(t, nil)
+	if _, err := c.CreateAccount(ctx, "bob", false); err != nil {
+		t.Fatal(err)
+	}
+	f.Lock()
+	before := f.Calls
+	f.Unlock()
+	for _, ref := range []string{"wire-\xff", "wire-\xfe", "esc\x1b[2J"} {
+		if _, err := c.Deposit(ctx, "bob", 5, ref); offpay.ErrorCode(err) != offpay.EINVALID {
+			t.Fatalf("deposit ref %q: %v", ref, err)
+		}
+		if _, err := c.Withdraw(ctx, "bob", 5, ref); offpay.ErrorCode(err) != offpay.EINVALID {
+			t.Fatalf("withdraw ref %q: %v", ref, err)
+		}
+	}
+	if err := c.Revoke(ctx, protocol.KeyID{1}, "lost\xff"); offpay.ErrorCode(err) != offpay.EINVALID {
+		t.Fatalf("revoke reason: %v", err)
+	}
+	if _, err := c.CreateAccount(ctx, "..", false); offpay.ErrorCode(err) != offpay.EINVALID {
+		t.Fatalf("account ..: %v", err)
+	}
+	f.Lock()
+	defer f.Unlock()
+	if f.Calls != before {
+		t.Fatalf("%d refused calls reached the ledger", f.Calls-before)
+	}
+}
+
+// TestRateLimitedIsUnreachable: a 429 answer, the ledger's (JSON
+// "rate_limited") or a proxy's (no JSON), means "try again later", like a
+// 503: it matches ErrUnreachable, says it was rate limited and carries the
+// Retry-After the caller should honour.
+func TestRateLimitedIsUnreachable(t *testing.T) {
+	if CodeRateLimited != server.CodeRateLimited {
+		t.Fatalf("CodeRateLimited %q, the server's %q", CodeRateLimited, server.CodeRateLimited)
+	}
+	for _, raw := range []bool{false, true} {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "2")
+			if raw {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = io.WriteString(w, "<html>slow down</html>")
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"error":{"code":"rate_limited","message":"too many requests; retry later"}}`)
+		}))
+		c := newClient(t, ts.URL, Options{Retries: -1})
+		_, err := c.CreateAccount(context.Background(), "alice", false)
+		ts.Close()
+		var ae *APIError
+		if !errors.Is(err, ErrUnreachable) || !errors.As(err, &ae) || !ae.RateLimited() || ae.RetryAfter != 2*time.Second {
+			t.Fatalf("raw %v: %#v", raw, err)
+		}
+	}
+}

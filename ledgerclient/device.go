@@ -2,6 +2,7 @@ package ledgerclient
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/fxamacker/cbor/v2"
@@ -59,8 +60,29 @@ func envelopeLimit(t protocol.Type) int { return 1 + protocol.MaxSize(t) }
 // Enrol is retried: the ledger answers a repeated request for the same key
 // and account with the same certificate.
 func (c *Client) Enrol(ctx context.Context, req *protocol.EnrolmentRequest) (*ledger.Enrolment, error) {
+	if err := c.secure(); err != nil {
+		return nil, err
+	}
 	limit := 16 + 3*envelopeLimit(protocol.TypeCertificate) + envelopeLimit(protocol.TypeRevocationList) + 16
-	b, err := c.postMessage(ctx, "/v1/enrol", req, true, true, contentTypeSet, limit)
+	b, err := c.postMessage(ctx, "/v1/enrol", req.Wire(), true, true, contentTypeSet, limit)
+	if err != nil {
+		return nil, err
+	}
+	e := &ledger.Enrolment{Device: new(protocol.Certificate), Issuer: new(protocol.Certificate),
+		Root: new(protocol.Certificate), RevList: new(protocol.RevocationList)}
+	if err := openSet(b, e.Device, e.Issuer, e.Root, e.RevList); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// EnrolWithCode is Enrol authorised by a one-time enrolment code of the
+// request's account instead of the administrator's token. It is retried:
+// the same key with the same code gets the same certificate.
+func (c *Client) EnrolWithCode(ctx context.Context, req *protocol.EnrolmentRequest, code string) (*ledger.Enrolment, error) {
+	limit := 16 + 3*envelopeLimit(protocol.TypeCertificate) + envelopeLimit(protocol.TypeRevocationList) + 16
+	b, err := c.do(ctx, call{method: http.MethodPost, path: "/v1/enrol", body: protocol.Seal(req.Wire()), contentType: contentType,
+		idempotent: true, auth: "Code " + code}, contentTypeSet, int64(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +121,23 @@ func (c *Client) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.S
 		return nil, err
 	}
 	return r, nil
+}
+
+// Acknowledge shows the ledger the device's last sync result (which the
+// ledger signed) as evidence that the ledger lost part of the device's
+// log; it reports whether the ledger is behind the device.
+func (c *Client) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
+	b, err := c.postMessage(ctx, "/v1/acknowledgement", res, false, true, "application/json", 1<<10)
+	if err != nil {
+		return false, err
+	}
+	var a struct {
+		LedgerBehind bool `json:"ledger_behind"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return false, offpay.Errorf(offpay.EINTERNAL, "ledger answer: %w", err)
+	}
+	return a.LedgerBehind, nil
 }
 
 // RevocationList fetches the latest revocation list. The caller verifies

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/sqlstore"
 )
@@ -27,9 +28,28 @@ const maxAttempts = 50
 
 // Store is a ledger.Store on a PostgreSQL database.
 type Store struct {
-	db      *sql.DB
-	retries atomic.Int64
+	db         *sql.DB
+	retries    atomic.Int64
+	syncCommit string // the session's synchronous_commit at Open
+	dsn        string
+	schema     string
+	opts       Options
+	fair       fairLock
 }
+
+// Options configure Open.
+type Options struct {
+	// AllowAsyncCommit lets Open succeed when the server's
+	// synchronous_commit is off or local: then a commit the ledger has
+	// acknowledged can be lost on a server crash (off) or a failover to a
+	// replica (local), and devices that synced meanwhile are ahead of the
+	// ledger. Without it Open refuses (ErrAsyncCommit).
+	AllowAsyncCommit bool
+}
+
+// ErrAsyncCommit reports a server whose commits are not durable before
+// they return (synchronous_commit off or local).
+var ErrAsyncCommit = errors.New("postgres: synchronous_commit is off or local: an acknowledged upload could be lost")
 
 var _ ledger.Store = (*Store)(nil)
 
@@ -37,6 +57,11 @@ var _ ledger.Store = (*Store)(nil)
 // key=value string), sets search_path to schema when it is not empty
 // (creating the schema if needed), and migrates.
 func Open(ctx context.Context, dsn, schema string) (*Store, error) {
+	return OpenWith(ctx, dsn, schema, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, dsn, schema string, o Options) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -51,6 +76,15 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	var sc string
+	if err := db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: reading synchronous_commit: %w", err)
+	}
+	if (sc == "off" || sc == "local") && !o.AllowAsyncCommit {
+		db.Close()
+		return nil, fmt.Errorf("%w (it is %q; set it to on, remote_write, remote_apply, or allow it knowingly)", ErrAsyncCommit, sc)
+	}
 	if schema != "" {
 		if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
 			db.Close()
@@ -62,8 +96,11 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	lz4Outbox(ctx, db)
-	return &Store{db: db}, nil
+	return &Store{db: db, syncCommit: sc, dsn: dsn, schema: schema, opts: o, fair: newFairLock(ctx, db, schema)}, nil
 }
+
+// SyncCommit is the server's synchronous_commit as the store found it.
+func (s *Store) SyncCommit() string { return s.syncCommit }
 
 // lz4Outbox makes outbox payloads compress with lz4 rather than the
 // default pglz: a payment_settled notification carries up to 500 payments
@@ -72,14 +109,17 @@ func Open(ctx context.Context, dsn, schema string) (*Store, error) {
 // lz4 is several times faster. Compression changes nothing of what is
 // stored or of its durability. A server without lz4 (built without it,
 // before PostgreSQL 14, or CockroachDB) keeps its default: best effort.
+// The archived notifications (outbox_archive) are compressed alike.
 func lz4Outbox(ctx context.Context, db *sql.DB) {
-	var c string
-	err := db.QueryRowContext(ctx, `SELECT attcompression::text FROM pg_attribute
-		WHERE attrelid = 'outbox'::regclass AND attname = 'payload'`).Scan(&c)
-	if err != nil || c == "l" {
-		return
+	for _, table := range []string{"outbox", "outbox_archive"} {
+		var c string
+		err := db.QueryRowContext(ctx, `SELECT attcompression::text FROM pg_attribute
+			WHERE attrelid = $1::regclass AND attname = 'payload'`, table).Scan(&c)
+		if err != nil || c == "l" {
+			continue
+		}
+		_, _ = db.ExecContext(ctx, `ALTER TABLE `+table+` ALTER COLUMN payload SET COMPRESSION lz4`)
 	}
-	_, _ = db.ExecContext(ctx, `ALTER TABLE outbox ALTER COLUMN payload SET COMPRESSION lz4`)
 }
 
 // retryable reports serialization failures, deadlocks and uniqueness
@@ -98,12 +138,13 @@ func retryable(err error) bool {
 }
 
 // Update implements ledger.Store: SERIALIZABLE, retried with jittered
-// backoff.
+// backoff; after escalateAfter losses it runs with no other writer
+// (fairLock).
 func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if err = s.run(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable}, fn); err == nil || !retryable(err) {
-			return err
+		if err = s.run(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable}, attempt, fn); err == nil || !retryable(err) {
+			return unavailable(err)
 		}
 		s.retries.Add(1)
 		d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + time.Millisecond
@@ -113,15 +154,24 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		case <-time.After(d):
 		}
 	}
-	return err
+	// Still losing to other transactions after maxAttempts: the database
+	// is too busy right now, which the client can retry (503), not a
+	// fault of the request.
+	return &offpay.Error{Code: offpay.EUNAVAILABLE, Message: ErrBusy, Err: err}
 }
+
+// ErrBusy is the message of the unavailable error a transaction that kept
+// conflicting with others becomes.
+const ErrBusy = "the database is too busy (the transaction kept conflicting with others); nothing was changed: retry later"
 
 // View implements ledger.Store: one consistent read-only snapshot.
 func (s *Store) View(ctx context.Context, fn func(ledger.Tx) error) error {
-	return s.run(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, fn)
+	return unavailable(s.run(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, -1, fn))
 }
 
-func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(ledger.Tx) error) error {
+// run runs fn in one transaction; attempt is the Update's (how many times
+// it lost before), or -1 for a read-only View, which takes no fairLock.
+func (s *Store) run(ctx context.Context, opts *sql.TxOptions, attempt int, fn func(ledger.Tx) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -130,6 +180,12 @@ func (s *Store) run(ctx context.Context, opts *sql.TxOptions, fn func(ledger.Tx)
 	tx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return err
+	}
+	if attempt >= 0 {
+		if err := s.fair.take(ctx, tx, attempt); err != nil {
+			tx.Rollback()
+			return err
+		}
 	}
 	// COPY runs on the transaction's own connection, so inside it.
 	copyFn := func(ctx context.Context, table string, cols []string, rows [][]any) error {

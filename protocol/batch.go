@@ -37,38 +37,43 @@ func NewBatch(n int) *Batch {
 // Add queues a signature and returns its index in Verify's result.
 func (b *Batch) Add(alg Alg, key, msg, sig []byte) int {
 	it := batchItem{alg: alg, key: key, msg: msg, sig: sig, ed: -1}
-	if err := CheckKey(alg, key); err != nil {
-		it.pre = err
-	} else if len(sig) != SigSize {
+	var epk *voi.ExpandedPublicKey
+	if alg == AlgEd25519 {
+		// The key rules (CheckKey) are applied once per distinct key.
+		epk, it.pre = b.expand(key)
+	} else {
+		it.pre = CheckKey(alg, key)
+	}
+	if it.pre == nil && len(sig) != SigSize {
 		it.pre = errf(ClassBadSignature, "signature is %d bytes", len(sig))
-	} else if alg == AlgEd25519 {
+	}
+	if it.pre == nil && alg == AlgEd25519 {
 		it.ed = b.nEd
 		b.nEd++
-		if epk := b.expand(key); epk != nil {
-			b.bv.AddExpandedWithOptions(epk, msg, sig, zip215)
-		} else {
-			b.bv.AddWithOptions(voi.PublicKey(key), msg, sig, zip215)
-		}
+		b.bv.AddExpandedWithOptions(epk, msg, sig, zip215)
 	}
 	b.items = append(b.items, it)
 	return len(b.items) - 1
 }
 
-// expand returns key decompressed, from the cache if it was seen before,
-// or nil if it does not decompress (AddWithOptions then reports it).
-func (b *Batch) expand(key []byte) *voi.ExpandedPublicKey {
+// expand checks an Ed25519 key (CheckKey) and returns it decompressed,
+// from the cache if it was accepted before.
+func (b *Batch) expand(key []byte) (*voi.ExpandedPublicKey, error) {
 	if epk, ok := b.keys[string(key)]; ok {
-		return epk
+		return epk, nil
+	}
+	if err := CheckKey(AlgEd25519, key); err != nil {
+		return nil, err
 	}
 	epk, err := voi.NewExpandedPublicKey(voi.PublicKey(key))
-	if err != nil {
-		return nil
+	if err != nil { // not reached: CheckKey decoded the same point
+		return nil, errf(ClassBadKey, "ed25519 key: %v", err)
 	}
 	if len(b.keys) >= maxCachedKeys {
 		clear(b.keys)
 	}
 	b.keys[string(key)] = epk
-	return epk
+	return epk, nil
 }
 
 // Len is the number of queued signatures.

@@ -72,7 +72,7 @@ func TestUploadSigningInputMatchesCanonical(t *testing.T) {
 func TestSigningInputFromEncodingMatchesCanonical(t *testing.T) {
 	k := prototest.Ed25519Key("si")
 	id := protocol.ComputeKeyID(k.Alg(), k.PublicKey())
-	p := &protocol.Payment{Version: protocol.Version, Payer: id, Payee: id, Amount: 5, Currency: "EUR", Counter: 1, Time: prototest.Epoch}
+	p := &protocol.Payment{Version: protocol.Version, Payer: id, Payee: id, Amount: 5, Currency: "EUR", Counter: 1, Time: prototest.Epoch, Hops: 1}
 	if err := p.Sign(k); err != nil {
 		t.Fatal(err)
 	}

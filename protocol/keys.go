@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -10,6 +11,7 @@ import (
 	"encoding/hex"
 	"math/big"
 
+	"github.com/oasisprotocol/curve25519-voi/curve"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
@@ -184,20 +186,65 @@ func NewP256Signer() P256Signer {
 	return P256Signer{Key: k}
 }
 
-// zip215 is the one Ed25519 verification rule of offpay (SPEC.md section
-// "Signatures"): ZIP-215, cofactored, accepting non-canonical and small-order
-// A and R, rejecting S >= L. Batch verification uses the same equation, so a
-// payee offline and the ledger in a batch always agree.
+// zip215 is the one Ed25519 signature equation of offpay (SPEC.md 5.3):
+// ZIP-215, cofactored, accepting non-canonical and small-order R, rejecting
+// S >= L. Batch verification uses the same equation, so a payee offline and
+// the ledger in a batch always agree. ZIP-215 accepts every A too; offpay
+// refuses a public key before it reaches the equation (CheckKey).
 var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
 
-// CheckKey checks that key is a well-formed public key of alg.
+// The refusals of an Ed25519 public key (SPEC.md 5.2), all of class bad_key.
+// errors.Is matches them by class and detail.
+var (
+	// ErrKeyNotOnCurve: 32 bytes that decode to no Edwards25519 point.
+	ErrKeyNotOnCurve = &Error{Class: ClassBadKey, Detail: "ed25519 key is not a point on the curve"}
+	// ErrKeyNonCanonical: a point written in a second spelling (y >= p,
+	// or x = 0 with the sign bit set).
+	ErrKeyNonCanonical = &Error{Class: ClassBadKey, Detail: "ed25519 key is not the canonical encoding of its point"}
+	// ErrKeySmallOrder: one of the 8 points of order dividing 8. Under the
+	// cofactored equation every such key accepts forgeries (R = identity,
+	// S = 0 verifies any message), so no verifier may accept one.
+	ErrKeySmallOrder = &Error{Class: ClassBadKey, Detail: "ed25519 key has small order"}
+	// ErrKeyMixedOrder: a point outside the prime-order subgroup. Refused
+	// only where a key is certified (EnrolmentRequest): no honest key
+	// generator makes one.
+	ErrKeyMixedOrder = &Error{Class: ClassBadKey, Detail: "ed25519 key is not in the prime-order subgroup"}
+)
+
+// decodeEd25519Key decodes an Ed25519 public key and applies the rules of
+// SPEC.md 5.2 step 2: 32 bytes, a point, canonically encoded, not of small
+// order. It costs one decompression (about 2 µs), no scalar multiplication.
+func decodeEd25519Key(key []byte) (*curve.EdwardsPoint, error) {
+	if len(key) != ed25519.PublicKeySize {
+		return nil, errf(ClassBadKey, "ed25519 key is %d bytes", len(key))
+	}
+	var enc curve.CompressedEdwardsY
+	copy(enc[:], key)
+	var p curve.EdwardsPoint
+	if _, err := p.SetCompressedY(&enc); err != nil {
+		return nil, ErrKeyNotOnCurve
+	}
+	// voi decodes y >= p and "negative zero" too; the canonical encoding
+	// is the one the point re-encodes to.
+	var re curve.CompressedEdwardsY
+	if re.SetEdwardsPoint(&p); re != enc {
+		return nil, ErrKeyNonCanonical
+	}
+	if p.IsSmallOrder() {
+		return nil, ErrKeySmallOrder
+	}
+	return &p, nil
+}
+
+// CheckKey checks that key is an acceptable public key of alg (SPEC.md 5.2
+// step 2): for Ed25519, 32 bytes canonically encoding a point not of small
+// order; for P-256, a compressed point on the curve. Every decoder of a key
+// (certificates, enrolment requests) and every verification applies it.
 func CheckKey(a Alg, key []byte) error {
 	switch a {
 	case AlgEd25519:
-		if len(key) != ed25519.PublicKeySize {
-			return errf(ClassBadKey, "ed25519 key is %d bytes", len(key))
-		}
-		return nil
+		_, err := decodeEd25519Key(key)
+		return err
 	case AlgECDSAP256:
 		if len(key) != 33 {
 			return errf(ClassBadKey, "p-256 key is %d bytes, want 33 (compressed)", len(key))
@@ -206,6 +253,24 @@ func CheckKey(a Alg, key []byte) error {
 		return err
 	}
 	return errf(ClassUnknownAlg, "algorithm %d", a)
+}
+
+// CheckCertifiableKey is CheckKey and, for Ed25519, that the point lies in
+// the prime-order subgroup (SPEC.md 7.12): what the ledger requires of a
+// key before it certifies it. The subgroup check is a scalar multiplication
+// (about 25 µs), which is why decoders of certificates do not repeat it.
+func CheckCertifiableKey(a Alg, key []byte) error {
+	if a != AlgEd25519 {
+		return CheckKey(a, key)
+	}
+	p, err := decodeEd25519Key(key)
+	if err != nil {
+		return err
+	}
+	if !p.IsTorsionFree() {
+		return ErrKeyMixedOrder
+	}
+	return nil
 }
 
 // VerifySignature verifies sig over msg under (alg, key) with offpay's rules.
@@ -244,10 +309,28 @@ func VerifySignature(a Alg, key, msg, sig []byte) error {
 // ChannelKeySize is the size of an X25519 public key in a PaymentRequest.
 const ChannelKeySize = 32
 
-// CheckChannelKey checks an X25519 public key.
+// lowOrderProbe is a fixed X25519 private key used to test channel keys.
+// Any clamped scalar is a multiple of the cofactor 8 and never a multiple
+// of the prime order, so its product with a point is zero exactly when the
+// point has low order.
+var lowOrderProbe = func() *ecdh.PrivateKey {
+	k, err := ecdh.X25519().NewPrivateKey(bytes.Repeat([]byte{0x5a}, 32))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// CheckChannelKey checks an X25519 public key: 32 bytes that are not a
+// low-order point, on which every Diffie-Hellman gives the all-zero secret
+// (RFC 7748 section 6.1). A payer could not open a channel to such a key.
 func CheckChannelKey(key []byte) error {
-	if _, err := ecdh.X25519().NewPublicKey(key); err != nil {
+	pub, err := ecdh.X25519().NewPublicKey(key)
+	if err != nil {
 		return errf(ClassBadKey, "channel key: %v", err)
+	}
+	if _, err := lowOrderProbe.ECDH(pub); err != nil {
+		return errf(ClassBadKey, "channel key is a low-order point")
 	}
 	return nil
 }

@@ -40,10 +40,42 @@ type Limits struct {
 	MaxOfflineValue uint64   // value paid since the last sync
 	MaxOfflineDays  uint64   // days since the last sync before the purse stops paying
 	MaxRevListAge   uint64   // seconds: a payee refuses payments while its revocation list is older
+	// MaxHops bounds consecutive offline payments: value received offline
+	// may be paid on at most MaxHops times before a ledger has seen it
+	// (0: received value is spendable only after the payee syncs).
+	// Payment.Hops is at most MaxHops + 1.
+	MaxHops uint64
+	// MinPIN is the fewest characters the PIN protecting the device's SE
+	// may have: the SE refuses to install a certificate asking more than
+	// its PIN has, and to pay while a renewal asks more.
+	MinPIN uint64
+}
+
+// Kind says whom a device certificate belongs to, as a payer is shown it.
+// It is not a field of its own: a device certificate with a name is a
+// merchant's, one without a person's (Certificate.Kind).
+type Kind uint8
+
+// Kinds.
+const (
+	KindNone     Kind = 0 // root and issuer certificates
+	KindPerson   Kind = 1 // a person's device: shown by its account reference
+	KindMerchant Kind = 2 // a merchant's device: shown by its certified name
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindPerson:
+		return "person"
+	case KindMerchant:
+		return "merchant"
+	}
+	return "unknown"
 }
 
 // Certificate binds a public key to a role, and for a device to an
-// account, a currency and its offline limits.
+// account, a currency, its offline limits and, for a merchant's device,
+// the name payers are shown (a person's carries none).
 type Certificate struct {
 	_         struct{} `cbor:",toarray"`
 	Version   uint8
@@ -58,8 +90,31 @@ type Certificate struct {
 	Class     SEClass
 	Currency  string // device: its purse currency; else empty
 	Limits    Limits
+	Name      string // a merchant's device: its display name (1..MaxCertNameLen bytes); else empty
 	SigAlg    Alg
 	Sig       []byte
+}
+
+// Kind is whom a device certificate belongs to: a merchant if it names
+// one, else a person. Root and issuer certificates are KindNone.
+func (c *Certificate) Kind() Kind {
+	switch {
+	case c.Role != RoleDevice:
+		return KindNone
+	case c.Name != "":
+		return KindMerchant
+	}
+	return KindPerson
+}
+
+// DisplayName is the name a payer is shown for the device: a merchant's
+// certified name, a person's account reference. Both are signed by the
+// issuer.
+func (c *Certificate) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Account
 }
 
 // RevocationList names revoked device and issuer keys. Numbers increase;
@@ -99,17 +154,27 @@ type PaymentRequest struct {
 	Currency   string
 	Nonce      Nonce
 	Expiry     uint64 // unix seconds
-	Name       string // display name, at most MaxNameLen bytes of UTF-8
+	Name       string // empty, or the payee certificate's Name: a name other than the certified one is refused
 	ChannelKey []byte // empty or a 32-byte X25519 public key
 	Pairing    []byte // empty or a 32-byte one-time pairing secret
-	SigAlg     Alg
-	Sig        []byte // by the payee's SE key
+	// Address is where the payee's channel listens, so that the payer
+	// needs nothing but the code: empty, or a kind byte and the address
+	// (address.go: TCP over IPv4 or IPv6, a Bluetooth LE device), only
+	// with a channel key. The channel authenticates the payee by its key,
+	// not by where it was reached.
+	Address []byte
+	SigAlg  Alg
+	Sig     []byte // by the payee's SE key
 }
 
 // Payment is signed by the payer's SE. Counter is the payer's log counter
 // of the entry that records it, so (Payer, Counter) names it for ever.
+//
+// Field 6 on the wire (ref) holds Nonce, the request's nonce (16 bytes),
+// or, for a refund, Sale, the PaymentID of the sale refunded (32 bytes):
+// see refund.go for its encoding. A payment has a zero Sale; a refund a
+// zero Nonce.
 type Payment struct {
-	_        struct{} `cbor:",toarray"`
 	Version  uint8
 	Payer    KeyID
 	Payee    KeyID
@@ -117,9 +182,16 @@ type Payment struct {
 	Currency string
 	Counter  uint64
 	Nonce    Nonce
+	Sale     Hash // a refund (SPEC.md 7.5.1): the sale's PaymentID; zero for a payment
 	Time     uint64
-	SigAlg   Alg
-	Sig      []byte
+	// Hops counts the offline payments the value has gone through, this
+	// one included: 1 when the payer pays from value its ledger has seen
+	// (loads, and receipts its log has uploaded), r + 1 when it pays from
+	// value it received offline in a payment of Hops r. At least 1, and at
+	// most the payer certificate's MaxHops + 1.
+	Hops   uint64
+	SigAlg Alg
+	Sig    []byte
 }
 
 // PaymentBundle is what the payer hands over: the payment and the payer's
@@ -208,6 +280,10 @@ type EnrolmentRequest struct {
 	Time    uint64
 	SigAlg  Alg
 	Sig     []byte
+	// Attestation, if set, travels with the request (as an
+	// AttestedEnrolment on the wire, SPEC.md 7.17): it is not part of the
+	// request's encoding nor of what the device key signs.
+	Attestation *Attestation `cbor:"-"`
 }
 
 // ReserveRequest asks the ledger to move Amount from the device's account

@@ -133,8 +133,9 @@ type PayeeCheck struct {
 }
 
 // CheckBundle applies the payee's stateless offline checks, in SPEC.md's
-// order. The SE adds the stateful ones: the nonce is its own and unused,
-// the payment was not accepted before, the holding limit.
+// order. The SE adds the stateful ones: the nonce is its own and unused
+// (a refund: the sale is its own, not refunded before, at least the
+// refund's amount), the payment was not accepted before, the holding limit.
 func CheckBundle(b *PaymentBundle, pc PayeeCheck) error {
 	if err := b.validate(); err != nil {
 		return err
@@ -161,8 +162,14 @@ func CheckBundle(b *PaymentBundle, pc PayeeCheck) error {
 	if p.Currency != b.Cert.Currency || p.Currency != pc.Currency {
 		return errf(ClassCurrency, "payment in %s, payer purse %s, payee purse %s", p.Currency, b.Cert.Currency, pc.Currency)
 	}
-	if p.Amount > b.Cert.Limits.PerPayment {
+	// A refund is bounded by its sale, which only the payee's SE knows,
+	// not by the merchant device's per-payment limit (0 when it only
+	// receives).
+	if !p.IsRefund() && p.Amount > b.Cert.Limits.PerPayment {
 		return errf(ClassLimit, "amount %d above the payer's per-payment limit %d", p.Amount, b.Cert.Limits.PerPayment)
+	}
+	if p.Hops-1 > b.Cert.Limits.MaxHops { // Hops >= 1 (validate)
+		return errf(ClassLimit, "value after %d offline payments, the payer's limit allows %d", p.Hops, b.Cert.Limits.MaxHops+1)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func newFixture(t testing.TB, payerKey protocol.Signer) *fixture {
 	f.payee = f.pki.Device(f.payeeKey, "shop-0001")
 	f.payment = &protocol.Payment{
 		Version: protocol.Version, Payer: f.payer.ID(), Payee: f.payee.ID(),
-		Amount: 1250, Currency: "EUR", Counter: 7, Nonce: protocol.Nonce{1, 2, 3}, Time: prototest.Epoch,
+		Amount: 1250, Currency: "EUR", Counter: 7, Nonce: protocol.Nonce{1, 2, 3}, Time: prototest.Epoch, Hops: 1,
 	}
 	if err := f.payment.Sign(f.payerKey); err != nil {
 		t.Fatal(err)

@@ -176,6 +176,13 @@ func verifyMessage(t testing.TB, v vectors.Vector, m protocol.Message) error {
 		return m.Verify(signer())
 	case *protocol.SyncApplied:
 		return nil // unsigned: the EntrySync log entry that carries it is signed
+	case *protocol.Attestation:
+		return protocol.CheckAttestation(m, manufacturers(t, in))
+	case *protocol.AttestedEnrolment:
+		if err := m.Request.Verify(); err != nil {
+			return err
+		}
+		return protocol.CheckAttestation(&m.Attestation, manufacturers(t, in))
 	}
 	t.Fatalf("no check for %T", m)
 	return nil
@@ -412,4 +419,21 @@ func TestBatchAgreesOnEd25519Vectors(t *testing.T) {
 			t.Errorf("%s in the mixed batch: batch %v, single valid=%v", eds[i].Name, err, single)
 		}
 	}
+}
+
+func init() {
+	typeNames["attestation"] = protocol.TypeAttestation
+	typeNames["attested_enrolment"] = protocol.TypeAttestedEnrolment
+}
+
+func manufacturers(t testing.TB, in vectors.Input) []protocol.Manufacturer {
+	var out []protocol.Manufacturer
+	for _, m := range in.Manufacturers {
+		mf := protocol.Manufacturer{KeyAlg: protocol.Alg(m.KeyAlg), Key: unhex(t, m.KeyHex), Revoked: m.Revoked}
+		for _, c := range m.Classes {
+			mf.Classes = append(mf.Classes, protocol.SEClass(c))
+		}
+		out = append(out, mf)
+	}
+	return out
 }

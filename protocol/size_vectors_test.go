@@ -23,7 +23,7 @@ const u64 = math.MaxUint64
 
 func maxLimits() protocol.Limits {
 	return protocol.Limits{Holding: protocol.MaxAmount, PerPayment: protocol.MaxAmount, MaxOfflineCount: u64,
-		MaxOfflineValue: protocol.MaxAmount, MaxOfflineDays: u64, MaxRevListAge: u64}
+		MaxOfflineValue: protocol.MaxAmount, MaxOfflineDays: u64, MaxRevListAge: u64, MaxHops: u64, MinPIN: u64}
 }
 
 func sig(a protocol.Alg) ([]byte, protocol.Alg) { return make([]byte, protocol.SigSize), a }
@@ -36,23 +36,27 @@ func sizeCases(t testing.TB) []sizeCase {
 	s, alg := sig(protocol.AlgECDSAP256)
 	mxCert := protocol.Certificate{Version: 1, Role: protocol.RoleDevice, Serial: u64, KeyAlg: alg, Key: p.PublicKey(),
 		NotBefore: u64 - 1, NotAfter: u64, Account: strings.Repeat("a", protocol.MaxAccountLen), Class: protocol.SETEE,
-		Currency: strings.Repeat("X", protocol.MaxCurrencyLen), Limits: maxLimits(), SigAlg: alg, Sig: s}
+		Currency: strings.Repeat("X", protocol.MaxCurrencyLen), Limits: maxLimits(), Name: strings.Repeat("n", protocol.MaxCertNameLen),
+		SigAlg: alg, Sig: s}
 	cur := strings.Repeat("X", protocol.MaxCurrencyLen)
+	// The payee of a typical request: a merchant's device certified as
+	// "Corner Shop" (11 bytes). Its request claims no name of its own.
+	shopEd, shopP := pki.Merchant(ed, "shop-0001", "Corner Shop"), pki.Merchant(p, "shop-0001", "Corner Shop")
 
 	pay := func(dev *protocol.Certificate, k protocol.Signer) *protocol.Payment {
 		x := &protocol.Payment{Version: 1, Payer: dev.ID(), Payee: devEd.ID(), Amount: 1250, Currency: "EUR", Counter: 42,
-			Nonce: protocol.Nonce{1}, Time: prototest.Epoch}
+			Nonce: protocol.Nonce{1}, Time: prototest.Epoch, Hops: 1}
 		if err := x.Sign(k); err != nil {
 			t.Fatal(err)
 		}
 		return x
 	}
-	mxPay := &protocol.Payment{Version: 1, Amount: protocol.MaxAmount, Currency: cur, Counter: u64, Time: u64, SigAlg: alg, Sig: s}
+	mxPay := &protocol.Payment{Version: 1, Amount: protocol.MaxAmount, Currency: cur, Counter: u64, Time: u64, Hops: u64, SigAlg: alg, Sig: s}
 	payEd, payP := pay(devEd, ed), pay(devP, p)
 
 	req := func(payee *protocol.Certificate, k protocol.Signer) *protocol.PaymentRequest {
 		x := &protocol.PaymentRequest{Version: 1, Payee: *payee, Amount: 1250, Currency: "EUR", Expiry: prototest.Epoch + 300,
-			Name: "Corner Shop", ChannelKey: make([]byte, 32), Pairing: make([]byte, 32)}
+			ChannelKey: make([]byte, 32), Pairing: make([]byte, 32), Address: []byte{protocol.AddrTCP4, 192, 168, 1, 20, 0x20, 0xe5}}
 		x.ChannelKey[0] = 9
 		if err := x.Sign(k); err != nil {
 			t.Fatal(err)
@@ -60,7 +64,8 @@ func sizeCases(t testing.TB) []sizeCase {
 		return x
 	}
 	mxReq := &protocol.PaymentRequest{Version: 1, Payee: mxCert, Amount: protocol.MaxAmount, Currency: cur, Expiry: u64,
-		Name: strings.Repeat("n", protocol.MaxNameLen), ChannelKey: make([]byte, 32), Pairing: make([]byte, 32), SigAlg: alg, Sig: s}
+		Name: mxCert.Name, ChannelKey: make([]byte, 32), Pairing: make([]byte, 32),
+		Address: append([]byte{protocol.AddrTCP6}, make([]byte, 18)...), SigAlg: alg, Sig: s}
 
 	signed := func(m interface {
 		protocol.Message
@@ -95,10 +100,29 @@ func sizeCases(t testing.TB) []sizeCase {
 	}
 	// The largest entry body is a received PaymentBundle.
 	mxBundle := (&protocol.PaymentBundle{Payment: *mxPay, Cert: mxCert}).Marshal()
+	// A refund (SPEC 7.5.1): from the shop's device back to the payer,
+	// naming the sale; the largest refund bundle carries the largest
+	// certificate, a merchant's with the longest name.
+	refund := func(shop *protocol.Certificate, k protocol.Signer) *protocol.Payment {
+		x := &protocol.Payment{Version: 1, Payer: shop.ID(), Payee: devEd.ID(), Amount: 1250, Currency: "EUR", Counter: 42,
+			Sale: payEd.ID(), Time: prototest.Epoch, Hops: 1}
+		if err := x.Sign(k); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	mxRefund := *mxPay
+	mxRefund.Sale, mxRefund.Hops = protocol.Hash{1}, 1
+	refEd, refP := refund(shopEd, ed), refund(shopP, p)
+	mxRefundBundle := &protocol.PaymentBundle{Payment: mxRefund, Cert: mxCert}
+	refEntry := func(k protocol.Signer, b *protocol.PaymentBundle) protocol.Message {
+		return signed(&protocol.LogEntry{Version: 1, Device: devEd.ID(), Counter: 43, Prev: protocol.Hash{1}, Kind: protocol.EntryReceive,
+			Time: prototest.Epoch, Body: b.Marshal()}, k)
+	}
 	return []sizeCase{
 		{"Certificate (device)", protocol.TypeCertificate, devEd, devP, &mxCert},
 		{"Load", protocol.TypeLoad, signed(load(), ed), signed(load(), p), &protocol.Load{Version: 1, Seq: u64, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
-		{"PaymentRequest (with channel)", protocol.TypeRequest, req(devEd, ed), req(devP, p), mxReq},
+		{"PaymentRequest (with channel)", protocol.TypeRequest, req(shopEd, ed), req(shopP, p), mxReq},
 		{"Payment", protocol.TypePayment, payEd, payP, mxPay},
 		{"PaymentBundle", protocol.TypeBundle, &protocol.PaymentBundle{Payment: *payEd, Cert: *devEd},
 			&protocol.PaymentBundle{Payment: *payP, Cert: *devP}, &protocol.PaymentBundle{Payment: *mxPay, Cert: mxCert}},
@@ -115,6 +139,12 @@ func sizeCases(t testing.TB) []sizeCase {
 		{"LogEntry (receive)", protocol.TypeLogEntry, signed(recv(ed, payEd, devEd), ed), signed(recv(p, payP, devP), p), nil},
 		{"SyncUpload (3 entries: load, pay, receive)", protocol.TypeSyncUpload, upload(ed, payEd, devEd), upload(p, payP, devP), nil},
 		{"SyncResult (1 status, 1 load, empty list)", protocol.TypeSyncResult, result(ed), result(p), nil},
+		{"Payment (refund)", protocol.TypePayment, refEd, refP, &mxRefund},
+		{"PaymentBundle (refund, merchant's certificate)", protocol.TypeBundle, &protocol.PaymentBundle{Payment: *refEd, Cert: *shopEd},
+			&protocol.PaymentBundle{Payment: *refP, Cert: *shopP}, mxRefundBundle},
+		{"LogEntry (receive a refund)", protocol.TypeLogEntry, refEntry(ed, &protocol.PaymentBundle{Payment: *refEd, Cert: *shopEd}),
+			refEntry(ed, &protocol.PaymentBundle{Payment: *refP, Cert: *shopP}),
+			&protocol.LogEntry{Version: 1, Counter: u64, Kind: protocol.EntryReceive, Time: u64, Body: mxRefundBundle.Marshal(), SigAlg: alg, Sig: s}},
 	}
 }
 
@@ -183,9 +213,10 @@ func TestSizeTable(t *testing.T) {
 // bundle an issuer with ordinary policy values can produce: P-256 key,
 // 16-byte account, 3-letter currency, amounts, counters, serials and times
 // below 2^32 (times up to the year 2106), at most 255 offline days and
-// 65535 offline payments. With every field at 2^32-1 the bundle is 332
-// bytes, one over: SPEC.md ("Size budget") tells issuers which fields to
-// keep small.
+// 65535 offline payments, at most 23 hops and a PIN minimum of at most 23
+// (the ledger's ceiling: one byte each). With every field at 2^32-1 the
+// bundle is 335 bytes, over: SPEC.md ("Size budget") tells issuers which fields to keep
+// small.
 func TestBundleBudgetRealisticMaximum(t *testing.T) {
 	const u32 = math.MaxUint32
 	p := prototest.P256Key("size-p256")
@@ -193,8 +224,8 @@ func TestBundleBudgetRealisticMaximum(t *testing.T) {
 	c := protocol.Certificate{Version: 1, Role: protocol.RoleDevice, Serial: u32, KeyAlg: alg, Key: p.PublicKey(),
 		NotBefore: u32 - 1, NotAfter: u32, Account: strings.Repeat("a", protocol.MaxAccountLen), Class: protocol.SETEE,
 		Currency: "EUR", Limits: protocol.Limits{Holding: u32, PerPayment: u32, MaxOfflineCount: 65535, MaxOfflineValue: u32,
-			MaxOfflineDays: 255, MaxRevListAge: u32}, SigAlg: alg, Sig: s}
-	pay := protocol.Payment{Version: 1, Amount: u32, Currency: "EUR", Counter: u32, Time: u32, SigAlg: alg, Sig: s}
+			MaxOfflineDays: 255, MaxRevListAge: u32, MaxHops: 23, MinPIN: 23}, SigAlg: alg, Sig: s}
+	pay := protocol.Payment{Version: 1, Amount: u32, Currency: "EUR", Counter: u32, Time: u32, Hops: 1, SigAlg: alg, Sig: s}
 	env := protocol.Seal(&protocol.PaymentBundle{Payment: pay, Cert: c})
 	t.Logf("realistic maximum bundle envelope: %d bytes", len(env))
 	if len(env) > protocol.QRBudgetPaymentCert {

@@ -65,7 +65,7 @@ func (c *Certificate) validate() error {
 		return err
 	}
 	if c.Role != RoleDevice {
-		if c.Account != "" || c.Class != SENone || c.Currency != "" || c.Limits != (Limits{}) {
+		if c.Account != "" || c.Class != SENone || c.Currency != "" || c.Limits != (Limits{}) || c.Name != "" {
 			return errf(ClassBadField, "a %v certificate carries device fields", c.Role)
 		}
 		return nil
@@ -79,10 +79,35 @@ func (c *Certificate) validate() error {
 	if err := CheckCurrency(c.Currency); err != nil {
 		return err
 	}
+	if c.Name != "" {
+		if err := CheckCertName(c.Name); err != nil {
+			return err
+		}
+	}
 	l := c.Limits
 	for _, v := range []uint64{l.Holding, l.PerPayment, l.MaxOfflineValue} {
 		if err := checkAmount(v, true); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// CheckCertName checks a merchant's certified name: 1 to MaxCertNameLen
+// bytes of UTF-8, no leading or trailing space, and none of the characters
+// that hide or reorder what a payer reads: C0 and C1 controls, DEL, the
+// line and paragraph separators and the bidirectional controls (U+200E,
+// U+200F, U+202A..U+202E, U+2066..U+2069).
+func CheckCertName(n string) error {
+	if len(n) == 0 || len(n) > MaxCertNameLen || !utf8.ValidString(n) {
+		return errf(ClassBadField, "name must be 1..%d bytes of UTF-8", MaxCertNameLen)
+	}
+	if n[0] == ' ' || n[len(n)-1] == ' ' {
+		return errf(ClassBadField, "name %q has a leading or trailing space", n)
+	}
+	for _, r := range n {
+		if r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x200e || r == 0x200f || r >= 0x2028 && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			return errf(ClassBadField, "name holds the control character U+%04X", r)
 		}
 	}
 	return nil
@@ -167,6 +192,9 @@ func (r *PaymentRequest) validate() error {
 	if len(r.Name) > MaxNameLen || !utf8.ValidString(r.Name) {
 		return errf(ClassBadField, "display name must be at most %d bytes of UTF-8", MaxNameLen)
 	}
+	if r.Name != "" && r.Name != r.Payee.Name {
+		return errf(ClassBadField, "the request claims the name %q, its certificate certifies %q", r.Name, r.Payee.Name)
+	}
 	switch len(r.ChannelKey) {
 	case 0:
 		if len(r.Pairing) != 0 {
@@ -181,6 +209,14 @@ func (r *PaymentRequest) validate() error {
 		}
 	default:
 		return errf(ClassBadField, "channel key is %d bytes", len(r.ChannelKey))
+	}
+	if len(r.Address) > 0 {
+		if len(r.ChannelKey) == 0 {
+			return errf(ClassBadField, "channel address without a channel key")
+		}
+		if err := checkAddress(r.Address); err != nil {
+			return err
+		}
 	}
 	return checkSig(r.SigAlg, r.Sig)
 }
@@ -198,6 +234,12 @@ func (p *Payment) validate() error {
 	if p.Counter == 0 {
 		return errf(ClassBadField, "counter starts at 1")
 	}
+	if p.Hops == 0 {
+		return errf(ClassBadField, "hops starts at 1")
+	}
+	if p.IsRefund() && p.Hops != 1 {
+		return errf(ClassBadField, "a refund is paid from the merchant's account: hops 1, not %d", p.Hops)
+	}
 	return checkSig(p.SigAlg, p.Sig)
 }
 
@@ -210,6 +252,9 @@ func (b *PaymentBundle) validate() error {
 	}
 	if b.Cert.Role != RoleDevice {
 		return errf(ClassBadField, "payer certificate is not a device certificate")
+	}
+	if b.Payment.IsRefund() && b.Cert.Kind() != KindMerchant {
+		return errf(ClassBadField, "a refund from a device that is not a merchant's")
 	}
 	return nil
 }
@@ -285,7 +330,7 @@ func (r *EnrolmentRequest) validate() error {
 	if err := checkVersion(r.Version); err != nil {
 		return err
 	}
-	if err := CheckKey(r.KeyAlg, r.Key); err != nil {
+	if err := CheckCertifiableKey(r.KeyAlg, r.Key); err != nil {
 		return err
 	}
 	if len(r.Account) == 0 || len(r.Account) > MaxAccountLen || !utf8.ValidString(r.Account) {

@@ -92,6 +92,10 @@ func New(t Type) (Message, error) {
 		return new(ReserveRequest), nil
 	case TypeSyncApplied:
 		return new(SyncApplied), nil
+	case TypeAttestation:
+		return new(Attestation), nil
+	case TypeAttestedEnrolment:
+		return new(AttestedEnrolment), nil
 	}
 	return nil, errf(ClassUnknownType, "type %d", t)
 }
@@ -127,6 +131,10 @@ func MaxSize(t Type) int {
 		return MaxReserveSize
 	case TypeSyncApplied:
 		return MaxSyncAppliedSize
+	case TypeAttestation:
+		return MaxAttestationSize
+	case TypeAttestedEnrolment:
+		return MaxAttestedEnrolmentSize
 	}
 	return 0
 }
@@ -170,7 +178,7 @@ func Unmarshal(data []byte, m Message) error {
 	if len(data) > max {
 		return errf(ClassOversize, "%d bytes, limit %d", len(data), max)
 	}
-	if err := peekVersion(data, m.Type() == TypeBundle); err != nil {
+	if err := peekVersion(data, m.Type() == TypeBundle || m.Type() == TypeAttestedEnrolment); err != nil {
 		return err
 	}
 	if err := decodeStrict(data, m, max); err != nil {

@@ -37,6 +37,18 @@ const (
 	CodeProtocol          Code = "protocol"
 	CodeClaimExpired      Code = "claim_expired" // payment too old to claim
 	CodeReceiveOnly       Code = "receive_only"  // the device may only receive
+	CodeWeakPIN           Code = "weak_pin"      // the PIN is shorter than the certificate's MinPIN
+	CodeBadData           Code = "bad_data"      // sealed data that was changed or sealed by another SE
+	// CodeLoadConflict: a load with a sequence number the SE applied with
+	// other contents: the ledger lost data and reissued the number.
+	CodeLoadConflict Code = "load_conflict"
+	// CodeLogPruned: entries below the SE's archive were asked for.
+	CodeLogPruned Code = "log_pruned"
+	// CodeUnknownSale: a refund names a sale this SE did not make (or
+	// receive), or no longer remembers (the refund window passed).
+	CodeUnknownSale Code = "unknown_sale"
+	// CodeAlreadyRefunded: the sale was refunded before (once per sale).
+	CodeAlreadyRefunded Code = "already_refunded"
 )
 
 // Limit names which offline limit a payment or load would break.
@@ -48,6 +60,14 @@ const (
 	LimitPerPayment   Limit = "per_payment"
 	LimitOfflineCount Limit = "offline_count"
 	LimitOfflineValue Limit = "offline_value"
+	// LimitUnacked: the log has run protocol.MaxUnackedEntries past the
+	// last counter the ledger acknowledged; the SE pays again after a sync.
+	LimitUnacked Limit = "unacked_entries"
+	// LimitHops: the payment would pay on value received offline more
+	// than the certificate's MaxHops times; it can be paid after a sync.
+	LimitHops Limit = "hops"
+	// LimitRefund: a refund above the sale it refunds.
+	LimitRefund Limit = "refund"
 )
 
 // Error is an SE refusal. Err, when set, is the protocol error behind it.
@@ -102,7 +122,13 @@ var (
 	ErrBadRequest        = &Error{Code: CodeBadRequest}
 	ErrBroken            = &Error{Code: CodeBroken}
 	ErrClaimExpired      = &Error{Code: CodeClaimExpired}
+	ErrLoadConflict      = &Error{Code: CodeLoadConflict}
+	ErrLogPruned         = &Error{Code: CodeLogPruned}
 	ErrReceiveOnly       = &Error{Code: CodeReceiveOnly}
+	ErrWeakPIN           = &Error{Code: CodeWeakPIN}
+	ErrBadData           = &Error{Code: CodeBadData}
+	ErrUnknownSale       = &Error{Code: CodeUnknownSale}
+	ErrAlreadyRefunded   = &Error{Code: CodeAlreadyRefunded}
 )
 
 // LimitErr returns the sentinel of one limit, for errors.Is.

@@ -38,8 +38,21 @@ type SE interface {
 	// countersigns. A payment protocol.ClaimWindow or more older than the
 	// SE's ledger floor is refused (CodeClaimExpired).
 	Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt, error)
-	// ConfirmReceipt records the payee's receipt of a pending payment.
+	// ConfirmReceipt records the payee's receipt of a pending payment (or
+	// refund).
 	ConfirmReceipt(r *protocol.Receipt, now uint64) error
+	// Refund signs a refund (protocol SPEC.md 7.5.1, 9.1) of sale, a
+	// payment this merchant device received within the refund window, to
+	// the sale's payer: amount, or the whole sale if 0, at most the sale.
+	// The purse is not debited (the ledger takes the refund from the
+	// merchant account). A sale is refunded once: asking again with amount
+	// 0 or the amount refunded returns that refund, the same signed bytes,
+	// and signs nothing (CodeAlreadyRefunded for another amount). Receive
+	// accepts a refund addressed to this SE of a payment it made.
+	Refund(sale protocol.Hash, amount uint64, now uint64) (*protocol.PaymentBundle, error)
+	// Sales lists the payments this SE received that it still remembers
+	// for refunds (the refund window), oldest first.
+	Sales() ([]Sale, error)
 	// Redeem debits the purse and signs a redeem for the ledger.
 	Redeem(amount uint64, now uint64) (*protocol.Redeem, error)
 	// SyncUpload signs the log entries from counter since on (at most
@@ -63,6 +76,18 @@ type SE interface {
 	Status(now uint64) (Status, error)
 }
 
+// DataSealer is an SE that seals data for the app above it under a key
+// that never leaves the SE's own protection (the virtual SE: its state,
+// under the PIN). A wallet seals its history and its channel key with it,
+// so a copy of the wallet's folder shows no more than the SE's files do.
+// label binds a blob to its use: one sealed under a label opens under that
+// label only. OpenData refuses a blob that was changed or sealed by
+// another SE (CodeBadData).
+type DataSealer interface {
+	SealData(label string, plain []byte) ([]byte, error)
+	OpenData(label string, sealed []byte) ([]byte, error)
+}
+
 // Anchors are the certificates an SE trusts: pinned roots and issuers
 // signed by them.
 type Anchors struct {
@@ -73,10 +98,11 @@ type Anchors struct {
 // RequestParams is what a payee asks for.
 type RequestParams struct {
 	Amount     uint64 // 0: payer chooses
-	Name       string
+	Name       string // empty, or the certificate's Name: a request claims no other name (protocol 7.4)
 	Expiry     uint64 // unix seconds
 	ChannelKey []byte // optional X25519 key for the proximity channel
 	Pairing    []byte // its one-time pairing secret
+	Address    []byte // where the channel listens (protocol.PaymentRequest.Address)
 }
 
 // Pending is a payment signed by this SE whose receipt has not come back.
@@ -87,13 +113,28 @@ type Pending struct {
 	Counter uint64
 }
 
+// Sale is a payment an SE received, as remembered for a refund.
+type Sale struct {
+	ID     protocol.Hash
+	Payer  protocol.KeyID
+	Amount uint64
+	Time   uint64 // the payment's own time
+	// Until is the ledger time from which the SE no longer refunds it
+	// (Time + protocol.RefundWindow).
+	Until uint64
+	// Refunded is the amount refunded (0: not yet), RefundID the refund.
+	Refunded uint64
+	RefundID protocol.Hash
+}
+
 // Status is the SE's view of its purse. It is comparable with ==.
 type Status struct {
 	Device       protocol.KeyID
 	Enrolled     bool // a certificate is installed
 	Currency     string
-	Balance      uint64 // value the purse can pay now
-	PendingCount int    // payments awaiting a receipt (already debited)
+	Balance      uint64 // value in the purse
+	AfterSync    uint64 // of Balance, value received offline more than Limits.MaxHops times: payable after a sync
+	PendingCount int    // payments awaiting a receipt (already debited; refunds, not from the purse, are not counted)
 	PendingValue uint64
 	Counter      uint64          // last log counter
 	Head         protocol.Hash   // hash of the last log entry

@@ -2,17 +2,17 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
+	"strings"
 )
 
 // Media types of the device endpoints.
@@ -24,30 +24,44 @@ const (
 	ContentTypeSet = "application/offpay-set+cbor"
 )
 
-// readMessage reads an envelope of m's type from the body. The body is
-// refused before parsing if it is longer than the type's limit.
-func readMessage(w http.ResponseWriter, r *http.Request, m protocol.Message) error {
+// readBody reads the body of a device request of type typ: refused before
+// reading if its media type is not ContentType or it is longer than the
+// type's limit, read into one buffer of the declared length otherwise.
+func readBody(w http.ResponseWriter, r *http.Request, typ protocol.Type) ([]byte, error) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || ct != ContentType {
-		return errorf(CodeUnsupportedMedia, "the body must be %s", ContentType)
+		return nil, errorf(CodeUnsupportedMedia, "the body must be %s", ContentType)
 	}
-	limit := int64(1 + protocol.MaxSize(m.Type()))
+	limit := int64(1 + protocol.MaxSize(typ))
+	tooLarge := func() error {
+		return errorf(CodeTooLarge, "body above %d bytes: %w", limit, &protocol.Error{Class: protocol.ClassOversize, Detail: "limit " + strconv.FormatInt(limit, 10)})
+	}
 	if r.ContentLength > limit {
-		return errorf(CodeTooLarge, "body of %d bytes: %w", r.ContentLength, &protocol.Error{Class: protocol.ClassOversize, Detail: "limit " + strconv.FormatInt(limit, 10)})
+		return nil, tooLarge()
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var b []byte
+	if r.ContentLength >= 0 {
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(body, b)
+	} else {
+		b, err = io.ReadAll(body)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(CodeTooLarge, "body too large: %w", &protocol.Error{Class: protocol.ClassOversize, Detail: "limit " + strconv.FormatInt(limit, 10)})
+			return nil, tooLarge()
 		}
-		return errorf(offpay.EINVALID, "reading the body failed")
+		return nil, errorf(offpay.EINVALID, "reading the body failed")
 	}
-	return protocol.OpenAs(body, m)
+	return b, nil
 }
 
 func writeEnvelope(w http.ResponseWriter, m protocol.Message) {
-	b := protocol.Seal(m)
+	writeEnvelopeBytes(w, protocol.Seal(m))
+}
+
+func writeEnvelopeBytes(w http.ResponseWriter, b []byte) {
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)
@@ -68,73 +82,218 @@ func writeSet(w http.ResponseWriter, ms ...protocol.Message) error {
 	return nil
 }
 
-// limit applies the rate limit to key, answering 429 with Retry-After when
-// the bucket is empty. Requests from a client address that recently sent
-// forged signatures are refused too (see settle). It reports whether the
-// request may go on.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, key string) bool {
-	var blocked bool
-	var wait time.Duration
-	if strings.HasPrefix(key, "ip:") {
-		ok, d := s.clients.allow(key)
-		blocked, wait = !ok, d
-	} else {
-		blocked, wait = s.clients.blocked(forgerKey(r))
-		if !blocked {
-			ok, d := s.devices.allow(key)
-			blocked, wait = !ok, d
-		}
-	}
-	if !blocked {
+// take takes a token from key's bucket in l, or answers 429 with
+// Retry-After and reports false.
+func (s *Server) take(w http.ResponseWriter, r *http.Request, l *limiter, key, kind string) bool {
+	ok, wait := l.allow(key)
+	if ok {
 		return true
 	}
+	s.metrics.limited.WithLabelValues(kind).Inc()
+	s.refused.add(r.Context(), s.log, kind, key)
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
-	s.writeError(w, r, errorf(CodeRateLimited, "too many requests; retry later"))
+	s.writeError(w, r, errorf(CodeRateLimited, "%s; retry later", map[string]string{
+		limitAddress: "too many requests from this address",
+		limitDevice:  "too many requests from this device",
+		limitForgery: "too many requests from this address whose signature does not verify",
+		limitToken:   "too many wrong administrator tokens from this address",
+	}[kind]))
 	return false
-}
-
-// settle handles a request whose signature the ledger refused. The device
-// key in such a message is only a claim, so its token goes back (a forger
-// must not drain a real device's bucket) and the sender's address pays
-// instead: once its bucket of forgeries is empty, limit refuses it.
-func (s *Server) settle(r *http.Request, key string, err error) {
-	if err == nil {
-		return
-	}
-	if offpay.ErrorCode(err) == offpay.EUNAUTHORIZED || protocol.ClassOf(err) == protocol.ClassBadSignature {
-		s.devices.refund(key)
-		s.clients.allow(forgerKey(r))
-	}
 }
 
 func deviceKey(id protocol.KeyID) string { return "dev:" + id.String() }
 
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// deviceCall hands a decoded device request to the ledger.
+type deviceCall func(r *http.Request, m protocol.Message) (protocol.Message, error)
+
+// device serves a device-signed request (reserve, sync) of type typ. Each
+// request is charged to exactly one identity:
+//
+//  1. Before a byte of the body is read, the client address pays a token
+//     of its budget of unauthenticated requests (ClientRateLimit): a flood
+//     of bodies that do not decode, of any size, is counted and refused
+//     before it costs anything but the refusal.
+//  2. The body is read (within the type's size limit) and its signature
+//     is checked on the bytes, before decoding (PeekDeviceSignature,
+//     with the key of the device the request names). A body without the
+//     shape of a signed request is decoded only to say what is wrong with
+//     it, and keeps the address's token.
+//  3. The same bytes as a request already answered get the stored answer
+//     (replay.go), and the address its token back: a replayed request
+//     costs the device that signed it nothing.
+//  4. A signature that does not verify (or names no enrolled device) is a
+//     forgery: the address gets its token back and pays one of its bucket
+//     of forgeries instead, which refuses only forgeries. So forgeries
+//     from an address never block a request that authenticates from it.
+//  5. A request whose signature verifies gives the address its token back
+//     and pays one of its device's (RateLimit), then is decoded and served.
+func (s *Server) device(w http.ResponseWriter, r *http.Request, typ protocol.Type, call deviceCall) {
+	w.Header().Set("Cache-Control", "no-store")
+	addr := s.clientKey(r)
+	if !s.take(w, r, s.clients, addr, limitAddress) {
+		return
 	}
-	return host
-}
-
-// clientKey is the rate limit key of requests that name no device.
-func clientKey(r *http.Request) string { return "ip:" + remoteHost(r) }
-
-// forgerKey counts the refused signatures sent from one address.
-func forgerKey(r *http.Request) string { return "bad:" + remoteHost(r) }
-
-func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
-	var req protocol.EnrolmentRequest
-	if err := readMessage(w, r, &req); err != nil {
+	paid := true
+	refund := func() {
+		if paid {
+			s.clients.refund(addr)
+			paid = false
+		}
+	}
+	body, err := readBody(w, r, typ)
+	if err != nil {
+		s.metrics.unauthenticated.WithLabelValues("malformed").Inc()
 		s.writeError(w, r, err)
 		return
 	}
-	key := deviceKey(req.ID())
-	if !s.limit(w, r, key) {
+	m, _ := protocol.New(typ)
+	ds, ok := protocol.PeekDeviceSignature(body)
+	if !ok || ds.Type != typ {
+		// Not a signed request of this type: say what is wrong with it,
+		// at the address's cost. One that decodes all the same (an old
+		// version, say) is the ledger's to refuse, still at that cost.
+		if err := protocol.OpenAs(body, m); err != nil {
+			s.metrics.unauthenticated.WithLabelValues("malformed").Inc()
+			s.writeError(w, r, err)
+			return
+		}
+		s.answer(w, r, nil, call, m)
 		return
 	}
-	e, err := s.ledger.Enrol(r.Context(), &req)
-	s.settle(r, key, err)
+	f := s.replays.begin(r.Context(), newReplayKey(ds), body)
+	defer f.end()
+	if f.answer != nil {
+		refund()
+		s.metrics.replays.Inc()
+		writeEnvelopeBytes(w, f.answer)
+		return
+	}
+	if s.authenticate {
+		if err := s.authenticateDevice(r, ds); err != nil {
+			refund()
+			if offpay.ErrorCode(err) != offpay.EUNAUTHORIZED {
+				s.writeError(w, r, err)
+				return
+			}
+			s.metrics.unauthenticated.WithLabelValues("forged").Inc()
+			if s.take(w, r, s.forgeries, addr, limitForgery) {
+				s.writeError(w, r, err)
+			}
+			return
+		}
+	}
+	refund()
+	if !s.take(w, r, s.devices, deviceKey(ds.Device), limitDevice) {
+		return
+	}
+	if err := protocol.OpenAs(body, m); err != nil { // the device's own malformed message
+		s.writeError(w, r, err)
+		return
+	}
+	s.answer(w, r, f, call, m)
+}
+
+// authenticateDevice checks the request's signature on its bytes with the
+// key of the device it names. Its errors are EUNAUTHORIZED (no such
+// device, a signature that does not verify) or the ledger's failures.
+func (s *Server) authenticateDevice(r *http.Request, ds protocol.DeviceSignature) error {
+	cert, err := s.ledger.DeviceCertificate(r.Context(), ds.Device)
+	if err != nil {
+		return err
+	}
+	if cert == nil {
+		return errorf(offpay.EINTERNAL, "ledger returned no certificate for %v", ds.Device)
+	}
+	if err := protocol.VerifySignature(cert.KeyAlg, cert.Key, ds.Input, ds.Sig); err != nil {
+		return &offpay.Error{Code: offpay.EUNAUTHORIZED, Message: fmt.Sprintf("the request is not signed by device %v", ds.Device), Err: err}
+	}
+	return nil
+}
+
+// answer hands m to the ledger and writes its answer, which f (if any)
+// keeps for replays.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, f *flight, call deviceCall, m protocol.Message) {
+	res, err := call(r, m)
+	if err != nil {
+		if f != nil { // the device's state has moved on: no stale answers
+			s.replays.forget(f.key.dev)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	env := protocol.Seal(res)
+	if f != nil {
+		if sr, ok := res.(*protocol.SyncResult); ok && len(sr.Loads) > 0 {
+			// A sync that hands loads over may have moved the device's
+			// load numbers (a ledger that lost data renumbers a load it
+			// reissued): a stored reserve answer may be stale.
+			s.replays.forgetTypes(f.key.dev, protocol.TypeReserve)
+		}
+		f.store(env)
+	}
+	writeEnvelopeBytes(w, env)
+}
+
+// enrolAuth serves POST /v1/enrol: with the administrator's token
+// (Authorization: Bearer), or with a one-time enrolment code of the
+// request's account (Authorization: Code CODE), so that a device enrols
+// itself without ever holding the token. Wrong codes are counted per
+// client address in the bucket of wrong tokens.
+func (s *Server) enrolAuth(w http.ResponseWriter, r *http.Request) {
+	code, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Code ")
+	if !ok {
+		s.admin(s.enrol)(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
+		return
+	}
+	s.enrolWith(w, r, func(req *protocol.EnrolmentRequest) (*ledger.Enrolment, error) {
+		e, err := s.ledger.EnrolWithCode(r.Context(), req, code)
+		if offpay.ErrorCode(err) == offpay.EUNAUTHORIZED {
+			if !s.take(w, r, s.guesses, s.clientKey(r), limitToken) {
+				return nil, errAnswered
+			}
+		}
+		return e, err
+	})
+}
+
+// errAnswered says the refusal was written already.
+var errAnswered = errors.New("answered")
+
+// enrol serves POST /v1/enrol with the administrator's token (admin
+// checked it before the body is read).
+func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
+	s.enrolWith(w, r, func(req *protocol.EnrolmentRequest) (*ledger.Enrolment, error) {
+		return s.ledger.Enrol(r.Context(), req)
+	})
+}
+
+func (s *Server) enrolWith(w http.ResponseWriter, r *http.Request, enrol func(*protocol.EnrolmentRequest) (*ledger.Enrolment, error)) {
+	// A bare request (type 12) or one with its attestation (type 16).
+	body, err := readBody(w, r, protocol.TypeAttestedEnrolment)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// The bound of what was sent: a bare request is refused above its own
+	// limit as the other device messages are (too large, before parsing).
+	if len(body) > 0 && protocol.Type(body[0]) == protocol.TypeEnrolment && len(body) > 1+protocol.MaxEnrolmentSize {
+		limit := 1 + protocol.MaxEnrolmentSize
+		s.writeError(w, r, errorf(CodeTooLarge, "body above %d bytes: %w", limit, &protocol.Error{Class: protocol.ClassOversize, Detail: "limit " + strconv.Itoa(limit)}))
+		return
+	}
+	req, err := protocol.OpenEnrolment(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e, err := enrol(req)
+	if err == errAnswered {
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -149,52 +308,64 @@ func (s *Server) enrol(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) reserve(w http.ResponseWriter, r *http.Request) {
-	var req protocol.ReserveRequest
-	if err := readMessage(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	key := deviceKey(req.Device)
-	if !s.limit(w, r, key) {
-		return
-	}
-	l, err := s.ledger.Reserve(r.Context(), &req)
-	s.settle(r, key, err)
-	if err == nil && l == nil {
-		err = errorf(offpay.EINTERNAL, "ledger returned no load")
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeEnvelope(w, l)
+	s.device(w, r, protocol.TypeReserve, func(r *http.Request, m protocol.Message) (protocol.Message, error) {
+		l, err := s.ledger.Reserve(r.Context(), m.(*protocol.ReserveRequest))
+		if err == nil && l == nil {
+			err = errorf(offpay.EINTERNAL, "ledger returned no load")
+		}
+		return l, err
+	})
 }
 
 func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
-	var up protocol.SyncUpload
-	if err := readMessage(w, r, &up); err != nil {
-		s.writeError(w, r, err)
+	s.device(w, r, protocol.TypeSyncUpload, func(r *http.Request, m protocol.Message) (protocol.Message, error) {
+		up := m.(*protocol.SyncUpload)
+		res, err := s.ledger.Sync(r.Context(), up)
+		if err == nil && res == nil {
+			err = errorf(offpay.EINTERNAL, "ledger returned no sync result")
+		}
+		if err == nil {
+			s.metrics.syncEntries.Add(float64(len(up.Entries)))
+		}
+		return res, err
+	})
+}
+
+// AckAnswer is the answer to POST /v1/acknowledgement.
+type AckAnswer struct {
+	// LedgerBehind: the result acknowledges more of the device's log than
+	// the ledger holds; it lost data, and the device uploads it again.
+	LedgerBehind bool `json:"ledger_behind"`
+}
+
+// acknowledgement takes a device's last sync result (signed by this
+// ledger, so anyone may present it; it proves what the ledger once held)
+// as evidence that the ledger lost part of the device's log.
+func (s *Server) acknowledgement(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
 		return
 	}
-	key := deviceKey(up.Device)
-	if !s.limit(w, r, key) {
-		return
-	}
-	res, err := s.ledger.Sync(r.Context(), &up)
-	s.settle(r, key, err)
-	if err == nil && res == nil {
-		err = errorf(offpay.EINTERNAL, "ledger returned no sync result")
-	}
+	body, err := readBody(w, r, protocol.TypeSyncResult)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.metrics.syncEntries.Add(float64(len(up.Entries)))
-	writeEnvelope(w, res)
+	var res protocol.SyncResult
+	if err := protocol.OpenAs(body, &res); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	behind, err := s.ledger.Acknowledged(r.Context(), &res)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, AckAnswer{LedgerBehind: behind})
 }
 
 func (s *Server) revocationList(w http.ResponseWriter, r *http.Request) {
-	if !s.limit(w, r, clientKey(r)) {
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
 		return
 	}
 	rl, err := s.ledger.RevocationList(r.Context())
@@ -209,7 +380,7 @@ func (s *Server) revocationList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) trust(w http.ResponseWriter, r *http.Request) {
-	if !s.limit(w, r, clientKey(r)) {
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
 		return
 	}
 	root, issuer := s.ledger.Trust()

@@ -226,9 +226,12 @@ func TestRateLimitPerDevice(t *testing.T) {
 	alice, bob := prototest.Ed25519Key("alice"), prototest.Ed25519Key("bob")
 	enrolAlice(t, h, alice)
 	enrolAlice(t, h, bob)
-	// Enrolment took one token from each bucket: one request left.
+	// Enrolment is the operator's request: the device's bucket is full.
 	if w := h.device("/v1/reserve", reserveRequest(t, alice, 1, 1)); w.Code != 200 {
 		t.Fatalf("first request: %d %s", w.Code, w.Body)
+	}
+	if w := h.device("/v1/reserve", reserveRequest(t, alice, 2, 1)); w.Code != 200 {
+		t.Fatalf("second request: %d %s", w.Code, w.Body)
 	}
 	w := h.device("/v1/sync", syncUpload(t, alice))
 	wantError(t, w, http.StatusTooManyRequests, CodeRateLimited, "")

@@ -14,19 +14,28 @@
 //	GET  /v1/admin/accounts/{name}/statement -> {"account","lines"}
 //	POST /v1/admin/devices/{id}/revoke       {"reason"} -> 204
 //	GET  /v1/admin/report                    -> Report
+//	GET  /v1/admin/outbox?state&account&kind&key&from&to&after&limit -> {"notifications","next"}  (Options.Outbox)
+//	POST /v1/admin/outbox/resend             {"key"} or {"from","to",...} -> {"resent"}  (Options.Outbox)
 //	GET  /healthz, /metrics, /openapi.yaml
 //
 // Device requests and answers are protocol envelopes (application/offpay+cbor);
 // several messages travel as a CBOR array of envelopes
 // (application/offpay-set+cbor). Device requests are authenticated by the
-// secure element's signature inside the message, which the ledger verifies;
-// the server only bounds their size before parsing and rate limits them per
-// device key. Requests the ledger refuses for a bad signature, and wrong
-// administrator tokens, are charged to the client address instead, which
-// throttles forgers and token guessers without starving the device they
-// name. Errors are JSON with a stable code mapped to a status in one
-// table (errors.go); internal failures are logged and shown as "internal
-// error", so no database text reaches a client.
+// secure element's signature inside the message. The server checks it on
+// the request's bytes, before decoding, with the key the ledger certified
+// (protocol.PeekDeviceSignature, Ledger.DeviceCertificate), and charges
+// each request to exactly one identity (SPEC.md section 18.3): a request
+// that authenticates to its device; its body, until then, to the client
+// address, before a byte is read; a forgery to the address's forgery
+// bucket; a wrong administrator token to the address's token bucket.
+// Neither of the last two ever refuses a request that authenticates, and a
+// replayed request gets its stored answer at no cost (replay.go). The
+// client address comes from X-Forwarded-For only behind a trusted proxy
+// (Options.TrustedProxies). Administrator JSON is read strictly
+// (strictjson.go). Errors are JSON with a stable code mapped to a status
+// in one table (errors.go), Go's own refusals included when served on
+// Listener; internal failures are logged and shown as "internal error",
+// so no database text reaches a client.
 //
 // The handler speaks plain HTTP. The administrator token travels in a
 // header, so anywhere but loopback serve it behind TLS (a terminating proxy,

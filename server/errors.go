@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
 )
 
@@ -19,6 +20,12 @@ const (
 	CodeUnsupportedMedia offpay.Code = "unsupported_media_type"
 	CodeRateLimited      offpay.Code = "rate_limited"
 	CodeMethodNotAllowed offpay.Code = "method_not_allowed"
+	// Go's HTTP server answers these itself, before any handler, for
+	// requests it cannot parse; Listener rewrites its answers into the
+	// API's JSON with these codes (400s get "invalid").
+	CodeHeaderTooLarge offpay.Code = "header_too_large"
+	CodeNotImplemented offpay.Code = "not_implemented"
+	CodeHTTPVersion    offpay.Code = "http_version_not_supported"
 )
 
 // statusOf is the one table from error code to HTTP status. A code missing
@@ -31,11 +38,15 @@ var statusOf = map[offpay.Code]int{
 	offpay.ECONFLICT:     http.StatusConflict,
 	offpay.ELIMIT:        http.StatusUnprocessableEntity,
 	offpay.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	offpay.EBEHIND:       http.StatusConflict,
 	offpay.EINTERNAL:     http.StatusInternalServerError,
 	CodeTooLarge:         http.StatusRequestEntityTooLarge,
 	CodeUnsupportedMedia: http.StatusUnsupportedMediaType,
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
+	CodeNotImplemented:   http.StatusNotImplemented,
+	CodeHTTPVersion:      http.StatusHTTPVersionNotSupported,
 }
 
 // ErrorBody is the JSON body of every error answer.
@@ -50,6 +61,9 @@ type ErrorDetail struct {
 	Code    offpay.Code    `json:"code"`
 	Message string         `json:"message"`
 	Class   protocol.Class `json:"class,omitempty"`
+	// Acked, with code "behind": the last counter of the device's log the
+	// ledger holds; the device uploads again from the next one.
+	Acked *uint64 `json:"acked,omitempty"`
 }
 
 // describe turns err into what a client may see. Only *offpay.Error
@@ -67,6 +81,11 @@ func describe(err error) ErrorDetail {
 			d.Class = protocol.ClassOf(err)
 		} else {
 			d.Message = "internal error"
+		}
+		var be *ledger.BehindError
+		if code == offpay.EBEHIND && errors.As(err, &be) {
+			acked := be.Acked
+			d.Acked = &acked
 		}
 		return d
 	}

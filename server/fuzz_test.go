@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
@@ -25,15 +26,34 @@ func FuzzDeviceEndpoints(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, seed := range [][]byte{protocol.Seal(rr), protocol.Seal(up), {}, {0}, {13, 0x80}, {10, 0x9f, 0xff}} {
-		f.Add(uint8(0), seed)
-		f.Add(uint8(1), seed)
+		for which := range uint8(4) {
+			f.Add(which, seed)
+		}
 	}
 	fake := servertest.NewLedger()
-	srv := newServer(fake, Options{AdminToken: token, Logger: discard(), RateLimit: RateLimit{Disabled: true}, ClientRateLimit: RateLimit{Disabled: true}})
+	if _, err := fake.CreateAccount(context.Background(), "fuzz", false); err != nil {
+		f.Fatal(err)
+	}
+	en := &protocol.EnrolmentRequest{Version: 1, KeyAlg: key.Alg(), Key: key.PublicKey(), Account: "fuzz", Class: protocol.SEVirtual, Time: prototest.Epoch}
+	if err := en.Sign(key); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := fake.Enrol(context.Background(), en); err != nil {
+		f.Fatal(err)
+	}
+	// Without limits the ledger authenticates; with them the server does
+	// first, on the bytes (PeekDeviceSignature), and keeps a replay cache.
+	open := newServer(fake, Options{AdminToken: token, Logger: discard(), RateLimit: RateLimit{Disabled: true}, ClientRateLimit: RateLimit{Disabled: true}})
+	many := RateLimit{PerSecond: 1e9, Burst: 1 << 30}
+	limited := newServer(fake, Options{AdminToken: token, Logger: discard(), RateLimit: many, ClientRateLimit: many})
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		path, typ := "/v1/reserve", protocol.TypeReserve
 		if which%2 == 1 {
 			path, typ = "/v1/sync", protocol.TypeSyncUpload
+		}
+		srv := open
+		if which%4 >= 2 {
+			srv = limited
 		}
 		fake.Lock()
 		before := fake.Calls

@@ -8,9 +8,12 @@ import (
 )
 
 type metrics struct {
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	syncEntries prometheus.Counter
+	requests        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	syncEntries     prometheus.Counter
+	limited         *prometheus.CounterVec
+	unauthenticated *prometheus.CounterVec
+	replays         prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -28,8 +31,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "offpay_sync_entries_total",
 			Help: "Log entries carried by successful sync uploads.",
 		}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offpay_http_rate_limited_total",
+			Help: "Requests refused by a rate limit, by limit (address, device, forgery, token).",
+		}, []string{"limit"}),
+		unauthenticated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "offpay_http_unauthenticated_total",
+			Help: "Device requests that did not authenticate: malformed bodies (charged to the client address) and forged or unknown signers (charged to its forgery budget).",
+		}, []string{"kind"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "offpay_http_replays_total",
+			Help: "Device requests answered with the stored answer to the same bytes.",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.syncEntries)
+	reg.MustRegister(m.requests, m.latency, m.syncEntries, m.limited, m.unauthenticated, m.replays)
 	return m
 }
 

@@ -97,20 +97,6 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, time.Duration((1 - b.tokens) / l.cfg.PerSecond * float64(time.Second))
 }
 
-// blocked reports whether key's bucket is empty, without taking a token.
-func (l *limiter) blocked(key string) (bool, time.Duration) {
-	if l.cfg.Disabled {
-		return false, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.get(key, false)
-	if b == nil || b.tokens >= 1 {
-		return false, 0
-	}
-	return true, time.Duration((1 - b.tokens) / l.cfg.PerSecond * float64(time.Second))
-}
-
 // refund gives back a token taken by allow.
 func (l *limiter) refund(key string) {
 	if l.cfg.Disabled {

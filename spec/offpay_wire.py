@@ -6,7 +6,7 @@ import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 
@@ -108,7 +108,8 @@ def encode(item):
 # ---------------------------------------------------------------- schemas (SPEC 7)
 
 U8, U64, B16, B32, BYTES, TEXT = "u8", "u64", "b16", "b32", "bytes", "text"
-LIMITS = ("tuple", [U64] * 6)
+REF = "ref"  # a payment's field 6: a 16-byte request nonce, or a refund's 32-byte sale PaymentID (SPEC 7.5.1)
+LIMITS = ("tuple", [U64] * 8)
 CERT = ("msg", "certificate")
 LOAD = ("msg", "load")
 REVLIST = ("msg", "revocation_list")
@@ -118,16 +119,17 @@ PAYMENT = ("msg", "payment")
 FIELDS = {
     "certificate": [("version", U8), ("role", U8), ("serial", U64), ("issuer", B16), ("key_alg", U8),
                     ("key", BYTES), ("not_before", U64), ("not_after", U64), ("account", TEXT),
-                    ("class", U8), ("currency", TEXT), ("limits", LIMITS), ("sig_alg", U8), ("sig", BYTES)],
+                    ("class", U8), ("currency", TEXT), ("limits", LIMITS), ("name", TEXT),
+                    ("sig_alg", U8), ("sig", BYTES)],
     "revocation_list": [("version", U8), ("number", U64), ("issued", U64), ("signer", B16),
                         ("revoked", ("list", B16)), ("sig_alg", U8), ("sig", BYTES)],
     "load": [("version", U8), ("device", B16), ("seq", U64), ("amount", U64), ("currency", TEXT),
              ("time", U64), ("signer", B16), ("sig_alg", U8), ("sig", BYTES)],
     "payment_request": [("version", U8), ("payee", CERT), ("amount", U64), ("currency", TEXT),
                         ("nonce", B16), ("expiry", U64), ("name", TEXT), ("channel_key", BYTES),
-                        ("pairing", BYTES), ("sig_alg", U8), ("sig", BYTES)],
+                        ("pairing", BYTES), ("address", BYTES), ("sig_alg", U8), ("sig", BYTES)],
     "payment": [("version", U8), ("payer", B16), ("payee", B16), ("amount", U64), ("currency", TEXT),
-                ("counter", U64), ("nonce", B16), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
+                ("counter", U64), ("ref", REF), ("time", U64), ("hops", U64), ("sig_alg", U8), ("sig", BYTES)],
     "payment_bundle": [("payment", PAYMENT), ("cert", CERT)],
     "receipt": [("version", U8), ("payment", B32), ("payee", B16), ("counter", U64), ("time", U64),
                 ("sig_alg", U8), ("sig", BYTES)],
@@ -147,21 +149,24 @@ FIELDS = {
     "reserve_request": [("version", U8), ("device", B16), ("request_id", B16), ("amount", U64),
                         ("currency", TEXT), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
     "sync_applied": [("version", U8), ("device", B16), ("result", B32), ("time", U64), ("swept", U64)],
+    "attestation": [("version", U8), ("key_alg", U8), ("key", BYTES), ("class", U8), ("maker", B16),
+                    ("made", U64), ("sig_alg", U8), ("sig", BYTES)],
+    "attested_enrolment": [("request", ("msg", "enrolment_request")), ("attestation", ("msg", "attestation"))],
 }
 TYPES = {1: "certificate", 2: "revocation_list", 3: "load", 4: "payment_request", 5: "payment",
          6: "payment_bundle", 7: "receipt", 8: "redeem", 9: "log_entry", 10: "sync_upload",
          11: "sync_result", 12: "enrolment_request", 13: "reserve_request",
-         14: "sync_applied"}
+         14: "sync_applied", 15: "attestation", 16: "attested_enrolment"}
 NUMBER = {v: k for k, v in TYPES.items()}
-LIMIT = {"certificate": 256, "revocation_list": 1700144, "load": 192, "payment_request": 640,
-         "payment": 192, "payment_bundle": 448, "receipt": 160, "redeem": 160, "log_entry": 640,
-         "sync_upload": 6410128, "sync_result": 2522858, "enrolment_request": 192, "reserve_request": 192,
-         "sync_applied": 96}
+LIMIT = {"certificate": 288, "revocation_list": 1700144, "load": 192, "payment_request": 640,
+         "payment": 192, "payment_bundle": 464, "receipt": 160, "redeem": 160, "log_entry": 640,
+         "sync_upload": 6410128, "sync_result": 2522890, "enrolment_request": 192, "reserve_request": 192,
+         "sync_applied": 96, "attestation": 192, "attested_enrolment": 385}
 CONTEXT = {"certificate": "certificate", "revocation_list": "revocation-list", "load": "load",
            "payment_request": "payment-request", "payment": "payment", "receipt": "receipt",
            "redeem": "redeem", "log_entry": "log-entry", "sync_upload": "sync-upload",
            "sync_result": "sync-result", "enrolment_request": "enrolment-request",
-           "reserve_request": "reserve-request"}
+           "reserve_request": "reserve-request", "attestation": "attestation"}
 
 
 class Msg(dict):
@@ -182,6 +187,10 @@ def shape(item, t):
     if t in (B16, B32, BYTES):
         if major != 2 or (t == B16 and len(v) != 16) or (t == B32 and len(v) != 32):
             raise Refused("malformed", "not a " + t)
+        return v
+    if t == REF:
+        if major != 2 or len(v) not in (16, 32) or v == bytes(32):
+            raise Refused("malformed", "ref is neither a nonce nor a sale's PaymentID")
         return v
     if t == TEXT:
         if major != 3:
@@ -214,7 +223,7 @@ def decode(kind, data):
         item = None
     if item is not None and item[0] == 4 and item[1]:           # step 5: version peek
         first = item[1][0]
-        if kind == "payment_bundle":
+        if kind in ("payment_bundle", "attested_enrolment"):
             first = first[1][0] if first[0] == 4 and first[1] else None
         if first is not None and first[0] == 0 and first[1] != 1:
             raise Refused("unknown_version")
@@ -281,15 +290,29 @@ def certificate_rules(m):
         raise Refused("bad_field", "validity")
     sig_rule(m)
     if m["role"] != 3:
-        if m["account"] or m["class"] or m["currency"] or any(m["limits"]):
+        if m["account"] or m["class"] or m["currency"] or any(m["limits"]) or m["name"]:
             raise Refused("bad_field", "device fields")
         return
     account(m["account"])
     if m["class"] not in (1, 2, 3):
         raise Refused("bad_field", "class")
     currency(m["currency"])
+    if m["name"]:
+        cert_name(m["name"])
     for i in (0, 1, 3):
         amount(m["limits"][i], zero_ok=True)
+
+
+def cert_name(n):
+    """A merchant's certified name (SPEC 7.1): 1-24 bytes, no edge space, no control or bidi character."""
+    if not 1 <= len(n.encode()) <= 24:
+        raise Refused("bad_field", "name length")
+    if n[0] == " " or n[-1] == " ":
+        raise Refused("bad_field", "name space")
+    for ch in n:
+        c = ord(ch)
+        if c < 0x20 or 0x7F <= c <= 0x9F or c in (0x200E, 0x200F) or 0x2028 <= c <= 0x202E or 0x2066 <= c <= 0x2069:
+            raise Refused("bad_field", "name control character")
 
 
 def revocation_list_rules(m):
@@ -319,9 +342,23 @@ def payment_request_rules(m):
     currency(m["currency"])
     if len(m["name"].encode()) > 32:
         raise Refused("bad_field", "name")
+    if m["name"] and m["name"] != m["payee"]["name"]:
+        raise Refused("bad_field", "name not the certified one")
     ck, pairing = m["channel_key"], m["pairing"]
+    if len(ck) == 32:
+        check_channel_key(ck)
     if (len(ck) == 0 and pairing) or (len(ck) == 32 and len(pairing) != 32) or len(ck) not in (0, 32):
         raise Refused("bad_field", "channel")
+    addr = m["address"]
+    if addr:
+        # kind 1: TCP/IPv4 (4-byte address, 2-byte port), 2: TCP/IPv6 (16, 2), 3: Bluetooth LE (6)
+        want = {1: 7, 2: 19, 3: 7}.get(addr[0])
+        if len(ck) == 0 or want is None or len(addr) != want:
+            raise Refused("bad_field", "channel address")
+        if addr[0] in (1, 2) and addr[-2:] == b"\x00\x00":
+            raise Refused("bad_field", "channel address port 0")
+        if addr[0] == 2 and addr[1:13] == b"\x00" * 10 + b"\xff\xff":
+            raise Refused("bad_field", "IPv4-mapped channel address")
     sig_rule(m)
 
 
@@ -331,7 +368,16 @@ def payment_rules(m):
     currency(m["currency"])
     if m["counter"] == 0:
         raise Refused("bad_field", "counter")
+    if m["hops"] == 0:
+        raise Refused("bad_field", "hops")
+    if is_refund(m) and m["hops"] != 1:
+        raise Refused("bad_field", "a refund's hops is 1")
     sig_rule(m)
+
+
+def is_refund(payment):
+    """SPEC 7.5.1: a payment whose ref names a sale (32 bytes)."""
+    return len(payment["ref"]) == 32
 
 
 def bundle_rules(m):
@@ -339,6 +385,8 @@ def bundle_rules(m):
     certificate_rules(m["cert"])
     if m["cert"]["role"] != 3:
         raise Refused("bad_field", "payer role")
+    if is_refund(m["payment"]) and not m["cert"]["name"]:
+        raise Refused("bad_field", "a refund from a device that is not a merchant's")
 
 
 def receipt_rules(m):
@@ -406,11 +454,29 @@ def sync_result_rules(m):
 
 def enrolment_rules(m):
     version(m)
-    check_key(m["key_alg"], m["key"])
+    check_key(m["key_alg"], m["key"], certifiable=True)
     account(m["account"])
     if m["class"] not in (1, 2, 3):
         raise Refused("bad_field", "class")
     sig_rule(m)
+
+
+def attestation_rules(m):
+    version(m)
+    check_key(m["key_alg"], m["key"], certifiable=True)
+    if m["class"] not in (2, 3):
+        raise Refused("bad_field", "attested class")
+    sig_rule(m)
+
+
+def attested_enrolment_rules(m):
+    r, a = m["request"], m["attestation"]
+    enrolment_rules(r)
+    attestation_rules(a)
+    if (a["key_alg"], a["key"]) != (r["key_alg"], r["key"]):
+        raise Refused("bad_field", "attestation of another key")
+    if a["class"] != r["class"]:
+        raise Refused("bad_field", "class differs from the attestation's")
 
 
 def sync_applied_rules(m):
@@ -430,7 +496,8 @@ RULES = {"certificate": certificate_rules, "revocation_list": revocation_list_ru
          "payment_bundle": bundle_rules, "receipt": receipt_rules, "redeem": redeem_rules,
          "log_entry": log_entry_rules, "sync_upload": sync_upload_rules,
          "sync_result": sync_result_rules, "enrolment_request": enrolment_rules,
-         "reserve_request": reserve_rules, "sync_applied": sync_applied_rules}
+         "reserve_request": reserve_rules, "sync_applied": sync_applied_rules,
+         "attestation": attestation_rules, "attested_enrolment": attested_enrolment_rules}
 
 
 # ---------------------------------------------------------------- identifiers (SPEC 5.1, 6)
@@ -527,14 +594,43 @@ def p256_key(key):
         raise Refused("bad_key", "not on the curve")
 
 
-def check_key(alg, key):
+def ed_key_point(key):
+    """SPEC 5.2 step 2: an Ed25519 key is 32 bytes canonically encoding a point that is not
+    of small order."""
+    if len(key) != 32:
+        raise Refused("bad_key", "ed25519 key length")
+    pt = ed_decode_zip215(key)
+    if pt is None:
+        raise Refused("bad_key", "not a point")
+    y = int.from_bytes(key, "little") & ((1 << 255) - 1)
+    if y >= P or (pt[0] == 0 and key[31] >> 7):
+        raise Refused("bad_key", "non-canonical encoding")
+    if ed_is_identity(ed_mul(8, pt)):
+        raise Refused("bad_key", "small order")
+    return pt
+
+
+def check_key(alg, key, certifiable=False):
+    """certifiable: also in the prime-order subgroup (SPEC 7.12, EnrolmentRequest)."""
     if alg == 1:
-        if len(key) != 32:
-            raise Refused("bad_key", "ed25519 key length")
+        pt = ed_key_point(key)
+        if certifiable and not ed_is_identity(ed_mul(L, pt)):
+            raise Refused("bad_key", "not in the prime-order subgroup")
     elif alg == 2:
         p256_key(key)
     else:
         raise Refused("unknown_algorithm")
+
+
+_X25519_PROBE = x25519.X25519PrivateKey.from_private_bytes(b"\x5a" * 32)
+
+
+def check_channel_key(key):
+    """SPEC 7.4: an X25519 key of low order makes every shared secret zero (RFC 7748 6.1)."""
+    try:
+        _X25519_PROBE.exchange(x25519.X25519PublicKey.from_public_bytes(key))
+    except ValueError:
+        raise Refused("bad_key", "low-order channel key")
 
 
 def verify_signature(alg, key, msg, sig):

@@ -7,8 +7,8 @@ reports any result that differs from the vector's "expect".
 
     python3 spec/verify.py [spec/vectors]
 
-Needs Python 3.9+ and the `cryptography` package (for ECDSA P-256 and the
-P-256 curve arithmetic). Ed25519 is verified under the ZIP-215 rule of SPEC.md
+Needs Python 3.9+ and the `cryptography` package (for ECDSA P-256, the
+P-256 curve arithmetic, and X25519 for the channel key check). Ed25519 is verified under the ZIP-215 rule of SPEC.md
 section 5.3 with plain integer arithmetic: no common Python library offers
 that rule. This is a conformance tool, slow and not constant-time: never use it
 to verify payments.
@@ -23,7 +23,7 @@ import sys
 sys.dont_write_bytecode = True  # keep spec/ free of __pycache__
 
 from offpay_wire import (  # noqa: E402 (after dont_write_bytecode)
-    MAX_AMOUNT, Refused, cert_id, certificate_rules, open_envelope, revocation_list_rules,
+    MAX_AMOUNT, Refused, cert_id, certificate_rules, is_refund, key_id, open_envelope, revocation_list_rules,
     signing_input, verify_by, verify_signature)
 
 
@@ -89,8 +89,10 @@ def check_bundle(b, trust, rl, self_id, purse_currency, max_age, now):
         raise Refused("wrong_payee")
     if p["currency"] != cert["currency"] or p["currency"] != purse_currency:
         raise Refused("currency_mismatch")
-    if p["amount"] > cert["limits"][1]:
+    if not is_refund(p) and p["amount"] > cert["limits"][1]:  # a refund is bounded by its sale (SPEC 10)
         raise Refused("limit_exceeded")
+    if p["hops"] - 1 > cert["limits"][6]:
+        raise Refused("limit_exceeded", "hops")
 
 
 # ---------------------------------------------------------------- amounts (SPEC 14)
@@ -169,6 +171,20 @@ def rev_list(inp, trust):
     return rl
 
 
+def check_attestation(a, makers):
+    """SPEC 7.16: a trusted, unrevoked maker of the class, and its signature."""
+    for mk in makers:
+        key = bytes.fromhex(mk["key_hex"])
+        if key_id(mk["key_alg"], key) != a["maker"]:
+            continue
+        if mk.get("revoked"):
+            raise Refused("revoked")
+        if a["class"] not in mk["classes"]:
+            raise Refused("untrusted_chain", "maker not trusted for the class")
+        return verify_by(a, {"key_alg": mk["key_alg"], "key": key})
+    raise Refused("untrusted_chain", "maker not trusted")
+
+
 def check_message(v, m):
     inp, kind = v["input"], v["message_type"]
     if kind == "certificate":
@@ -189,6 +205,12 @@ def check_message(v, m):
         return verify_by(m, m["payee"])
     if kind == "enrolment_request":
         return verify_by(m, {"key_alg": m["key_alg"], "key": m["key"]})
+    if kind == "attestation":
+        return check_attestation(m, inp.get("manufacturers", []))
+    if kind == "attested_enrolment":
+        r = m["request"]
+        verify_by(r, {"key_alg": r["key_alg"], "key": r["key"]})
+        return check_attestation(m["attestation"], inp.get("manufacturers", []))
     if kind == "sync_applied":
         return None  # unsigned: the sync log entry that carries it is signed (SPEC 7.14)
     signer = cert_input(inp["signer_cert_hex"])

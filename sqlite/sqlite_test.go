@@ -62,3 +62,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("after reopen: %q %v", v, err)
 	}
 }
+
+// TestScenarios replays the stateful conformance vectors of
+// spec/scenarios (SPEC.md section 17) on SQLite.
+func TestScenarios(t *testing.T) { storetest.RunScenarios(t, open, "../spec/scenarios") }

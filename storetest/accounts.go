@@ -88,20 +88,20 @@ func testEnrol(t *testing.T, open Opener) {
 		t.Fatalf("merchant and person got the same limits")
 	}
 	// Enrolling again returns the same certificate.
-	en, err := e.Svc.Enrol(e.Ctx, a.Enrolment("alice"))
+	en, err := e.Svc.Enrol(e.Ctx, e.enrolment(a, "alice"))
 	if err != nil || string(en.Device.Marshal()) != string(a.Cert.Marshal()) {
 		t.Fatalf("re-enrol: %v", err)
 	}
-	_, err = e.Svc.Enrol(e.Ctx, a.Enrolment("shop"))
+	_, err = e.Svc.Enrol(e.Ctx, e.enrolment(a, "shop"))
 	Code(t, err, offpay.ECONFLICT)
-	_, err = e.Svc.Enrol(e.Ctx, e.newDev("enrol-x").Enrolment("nobody"))
+	_, err = e.Svc.Enrol(e.Ctx, e.enrolment(e.newDev("enrol-x"), "nobody"))
 	Code(t, err, offpay.ENOTFOUND)
-	req := e.newDev("enrol-y").Enrolment("alice")
+	req := e.enrolment(e.newDev("enrol-y"), "alice")
 	req.Sig[0] ^= 1
 	_, err = e.Svc.Enrol(e.Ctx, req)
 	Code(t, err, offpay.EUNAUTHORIZED)
 	// A request signed by another key than the one it names.
-	req = e.newDev("enrol-z").Enrolment("alice")
+	req = e.enrolment(e.newDev("enrol-z"), "alice")
 	req.Key = e.newDev("enrol-w").Key.PublicKey()
 	_, err = e.Svc.Enrol(e.Ctx, req)
 	Code(t, err, offpay.EUNAUTHORIZED)

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -51,7 +50,7 @@ func testRevocation(t *testing.T, open Opener) {
 	if protocol.ClassOf(err) != protocol.ClassRevoked {
 		t.Fatalf("sync by a revoked device: %v has class %q", err, protocol.ClassOf(err))
 	}
-	_, err = e.Svc.Enrol(e.Ctx, a.Enrolment("alice"))
+	_, err = e.Svc.Enrol(e.Ctx, e.enrolment(a, "alice"))
 	if !errors.Is(err, protocol.ErrRevoked) {
 		t.Fatalf("enrolment of a revoked device: %v", err)
 	}
@@ -80,93 +79,60 @@ func testRevocation(t *testing.T, open Opener) {
 	}
 }
 
-// testOutbox: notifications are written with the change, claimed oldest
-// first under a lease, retried after failure and never lost.
-func testOutbox(t *testing.T, open Opener) {
+// testLostDevice: the operator reports a device lost. It is revoked at
+// once, its account is not frozen, and a replacement enrols and reserves.
+// Payments it made before the loss are honoured when their payees sync.
+// Once no payee can accept its payments any more (its deadline plus the
+// claim window), the value it still holds returns to the account; one
+// that surfaces later is charged to the account.
+func testLostDevice(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
-	e.Account("alice", false, 1000)
-	e.Account("shop", true, 0)
-	a, m := e.Device("ob-a", "alice"), e.Device("ob-m", "shop")
-	e.Load(a, 100)
-	p := a.Pay(m.ID, 40)
-	e.SyncAll(a)
-	m.Receive(p)
-	e.SyncAll(m) // no second notification for the same payment
-	ns, err := e.Svc.ClaimNotifications(e.Ctx, 100)
-	if err != nil {
+	e.Account("alice", false, 100)
+	e.Account("bob", false, 0)
+	e.Account("carol", false, 0)
+	e.Account("dave", false, 0)
+	a, b, c, d := e.Device("ld-a", "alice"), e.Device("ld-b", "bob"), e.Device("ld-c", "carol"), e.Device("ld-d", "dave")
+	e.Load(a, 60)
+	b.Receive(a.Pay(b.ID, 20))
+	c.Receive(a.Pay(c.ID, 10)) // offline, before the loss
+	d.Receive(a.Pay(d.ID, 5))  // offline, before the loss
+	e.Sync(a, 1, 2)
+	e.SyncAll(b)
+	if err := e.Svc.Lost(e.Ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[string]int{}
-	keys := map[string]bool{}
-	for i, n := range ns {
-		kinds[n.Kind]++
-		if keys[n.IdempotencyKey] {
-			t.Fatalf("idempotency key %q twice", n.IdempotencyKey)
-		}
-		keys[n.IdempotencyKey] = true
-		if i > 0 && n.CreatedAt.Before(ns[i-1].CreatedAt) {
-			t.Fatalf("not oldest first")
-		}
-		if n.Attempts != 1 || !json.Valid(n.Payload) {
-			t.Fatalf("notification %+v", n)
-		}
+	if err := e.Svc.Lost(e.Ctx, a.ID); err != nil {
+		t.Fatalf("reported twice: %v", err)
 	}
-	// deposit, reserve, shop's settle_in: three account changes; one settlement.
-	if kinds[ledger.NoteAccountChanged] != 3 || kinds[ledger.NotePaymentSettled] != 1 {
-		t.Fatalf("kinds %v", kinds)
+	if r := e.Conserved(); !revokedIn(r, a) || e.frozen("alice") {
+		t.Fatalf("lost: revoked %v frozen %v", r.RevokedDevices, e.frozen("alice"))
 	}
-	var settled struct {
-		Payments []struct {
-			PaymentID    string `json:"payment_id"`
-			Amount       int64  `json:"amount_minor"`
-			PayeeAccount string `json:"payee_account"`
-		} `json:"payments"`
-	}
-	for _, n := range ns {
-		if n.Kind == ledger.NotePaymentSettled {
-			if err := json.Unmarshal(n.Payload, &settled); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if len(settled.Payments) != 1 || settled.Payments[0].PaymentID != p.Payment.ID().String() || settled.Payments[0].Amount != 40 || settled.Payments[0].PayeeAccount != "shop" {
-		t.Fatalf("settled payload %+v", settled)
-	}
-	// Leased: nobody else gets them.
-	if again, _ := e.Svc.ClaimNotifications(e.Ctx, 100); len(again) != 0 {
-		t.Fatalf("leased notifications claimed again: %d", len(again))
-	}
-	for _, n := range ns[1:] {
-		if err := e.Svc.MarkDelivered(e.Ctx, n.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.Svc.MarkFailed(e.Ctx, ns[0].ID, e.Now().Add(time.Minute), "503"); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := e.Svc.ClaimNotifications(e.Ctx, 100); len(again) != 0 {
-		t.Fatalf("failed notification retried before its time")
+	// A replacement phone for the same account.
+	a2 := e.Device("ld-a2", "alice")
+	e.Load(a2, 10)
+	e.SyncAll(c)
+	e.Advance(10*day - time.Minute)
+	if got := e.assess(); got.Restored != 0 {
+		t.Fatalf("restored before the deadline: %+v", got)
 	}
 	e.Advance(2 * time.Minute)
-	again, err := e.Svc.ClaimNotifications(e.Ctx, 100)
-	if err != nil || len(again) != 1 || again[0].ID != ns[0].ID || again[0].Attempts != 2 {
-		t.Fatalf("retry: %v %+v", err, again)
+	if got := e.assess(); got.Restored != 1 {
+		t.Fatalf("assessment %+v", got)
 	}
-	// A deliverer that dies holding a lease: the lease expires.
-	e.Advance(2 * time.Minute)
-	again, _ = e.Svc.ClaimNotifications(e.Ctx, 100)
-	if len(again) != 1 || again[0].Attempts != 3 {
-		t.Fatalf("expired lease: %+v", again)
+	if k := e.lineKinds("alice"); k[ledger.LineRestored] != 30 || e.Balance("alice") != 60 {
+		t.Fatalf("restoration: lines %+v balance %d", k, e.Balance("alice"))
 	}
-	if err := e.Svc.MarkDelivered(e.Ctx, again[0].ID); err != nil {
-		t.Fatal(err)
+	if dr := e.Dev(a); dr.Restored != 30 || dr.Position != 0 {
+		t.Fatalf("lost device %+v", dr)
 	}
-	e.Advance(time.Hour)
-	if rest, _ := e.Svc.ClaimNotifications(e.Ctx, 100); len(rest) != 0 {
-		t.Fatalf("delivered notifications came back: %+v", rest)
+	if got := e.assess(); got.Restored != 0 {
+		t.Fatalf("restored twice: %+v", got)
 	}
-	Code(t, e.Svc.MarkDelivered(e.Ctx, 12345), offpay.ENOTFOUND)
-	Code(t, e.Svc.MarkFailed(e.Ctx, 12345, e.Now(), "x"), offpay.ENOTFOUND)
-	_, err = e.Svc.ClaimNotifications(e.Ctx, 0)
-	Code(t, err, offpay.EINVALID)
+	// Dave stayed offline: his payment surfaces after the restoration and
+	// is honoured, charged to alice's account.
+	e.SyncAll(d)
+	r := e.Conserved()
+	if e.Dev(d).Received != 5 || e.Balance("alice") != 55 || r.Recovered != 5 || r.Losses != 0 {
+		t.Fatalf("late payment: dave %d, alice %d, recovered %d", e.Dev(d).Received, e.Balance("alice"), r.Recovered)
+	}
 }

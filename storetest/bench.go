@@ -45,7 +45,7 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int, mo
 		name := fmt.Sprintf("shop%d", i)
 		must(b)(svc.CreateAccount(ctx, name, true))
 		d := ledgertest.NewDevice("bench-"+name, "EUR")
-		en, err := svc.Enrol(ctx, d.Enrolment(name))
+		en, err := svc.Enrol(ctx, d.EnrolmentAt(name, uint64(time.Now().Unix())))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func Bench(b *testing.B, open func(tb testing.TB) ledger.Store, payments int, mo
 		must(b)(svc.CreateAccount(ctx, name, false))
 		must(b)(svc.Deposit(ctx, name, 10000, "init:"+name))
 		d := ledgertest.NewDevice(fmt.Sprintf("bench-%d-%s", time.Now().UnixNano(), name), "EUR")
-		en, err := svc.Enrol(ctx, d.Enrolment(name))
+		en, err := svc.Enrol(ctx, d.EnrolmentAt(name, uint64(time.Now().Unix())))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -167,10 +167,7 @@ func testExpiry(t *testing.T, open Opener) {
 	if d := e.Dev(a); d.Sent != 35 || d.Position != 65 {
 		t.Fatalf("payer device stays debited: %+v", d)
 	}
-	ns, err := e.Svc.ClaimNotifications(e.Ctx, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := e.list(ledger.OutboxQuery{})
 	var expiredNotes int
 	for _, n := range ns {
 		if n.Kind == ledger.NotePaymentExpired {

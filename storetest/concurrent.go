@@ -84,7 +84,7 @@ func testConcurrent(t *testing.T, open Opener) {
 	// Several Services over one store, as several stateless servers over
 	// one database: exactly-once must come from the store, not from a
 	// lock inside one process.
-	svcs := []*ledger.Service{e.Svc}
+	svcs := []*ledger.Service{e.Svc.Service}
 	for range 4 {
 		svcs = append(svcs, ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now}))
 	}
@@ -160,7 +160,7 @@ func testConcurrentReserve(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
 	e.Account("alice", false, 10000)
 	a := e.Device("cres-a", "alice")
-	svcs := []*ledger.Service{e.Svc}
+	svcs := []*ledger.Service{e.Svc.Service}
 	for range 3 {
 		svcs = append(svcs, ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now}))
 	}

@@ -116,10 +116,7 @@ func checkBroken(t *testing.T, e *Env, dev *ledgertest.Device, counter uint64) {
 	if len(r.RevokedDevices) != 1 || r.RevokedDevices[0] != dev.ID.String() || len(r.DoubleSpends) != 0 {
 		t.Fatalf("revoked %v, proofs %+v", r.RevokedDevices, r.DoubleSpends)
 	}
-	notes, err := e.Svc.ClaimNotifications(e.Ctx, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	notes := e.list(ledger.OutboxQuery{Kind: ledger.NoteDeviceRevoked})
 	for _, n := range notes {
 		var p struct{ Device, Reason string }
 		if n.Kind == ledger.NoteDeviceRevoked && json.Unmarshal(n.Payload, &p) == nil && p.Device == dev.ID.String() {

@@ -61,10 +61,11 @@ func testDoubleSpend(t *testing.T, open Opener) {
 }
 
 // checkProof verifies a stored proof on its own, as a third party would:
-// two different entries, each validly signed by its own device (cert or
-// one of others), that name the same payer counter differently: an entry
-// of the device itself, or a payee's receive entry whose payment the
-// device signed.
+// two different statements the device (cert) signed for one counter, each
+// inside an entry validly signed by its own device (cert or one of
+// others): an entry of the device itself, a payee's receive entry whose
+// payment the device signed with that counter, or a payer's confirm
+// entry carrying a receipt the device signed naming that counter.
 func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte, others ...*protocol.Certificate) {
 	t.Helper()
 	var x, y protocol.LogEntry
@@ -77,7 +78,9 @@ func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte, others 
 	if x.Hash() == y.Hash() {
 		t.Fatalf("proof entries are identical")
 	}
-	for _, en := range []*protocol.LogEntry{&x, &y} {
+	var said [2]protocol.Hash // what each statement says the counter holds
+	var counters [2]uint64
+	for i, en := range []*protocol.LogEntry{&x, &y} {
 		var signer *protocol.Certificate
 		for _, c := range append([]*protocol.Certificate{cert}, others...) {
 			if c.ID() == en.Device {
@@ -91,15 +94,41 @@ func checkProof(t *testing.T, cert *protocol.Certificate, ea, eb []byte, others 
 			t.Fatalf("proof entry's own signature: %v", err)
 		}
 		if en.Device == cert.ID() {
+			said[i], counters[i] = en.Hash(), en.Counter
+			if en.Kind == protocol.EntryReceive {
+				var bu protocol.PaymentBundle
+				if protocol.Unmarshal(en.Body, &bu) == nil {
+					said[i] = bu.Payment.ID() // a receipt names the payment, not the entry
+				}
+			}
 			continue
 		}
-		var bu protocol.PaymentBundle
-		if en.Kind != protocol.EntryReceive || protocol.Unmarshal(en.Body, &bu) != nil {
-			t.Fatalf("proof entry of another device is not a receive entry")
+		switch en.Kind {
+		case protocol.EntryReceive:
+			var bu protocol.PaymentBundle
+			if protocol.Unmarshal(en.Body, &bu) != nil || bu.Payment.Verify(cert) != nil {
+				t.Fatalf("receive entry in proof does not carry the device's payment")
+			}
+			said[i], counters[i] = en.Hash(), bu.Payment.Counter
+		case protocol.EntryConfirm:
+			var rc protocol.Receipt
+			if protocol.Unmarshal(en.Body, &rc) != nil || rc.Payee != cert.ID() {
+				t.Fatalf("confirm entry in proof does not carry the device's receipt")
+			}
+			if err := protocol.VerifySignature(cert.KeyAlg, cert.Key, rc.SigningInput(), rc.Sig); err != nil {
+				t.Fatalf("receipt in proof is not the device's: %v", err)
+			}
+			said[i], counters[i] = rc.Payment, rc.Counter
+		default:
+			t.Fatalf("proof entry of another device is neither a receive nor a confirm entry")
 		}
-		if err := bu.Payment.Verify(cert); err != nil {
-			t.Fatalf("payment in proof is not the device's: %v", err)
-		}
+	}
+	if counters[0] != counters[1] {
+		t.Fatalf("proof statements name counters %d and %d", counters[0], counters[1])
+	}
+	receipt := x.Device != cert.ID() && x.Kind == protocol.EntryConfirm || y.Device != cert.ID() && y.Kind == protocol.EntryConfirm
+	if receipt && said[0] == said[1] {
+		t.Fatalf("proof statements agree")
 	}
 }
 
@@ -115,9 +144,10 @@ func splitComma(s string) []string {
 	return out
 }
 
-// testOverspend: a broken SE pays beyond its purse. The overspend is
-// recovered from its owner's account as far as it goes, the rest is a
-// loss, and a later deposit pays the loss down.
+// testOverspend: a broken SE pays beyond its purse. Once its own log
+// shows it, the device is revoked and its account frozen; the overspend
+// is recovered from the account as far as it goes, the rest is a loss,
+// and a later deposit pays the loss down.
 func testOverspend(t *testing.T, open Opener) {
 	e := NewEnv(t, open)
 	e.Account("alice", false, 70)
@@ -129,8 +159,13 @@ func testOverspend(t *testing.T, open Opener) {
 	if r := e.Conserved(); r.Losses != 0 || r.Recovered != 0 {
 		t.Fatalf("overspend assumed before the payer's log was seen: %+v", r)
 	}
-	e.SyncAll(a)
+	// Its own log proves the overspend: recorded, then revoked.
+	_, err := e.Svc.Sync(e.Ctx, a.UploadAll())
+	Code(t, err, offpay.EFORBIDDEN)
 	r := e.Conserved()
+	if !revokedIn(r, a) || !e.frozen("alice") {
+		t.Fatalf("a proven overspender is not revoked and frozen")
+	}
 	if r.Recovered != 20 || r.Losses != 10 || e.Balance("alice") != 0 {
 		t.Fatalf("recovered %d lost %d balance %d, want 20, 10, 0", r.Recovered, r.Losses, e.Balance("alice"))
 	}
@@ -191,5 +226,36 @@ func testOrderArtefact(t *testing.T, open Opener) {
 	e.SyncAll(c)
 	if r := e.Conserved(); r.Losses != 0 || r.Recovered != 0 || e.Balance("alice") != 0 {
 		t.Fatalf("report %+v", r)
+	}
+}
+
+// testSamePayeeTwice: two copies of a cloned payer pay the same payee with
+// one counter, far enough apart that the payee's SE no longer remembers
+// the first. The payee's log holds two payments with one payer counter:
+// it is not refused (the payee is honest); the payer is proven a double
+// spender, revoked, and both payments are honoured.
+func testSamePayeeTwice(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("mal", false, 100)
+	e.Account("bob", false, 0)
+	a, b := e.Device("sp-a", "mal"), e.Device("sp-b", "bob")
+	e.Load(a, 50)
+	a2 := a.Clone()
+	b.Receive(a.Pay(b.ID, 40))
+	b.Receive(a2.Pay(b.ID, 30))
+	r := e.SyncAll(b)
+	if r.Acked != b.Counter() {
+		t.Fatalf("honest payee's log refused: acked %d of %d", r.Acked, b.Counter())
+	}
+	rep := e.Conserved()
+	if len(rep.DoubleSpends) != 1 || rep.DoubleSpends[0].Device != a.ID.String() || !revokedIn(rep, a) {
+		t.Fatalf("proofs %+v revoked %v", rep.DoubleSpends, rep.RevokedDevices)
+	}
+	checkProof(t, a.Cert, rep.DoubleSpends[0].EntryA, rep.DoubleSpends[0].EntryB, b.Cert)
+	if d := e.Dev(b); d.Received != 70 {
+		t.Fatalf("bob credited %d, want 70", d.Received)
+	}
+	if rep.Recovered != 20 {
+		t.Fatalf("recovered %d, want 20", rep.Recovered)
 	}
 }

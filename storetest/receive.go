@@ -3,6 +3,7 @@ package storetest
 import (
 	"testing"
 
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
 )
 
@@ -82,5 +83,50 @@ func testReceiveChecks(t *testing.T, open Opener) {
 	}
 	if rep := e.Conserved(); rep.Settled != 1 {
 		t.Fatalf("settled %d, want 1 (the others await their claim)", rep.Settled)
+	}
+	// A receive entry whose bundle no longer decodes (a payer key refused
+	// since its SE accepted it, or a broken SE's garbage) is recorded and
+	// credits nothing: the payee's later uploads are not stranded.
+	b.Append(protocol.EntryReceive, []byte{0x82, 0x01, 0x02})
+	b.Receive(a.Pay(b.ID, 3))
+	r = e.SyncAll(b)
+	if r.Acked != b.Counter() {
+		t.Fatalf("acked %d of %d", r.Acked, b.Counter())
+	}
+	if d := e.Dev(b); d.Received != 13 {
+		t.Fatalf("bob credited %d, want 13", d.Received)
+	}
+}
+
+// testHopLimit: a payment that claims more offline hops than its payer's
+// certificate allows (max_hops + 1) is one no payee's SE accepts: the
+// ledger records it from neither side and credits nothing. At the limit
+// it settles.
+func testHopLimit(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("alice", false, 1000)
+	e.Account("bob", false, 0)
+	a, b := e.Device("hl-a", "alice"), e.Device("hl-b", "bob")
+	e.Load(a, 100)
+	max := ledger.DefaultPolicy.Person.MaxHops + 1
+	a.Hops = max
+	ok := a.Pay(b.ID, 10)
+	a.Hops = max + 1
+	over := a.Pay(b.ID, 20)
+	b.Receive(ok)
+	b.Receive(over)
+	r := e.SyncAll(b)
+	if statusOf(r, ok.Payment.ID()) != protocol.StatusSettled || statusOf(r, over.Payment.ID()) != protocol.StatusRejected {
+		t.Fatalf("payee's statuses %+v", r.Statuses)
+	}
+	r = e.SyncAll(a)
+	if statusOf(r, over.Payment.ID()) != protocol.StatusRejected {
+		t.Fatalf("payer's status of the over-limit payment %+v", r.Statuses)
+	}
+	if d := e.Dev(a); d.Sent != 10 {
+		t.Fatalf("alice sent %d, want 10", d.Sent)
+	}
+	if d := e.Dev(b); d.Received != 10 {
+		t.Fatalf("bob received %d, want 10", d.Received)
 	}
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func testRenewal(t *testing.T, open Opener) {
 	if again := e.renewalOf(r, a); again.Serial != c.Serial {
 		t.Fatalf("renewal not repeated: serial %d, then %d", c.Serial, again.Serial)
 	}
-	if en, err := e.Svc.Enrol(e.Ctx, a.Enrolment("alice")); err != nil || en.Device.Serial != c.Serial {
+	if en, err := e.Svc.Enrol(e.Ctx, e.enrolment(a, "alice")); err != nil || en.Device.Serial != c.Serial {
 		t.Fatalf("enrol after renewal: %v, %+v", err, en)
 	}
 	a.ApplySync(r) // the device installs it and logs a later sync
@@ -129,7 +130,7 @@ func testRenewal(t *testing.T, open Opener) {
 	bad := merch
 	bad.Person.PerPayment = bad.Person.Holding + 1
 	Code(t, e.Svc.SetPolicy(bad), offpay.EINVALID)
-	if e.Svc.Policy() != merch {
+	if !reflect.DeepEqual(e.Svc.Policy(), merch) {
 		t.Fatalf("refused policy changed the policy")
 	}
 }
@@ -202,5 +203,41 @@ func testRenewalLowered(t *testing.T, open Opener) {
 	}
 	if statusOf(r, big.Payment.ID()) != protocol.StatusSettled {
 		t.Fatalf("payment under the raised limit: status %d", statusOf(r, big.Payment.ID()))
+	}
+}
+
+// testSharedPolicy: the policy one ledger process publishes is the policy
+// every other process on the store takes up, so that they renew devices
+// alike (several processes on one database).
+func testSharedPolicy(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("alice", false, 1000)
+	a := e.Device("sp-a", "alice") // under the default policy
+	other := ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now})
+	if ok, err := other.LoadPolicy(e.Ctx); err != nil || ok {
+		t.Fatalf("a policy published before any: %v %v", ok, err)
+	}
+	pol := e.Svc.Policy()
+	pol.Person.MaxHops, pol.Person.PerPayment = 1, 7000
+	if err := e.Svc.PublishPolicy(e.Ctx, pol); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := other.LoadPolicy(e.Ctx); err != nil || !ok || !reflect.DeepEqual(other.Policy(), pol) {
+		t.Fatalf("the other process's policy: %+v (%v %v)", other.Policy(), ok, err)
+	}
+	r, err := other.Sync(e.Ctx, a.UploadAll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := e.renewalOf(r, a); c == nil || c.Limits != pol.Person {
+		t.Fatalf("renewal through the other process: %+v", c)
+	}
+	bad := pol
+	bad.Person.PerPayment = bad.Person.Holding + 1
+	if err := e.Svc.PublishPolicy(e.Ctx, bad); offpay.ErrorCode(err) != offpay.EINVALID {
+		t.Fatalf("an invalid policy published: %v", err)
+	}
+	if ok, _ := other.LoadPolicy(e.Ctx); !ok || !reflect.DeepEqual(other.Policy(), pol) {
+		t.Fatalf("an invalid policy reached the store")
 	}
 }

@@ -7,9 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Accounts", testAccounts},
 		{"Enrol", testEnrol},
+		{"EnrolmentCodes", testEnrolmentCodes},
 		{"Reserve", testReserve},
 		{"SettleByPayer", func(t *testing.T, o Opener) { testSettle(t, o, "payer") }},
 		{"SettleByPayee", func(t *testing.T, o Opener) { testSettle(t, o, "payee") }},
@@ -39,9 +37,11 @@ func Run(t *testing.T, open Opener) {
 		{"Resend", testResend},
 		{"Malformed", testMalformed},
 		{"DoubleSpend", testDoubleSpend},
+		{"SamePayeeTwice", testSamePayeeTwice},
 		{"Overspend", testOverspend},
 		{"OrderArtefact", testOrderArtefact},
 		{"ReceiveChecks", testReceiveChecks},
+		{"HopLimit", testHopLimit},
 		{"P256", testP256},
 		{"Tamper", testTamper},
 		{"EntrySigByUpload", testEntrySigByUpload},
@@ -53,47 +53,78 @@ func Run(t *testing.T, open Opener) {
 		{"Expiry", testExpiry},
 		{"MerchantSweep", testMerchantSweep},
 		{"Revocation", testRevocation},
+		{"LostDevice", testLostDevice},
 		{"Renewal", testRenewal},
 		{"RenewalLowered", testRenewalLowered},
+		{"SharedPolicy", testSharedPolicy},
 		{"Outbox", testOutbox},
+		{"BankEvents", testBankEvents},
 		{"CrashAtEachWrite", testCrash},
 		{"Concurrent", testConcurrent},
+		{"GroupCommit", testGroupCommit},
+		{"Savepoints", testSavepoints},
 		{"ConcurrentReserve", testConcurrentReserve},
 		{"OrderIndependence", testOrderIndependence},
+		{"HugeCounter", testHugeCounter},
+		{"ImplausibleCounter", testImplausibleCounter},
+		{"DistinctCounterClone", testDistinctCounterClone},
+		{"RolledBackPayee", testRolledBackPayee},
+		{"TwoReceiptsOneCounter", testTwoReceiptsOneCounter},
+		{"ExpiryWithoutPayee", testExpiryWithoutPayee},
+		{"LateDeficit", testLateDeficit},
+		{"OwnLogOverspend", testOwnLogOverspend},
+		{"Forfeit", testForfeit},
+		{"ExplainedAfterDeadline", testExplainedAfterDeadline},
+		{"BeyondOfflineLimits", testBeyondOfflineLimits},
+		{"LedgerBehind", testLedgerBehind},
+		{"BehindRevoked", testBehindRevoked},
+		{"RestoredDeadline", testRestoredDeadline},
+		{"Issuance", testIssuance},
+		{"LineSums", testLineSums},
+		{"AdminInput", testAdminInput},
+		{"ReceiveOnlyReserve", testReceiveOnlyReserve},
+		{"EnrolmentTime", testEnrolmentTime},
+		{"Refund", testRefund},
+		{"RefundClaimsSale", testRefundClaimsSale},
+		{"RefundHold", testRefundHold},
+		{"RefundAttacks", testRefundAttacks},
+		{"RefundSurfacesLate", testRefundSurfacesLate},
+		{"RefundByPerson", testRefundByPerson},
+		{"RefundBankEvents", testRefundBankEvents},
+		{"RefundShortfall", testRefundShortfall},
+		{"RefundAfterStale", testRefundAfterStale},
+		{"AttackReleasedRefundProofs", testAttackReleasedRefundProofs},
+		{"AttackForfeitMask", testAttackForfeitMask},
+		{"AttackRestoredOldDeadline", testAttackRestoredOldDeadline},
+		{"AttackRestoredOldDeadlineSettle", testAttackRestoredOldDeadlineSettle},
+		{"AttackRestoreForger", testAttackRestoreForger},
+		{"AttackFutureSale", testAttackFutureSale},
+		{"Archive", testArchive},
+		{"ArchiveCrash", testArchiveCrash},
+		{"Activity", testActivity},
+		{"Federation", testFederation},
+		{"Forwards", testForwards},
+		{"FederationRefunds", testFederationRefunds},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}
 }
 
-var (
-	keysOnce sync.Once
-	keys     *ledger.Keys
-	keysErr  error
-)
-
-// testKeys makes one key set for the whole run: Init is exercised by the
-// ledger package's own tests, and sharing keys keeps loads deterministic.
+// testKeys is the ledger's key set for the whole run: the deterministic
+// PKI the scenario files name (ScenarioPKI), so that Loads are the same
+// bytes in every run. ledger.Init is exercised by the ledger package's
+// own tests.
 func testKeys(t *testing.T) *ledger.Keys {
-	keysOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "offpay-storetest-")
-		if err != nil {
-			keysErr = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		keys, keysErr = ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
-	}
-	return keys
+	t.Helper()
+	p := scenarioPKI()
+	return &ledger.Keys{Currency: "EUR", Root: p.Root, Issuer: p.Issuer, IssuerKey: p.IssuerKey}
 }
 
 // Env is a Service over a fresh store with a controllable clock.
 type Env struct {
 	T     *testing.T
 	Ctx   context.Context
-	Svc   *ledger.Service
+	Svc   *Service // the ledger, recording scenario steps when asked (scenario.go)
 	Store ledger.Store
 	clock atomic.Int64
 	reqs  atomic.Uint64
@@ -104,10 +135,12 @@ type Env struct {
 func NewEnv(t *testing.T, open Opener) *Env {
 	e := &Env{T: t, Ctx: context.Background(), Store: open(t)}
 	e.clock.Store(time.Now().Truncate(time.Second).UnixNano())
-	e.Svc = ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now})
+	e.Svc = &Service{Service: ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now})}
+	e.startRecording()
 	t.Cleanup(func() {
 		if !t.Failed() {
 			e.Conserved()
+			e.checkStreams()
 		}
 	})
 	return e
@@ -127,8 +160,8 @@ func (e *Env) Conserved() *ledger.Report {
 		e.T.Fatalf("report: %v", err)
 	}
 	if !r.ConservationOK {
-		e.T.Fatalf("conservation broken: issued %d + losses %d != accounts %d + outstanding %d (recovered %d)",
-			r.Issued, r.Losses, r.Accounts, r.Outstanding, r.Recovered)
+		e.T.Fatalf("conservation broken: issued %d + losses %d + unassessed %d != accounts %d + outstanding %d (recovered %d)",
+			r.Issued, r.Losses, r.Unassessed, r.Accounts, r.Outstanding, r.Recovered)
 	}
 	return r
 }
@@ -150,7 +183,7 @@ func (e *Env) Account(name string, merchant bool, deposit int64) {
 func (e *Env) Device(label, account string) *ledgertest.Device {
 	e.T.Helper()
 	d := ledgertest.NewDevice(label, "EUR")
-	en, err := e.Svc.Enrol(e.Ctx, d.Enrolment(account))
+	en, err := e.Svc.Enrol(e.Ctx, e.enrolment(d, account))
 	if err != nil {
 		e.T.Fatalf("enrol %s: %v", label, err)
 	}
@@ -226,6 +259,11 @@ func Code(t *testing.T, err error, code offpay.Code) {
 	if !errors.As(err, &oe) || oe.Code != code {
 		t.Fatalf("got %v (code %s), want %s", err, offpay.ErrorCode(err), code)
 	}
+}
+
+// enrolment is d's enrolment request for account at the Env's time.
+func (e *Env) enrolment(d *ledgertest.Device, account string) *protocol.EnrolmentRequest {
+	return d.EnrolmentAt(account, uint64(e.Now().Unix()))
 }
 
 // newDev returns a simulated SE that is not enrolled.

@@ -16,7 +16,7 @@ func testP256(t *testing.T, open Opener) {
 	e.Account("card", false, 500)
 	e.Account("phone", false, 500)
 	c := ledgertest.NewP256Device("p256-card", "EUR")
-	en, err := e.Svc.Enrol(e.Ctx, c.Enrolment("card"))
+	en, err := e.Svc.Enrol(e.Ctx, e.enrolment(c, "card"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,19 @@ package wallet
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+
+	"github.com/offpay/offpay/se"
 )
 
-// ArchiveFile holds finished records moved out of the history, one JSON
-// object a line, append-only.
+// ArchiveFile holds finished records moved out of the history, one a
+// line, append-only: the record's JSON sealed by the SE (se.DataSealer)
+// and base64-encoded, or, written before sealing or by an SE without it,
+// the JSON itself.
 const ArchiveFile = "wallet-archive.jsonl"
 
 // DefaultKeepRecords is how many records the history keeps before
@@ -22,13 +27,13 @@ func finished(s State) bool { return s == Settled || s == Rejected || s == Expir
 // refusedHere is an incoming payment this wallet's SE refused: it never
 // reached the log.
 func refusedHere(r Record) bool {
-	return r.Kind == KindReceive && r.State == Rejected && r.Counter == 0
+	return incoming(r.Kind) && r.State == Rejected && r.Counter == 0
 }
 
 // archive moves the oldest finished records beyond KeepRecords to the
 // archive file and makes the append durable before the history drops
 // them. A crash in between leaves a record in both; Archived dedupes.
-func (h *history) archive(dir string, keepN int) error {
+func (h *history) archive(dir string, keepN int, sealer se.DataSealer) error {
 	extra := len(h.Records) - keepN
 	var out, keep []Record
 	for _, r := range h.Records {
@@ -47,14 +52,31 @@ func (h *history) archive(dir string, keepN int) error {
 	if len(out) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ArchiveFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, ArchiveFile), os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	enc := json.NewEncoder(w)
+	// A crash mid-append may have left a torn last line: end it, so the
+	// records appended now start lines of their own.
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			w.WriteByte('\n')
+		}
+	}
 	for _, r := range out {
-		if err := enc.Encode(r); err != nil {
+		line, err := json.Marshal(r)
+		if err == nil && sealer != nil {
+			var sealed []byte
+			if sealed, err = sealer.SealData(archiveLabel, line); err == nil {
+				line = []byte(base64.StdEncoding.EncodeToString(sealed))
+			}
+		}
+		if err == nil {
+			_, err = w.Write(append(line, '\n'))
+		}
+		if err != nil {
 			f.Close()
 			return err
 		}
@@ -85,12 +107,31 @@ func (w *Wallet) Archived() ([]Record, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []Record
-	seen := map[string]bool{}
+	var lines [][]byte
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	var out []Record
+	seen := map[string]bool{}
+	for _, line := range lines {
+		if len(line) > 0 && line[0] != '{' {
+			sealed, err := base64.StdEncoding.DecodeString(string(line))
+			if err == nil && w.sealer == nil {
+				return nil, errors.New("wallet: the archive is sealed and this SE cannot open it")
+			}
+			if err == nil {
+				line, err = w.sealer.OpenData(archiveLabel, sealed)
+			}
+			if err != nil {
+				continue // a torn line from a crash mid-append
+			}
+		}
 		var r Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+		if err := json.Unmarshal(line, &r); err != nil {
 			// A torn last line from a crash mid-append.
 			continue
 		}
@@ -99,5 +140,5 @@ func (w *Wallet) Archived() ([]Record, error) {
 			out = append(out, r)
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }

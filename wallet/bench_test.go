@@ -15,9 +15,13 @@ import (
 // (untimed) every 50 payments.
 func BenchmarkWalletPayAcceptConfirm(b *testing.B) {
 	e := newEnv(b)
-	e.pki.Limits.MaxOfflineCount = 1 << 40
-	e.pki.Limits.MaxOfflineValue = 1 << 60
-	e.pki.Limits.Holding = 1 << 60
+	pol := e.led.Policy()
+	pol.Person.MaxOfflineCount = 1 << 40
+	pol.Person.MaxOfflineValue = 1 << 60
+	pol.Person.Holding = 1 << 60
+	if err := e.led.SetPolicy(pol); err != nil {
+		b.Fatal(err)
+	}
 	a, c := e.wallet("alice"), e.wallet("carol")
 	if err := a.Reserve(ctx, 900_000); err != nil {
 		b.Fatal(err)
@@ -36,7 +40,7 @@ func BenchmarkWalletPayAcceptConfirm(b *testing.B) {
 			}
 			b.StartTimer()
 		}
-		req, err := c.Request(1, "", time.Minute)
+		req, err := c.Request(1, time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -27,12 +27,11 @@ func records(h []wallet.Record, kind wallet.Kind) []wallet.Record {
 func TestStandingCardAndSweep(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.led.Merchants["shop"] = true
-	m, a := e.wallet("shop"), e.wallet("alice")
+	m, a := e.merchant("shop"), e.wallet("alice")
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	card, err := m.StandingRequest("Corner shop")
+	card, err := m.StandingRequest()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +61,7 @@ func TestStandingCardAndSweep(t *testing.T) {
 	if !s.ReceiveOnly || s.CanPay || s.Available != 500 {
 		t.Fatalf("merchant status %+v", s)
 	}
-	req, _ := a.Request(10, "", time.Minute)
+	req, _ := a.Request(10, time.Minute)
 	if _, err := m.Pay(req, 0); !errors.Is(err, se.ErrReceiveOnly) {
 		t.Fatalf("merchant pays: %v", err)
 	}
@@ -80,7 +79,7 @@ func TestStandingCardAndSweep(t *testing.T) {
 	if s.Available != 0 || s.Swept != 500 || len(sw) != 1 || sw[0].Amount != 500 || sw[0].State != wallet.Settled {
 		t.Fatalf("after sweep: status %+v, sweep records %+v", s, sw)
 	}
-	if got := e.led.Accounts["shop"]; got != 1_000_000+500 {
+	if got := e.led.Balance("shop"); got != startBalance+500 {
 		t.Fatalf("merchant account %d", got)
 	}
 	if err := a.Sync(ctx); err != nil {
@@ -106,7 +105,7 @@ func TestUnclaimedPaymentExpires(t *testing.T) {
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := b.Request(700, "", time.Hour)
+	req, _ := b.Request(700, time.Hour)
 	bundle, err := a.Pay(req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -138,10 +137,83 @@ func TestUnclaimedPaymentExpires(t *testing.T) {
 	if s := st(t, a); s.Pending != 0 || s.Available != 4300 {
 		t.Fatalf("payer status %+v", s)
 	}
-	if got := e.led.Accounts["alice"]; got != 1_000_000-5000+700 {
+	if got := e.led.Balance("alice"); got != startBalance-5000+700 {
 		t.Fatalf("payer account %d", got)
 	}
 	if b := st(t, b); b.Available != 0 {
 		t.Fatalf("payee credited %d", b.Available)
+	}
+}
+
+// TestRefusedPaymentReturnsAtItsDeadline: a payment its payee refused (or
+// never saw) stays pending, through both sides' syncs, until its claim
+// deadline (Record.ClaimDeadline); from then on it returns to the payer's
+// account once the payee's log shows the ledger that time, or, with the
+// payee revoked, at the ledger's deadline run (Assess), and the payer's
+// next sync shows it expired. What the command line tells a payer whose
+// payment was refused is this.
+func TestRefusedPaymentReturnsAtItsDeadline(t *testing.T) {
+	t.Parallel()
+	for _, revoked := range []bool{false, true} {
+		e := newEnv(t)
+		a, b := e.wallet("alice"), e.wallet("bob")
+		if err := a.Reserve(ctx, 5000); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := b.Request(700, time.Hour)
+		if _, err := a.Pay(req, 0); err != nil { // the payee never takes it
+			t.Fatal(err)
+		}
+		pay := records(a.History(), wallet.KindPay)[0]
+		deadline := pay.ClaimDeadline()
+		if want := time.Unix(int64(e.now.Load()+protocol.ClaimWindow), 0); !deadline.Equal(want) {
+			t.Fatalf("deadline %v, want %v", deadline, want)
+		}
+		syncAll := func() {
+			t.Helper()
+			if !revoked {
+				for range 2 { // the payee learns the ledger's time, then shows it
+					if err := b.Sync(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if _, err := e.led.Assess(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if revoked {
+			if err := b.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.led.Revoke(ctx, b.SE().Certificate().ID(), "lost"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, at := range []uint64{e.now.Load(), uint64(deadline.Unix()) - 1} {
+			e.now.Store(at)
+			syncAll()
+			if r := records(a.History(), wallet.KindPay)[0]; r.State != wallet.Pending {
+				t.Fatalf("revoked %v: at %v, before the deadline %v: %s", revoked, time.Unix(int64(at), 0), deadline, r.State)
+			}
+		}
+		if got := e.led.Balance("alice"); got != startBalance-5000 {
+			t.Fatalf("revoked %v: account %d before the deadline", revoked, got)
+		}
+		e.now.Store(uint64(deadline.Unix()))
+		syncAll()
+		if r := records(a.History(), wallet.KindPay)[0]; r.State != wallet.Expired {
+			t.Fatalf("revoked %v: at the deadline: %s", revoked, r.State)
+		}
+		if got := e.led.Balance("alice"); got != startBalance-5000+700 {
+			t.Fatalf("revoked %v: account %d after the deadline", revoked, got)
+		}
+		if s := st(t, a); s.Pending != 0 || s.Available != 4300 {
+			t.Fatalf("revoked %v: payer %+v", revoked, s)
+		}
+		e.led.Check()
 	}
 }

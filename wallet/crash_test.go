@@ -43,7 +43,7 @@ func TestCrashAtEveryWritePoint(t *testing.T) {
 			}
 			var bundle []byte
 			err := func() error {
-				req, err := b.Request(amount, "", time.Minute)
+				req, err := b.Request(amount, time.Minute)
 				if err != nil {
 					return err
 				}
@@ -170,19 +170,25 @@ func TestRollbackLeavesEquivocationEvidence(t *testing.T) {
 	if p1.Verify(cert) != nil || p2.Verify(cert) != nil {
 		t.Fatal("both payments must verify under the payer's key: that is the proof")
 	}
-	for _, w := range []*wallet.Wallet{b, c, a2} {
+	// The payees' uploads are the proof: the ledger revokes the payer, and
+	// refuses its sync.
+	for _, w := range []*wallet.Wallet{b, c} {
 		if err := w.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(e.led.Conflicts) != 1 {
-		t.Fatalf("ledger saw %d conflicts", len(e.led.Conflicts))
+	if err := a2.Sync(ctx); !errors.Is(err, protocol.ErrRevoked) {
+		t.Fatalf("the cloned payer's sync: %v", err)
+	}
+	r := e.led.Check()
+	if len(r.DoubleSpends) != 1 || len(r.RevokedDevices) != 1 || r.RevokedDevices[0] != p1.Payer.String() {
+		t.Fatalf("ledger saw %d double spends, revoked %v", len(r.DoubleSpends), r.RevokedDevices)
 	}
 }
 
 func payTo(t *testing.T, from, to *wallet.Wallet, amount uint64) protocol.PaymentBundle {
 	t.Helper()
-	req, _ := to.Request(amount, "", time.Minute)
+	req, _ := to.Request(amount, time.Minute)
 	wire, err := from.Pay(req, 0)
 	if err != nil {
 		t.Fatal(err)

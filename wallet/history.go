@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/se/atomicfile"
 )
 
@@ -26,6 +28,11 @@ const (
 	// KindSweep is value the ledger moved from a merchant purse to its
 	// account: the purse debit a sync applied.
 	KindSweep Kind = "sweep"
+	// KindRefund is a refund this (merchant's) device gave for one of its
+	// sales, paid by the merchant account; KindRefunded a refund this
+	// device received for a payment it made (refund.go).
+	KindRefund   Kind = "refund"
+	KindRefunded Kind = "refunded"
 )
 
 // State is where a record stands.
@@ -51,15 +58,44 @@ type Record struct {
 	Kind         Kind   `json:"kind"`
 	Amount       uint64 `json:"amount_minor"`
 	Counterparty string `json:"counterparty,omitempty"` // device ID (hex)
-	Counter      uint64 `json:"counter,omitempty"`      // this SE's log counter
-	Time         uint64 `json:"time"`
-	State        State  `json:"state"`
-	Reason       string `json:"reason,omitempty"`
+	// CounterpartyAccount is the other side's account and CounterpartyName
+	// its certified name (a merchant's; a person's certificate names
+	// none), both from its certificate, which the ledger's issuer signed.
+	// Empty when not known, as for a record rebuilt from the log after a
+	// crash.
+	CounterpartyAccount string `json:"counterparty_account,omitempty"`
+	CounterpartyName    string `json:"counterparty_name,omitempty"`
+	Counter             uint64 `json:"counter,omitempty"` // this SE's log counter
+	Time                uint64 `json:"time"`
+	State               State  `json:"state"`
+	Reason              string `json:"reason,omitempty"`
 	// Receipt is, for a payment received, the receipt envelope this
 	// wallet's SE issued for it: public data, kept so that a payer who lost
 	// the answer and presents the same payment again gets the same receipt
 	// (Wallet.AcceptRetry).
 	Receipt []byte `json:"receipt,omitempty"`
+	// Sale is, for a refund (given or received), the payment ID of the sale
+	// it refunds; Refund, on a sale's record, the refund that returned it.
+	Sale   string `json:"sale,omitempty"`
+	Refund string `json:"refund,omitempty"`
+}
+
+// ClaimDeadline is, for a payment out (KindPay), the time from which its
+// payee can no longer claim it: the payment's time plus
+// protocol.ClaimWindow (the payee's SE refuses it from then on, counted in
+// ledger time). A payment its payee has not claimed by then returns to
+// the payer's account, not to the purse, as soon as the ledger knows the
+// payee can no longer claim it: when the payee's log shows a ledger time
+// at or past it (a payee's wallet learns the ledger's time at one sync
+// and shows it at the next), or, with the payee revoked or its
+// certificate expired, at the ledger's next deadline run. The payer's
+// wallet shows it as expired at its first sync after that. Zero for other
+// kinds.
+func (r Record) ClaimDeadline() time.Time {
+	if r.Kind != KindPay {
+		return time.Time{}
+	}
+	return time.Unix(int64(r.Time+protocol.ClaimWindow), 0).UTC()
 }
 
 // history is a projection of the SE's log plus what the ledger said.
@@ -82,7 +118,16 @@ type pendingReserve struct {
 	Amount uint64         `json:"amount_minor"`
 }
 
-func loadHistory(dir string) (*history, error) {
+// Labels under which the history and the archive are sealed.
+const (
+	historyLabel = "wallet/history"
+	archiveLabel = "wallet/archive"
+)
+
+// loadHistory reads the history, opening it with sealer if it is sealed.
+// A history written before sealing (plain JSON) is read as it is and
+// sealed at the next save.
+func loadHistory(dir string, sealer se.DataSealer) (*history, error) {
 	h := &history{}
 	b, err := os.ReadFile(filepath.Join(dir, HistoryFile))
 	switch {
@@ -90,6 +135,14 @@ func loadHistory(dir string) (*history, error) {
 	case err != nil:
 		return nil, err
 	default:
+		if len(b) > 0 && b[0] != '{' {
+			if sealer == nil {
+				return nil, errors.New("wallet: the history is sealed and this SE cannot open it")
+			}
+			if b, err = sealer.OpenData(historyLabel, b); err != nil {
+				return nil, fmt.Errorf("wallet: history: %w", err)
+			}
+		}
 		if err := json.Unmarshal(b, h); err != nil {
 			return nil, fmt.Errorf("wallet: history: %w", err)
 		}
@@ -105,10 +158,16 @@ func (h *history) reindex() {
 	}
 }
 
-func (h *history) save(dir string, hook atomicfile.Hook) error {
-	b, err := json.MarshalIndent(h, "", " ")
+// save writes the history, sealed with sealer if there is one.
+func (h *history) save(dir string, hook atomicfile.Hook, sealer se.DataSealer) error {
+	b, err := json.Marshal(h)
 	if err != nil {
 		return err
+	}
+	if sealer != nil {
+		if b, err = sealer.SealData(historyLabel, b); err != nil {
+			return err
+		}
 	}
 	return atomicfile.Write(dir, HistoryFile, b, hook)
 }
@@ -148,7 +207,15 @@ func (h *history) fold(es []protocol.LogEntry) error {
 			if err := protocol.Unmarshal(e.Body, &p); err != nil {
 				return err
 			}
-			h.add(Record{ID: p.ID().String(), Kind: KindPay, Amount: p.Amount, Counterparty: p.Payee.String(), Counter: e.Counter, Time: e.Time, State: Pending})
+			r := Record{ID: p.ID().String(), Kind: KindPay, Amount: p.Amount, Counterparty: p.Payee.String(), Counter: e.Counter, Time: e.Time, State: Pending}
+			if p.IsRefund() {
+				r.Kind, r.Sale = KindRefund, p.Sale.String()
+				if sale := h.get(r.Sale); sale != nil {
+					r.CounterpartyAccount = sale.CounterpartyAccount // the sale's payer, whom it goes back to
+				}
+				h.refunded(r.Sale, r.ID)
+			}
+			h.add(r)
 		case protocol.EntryReceive:
 			var b protocol.PaymentBundle
 			if err := protocol.Unmarshal(e.Body, &b); err != nil {
@@ -157,9 +224,15 @@ func (h *history) fold(es []protocol.LogEntry) error {
 			id := b.Payment.ID().String()
 			if r := h.get(id); r != nil && r.State == Rejected {
 				// An earlier attempt was refused; this one was accepted.
-				r.State, r.Reason, r.Counter = Confirmed, "", e.Counter
+				r.State, r.Reason, r.Counter, r.CounterpartyAccount, r.CounterpartyName = Confirmed, "", e.Counter, b.Cert.Account, b.Cert.Name
 			}
-			h.add(Record{ID: id, Kind: KindReceive, Amount: b.Payment.Amount, Counterparty: b.Payment.Payer.String(), Counter: e.Counter, Time: e.Time, State: Confirmed})
+			r := Record{ID: id, Kind: KindReceive, Amount: b.Payment.Amount, Counterparty: b.Payment.Payer.String(),
+				CounterpartyAccount: b.Cert.Account, CounterpartyName: b.Cert.Name, Counter: e.Counter, Time: e.Time, State: Confirmed}
+			if b.Payment.IsRefund() {
+				r.Kind, r.Sale = KindRefunded, b.Payment.Sale.String()
+				h.refunded(r.Sale, id)
+			}
+			h.add(r)
 		case protocol.EntryConfirm:
 			var rc protocol.Receipt
 			if err := protocol.Unmarshal(e.Body, &rc); err != nil {
@@ -187,6 +260,14 @@ func (h *history) fold(es []protocol.LogEntry) error {
 		h.Seen = e.Counter
 	}
 	return nil
+}
+
+// refunded notes on a sale's record, if the history still holds it, the
+// refund that returned it.
+func (h *history) refunded(sale, refund string) {
+	if r := h.get(sale); r != nil {
+		r.Refund = refund
+	}
 }
 
 // settle applies a sync result: the ledger's word on payments, and every

@@ -59,7 +59,7 @@ func TestConservationProperty(t *testing.T) {
 				}
 				amt := rapid.Uint64Range(1, 25000).Draw(rt, "amount")
 				mode := rapid.SampledFrom([]string{"full", "torn", "lost"}).Draw(rt, "mode")
-				req, err := ws[j].Request(amt, "", time.Minute)
+				req, err := ws[j].Request(amt, time.Minute)
 				if err != nil {
 					rt.Fatal(err)
 				}

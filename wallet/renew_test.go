@@ -1,32 +1,18 @@
 package wallet_test
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/offpay/offpay/ledger"
-	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/se/setest"
 	"github.com/offpay/offpay/se/vse"
-	"github.com/offpay/offpay/sqlite"
 	"github.com/offpay/offpay/wallet"
+	"github.com/offpay/offpay/wallet/wallettest"
 )
-
-// realLedger adapts a ledger.Service to wallet.Ledger.
-type realLedger struct{ *ledger.Service }
-
-func (l realLedger) Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*wallet.Enrolment, error) {
-	en, err := l.Service.Enrol(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	return &wallet.Enrolment{Device: en.Device, Issuer: en.Issuer, Root: en.Root, RevList: en.RevList}, nil
-}
 
 // TestRenewalEndToEnd: wallets on a real ledger (SQLite). The operator
 // lowers the policy; at their next sync both wallets get renewed
@@ -37,16 +23,7 @@ func TestRenewalEndToEnd(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().Truncate(time.Second).Unix())
 	now := func() time.Time { return time.Unix(clock.Load(), 0) }
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := ledger.New(store, keys, ledger.Options{Clock: now})
+	svc := wallettest.New(t, now)
 	open := func(name string) *wallet.Wallet {
 		if _, err := svc.CreateAccount(ctx, name, false); err != nil {
 			t.Fatal(err)
@@ -58,7 +35,7 @@ func TestRenewalEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := wallet.Open(v, filepath.Join(dir, name), &wallet.Options{Ledger: realLedger{svc}, Clock: now})
+		w, err := wallet.Open(v, filepath.Join(dir, name), &wallet.Options{Ledger: svc, Clock: now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +49,7 @@ func TestRenewalEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	payOffline := func(amount uint64) error {
-		req, err := bob.Request(amount, "bob", time.Minute)
+		req, err := bob.Request(amount, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +63,7 @@ func TestRenewalEndToEnd(t *testing.T) {
 		}
 		return alice.Confirm(rc)
 	}
-	if err := payOffline(9000); err != nil { // under the policy's 10000
+	if err := payOffline(9000); err != nil { // under the policy's per-payment limit
 		t.Fatal(err)
 	}
 	before, _ := alice.Status()

@@ -32,7 +32,7 @@ func TestAcceptRetrySameReceipt(t *testing.T) {
 	}
 	clone := copyDir(t, e.dir("alice")) // the payer's SE before it paid
 
-	req, _ := b.Request(700, "", time.Minute)
+	req, _ := b.Request(700, time.Minute)
 	bundle, err := a.Pay(req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestAcceptRetrySameReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req2, _ := b.Request(300, "", time.Minute)
+	req2, _ := b.Request(300, time.Minute)
 	other, err := a2.Pay(req2, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -12,13 +13,26 @@ import (
 	"github.com/offpay/offpay/se/atomicfile"
 )
 
-// Ledger is the online side, as the wallet needs it. server/ implements
-// it over HTTP; wallettest has an in-memory fake.
+// Ledger is the online side, as the wallet needs it: the HTTP client
+// (ledgerclient, adapted in cmd/offpay) in the field; wallettest runs the
+// real ledger in process for tests.
 type Ledger interface {
 	Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*Enrolment, error)
 	// Reserve answers a repeated request ID with the same Load.
 	Reserve(ctx context.Context, r *protocol.ReserveRequest) (*protocol.Load, error)
 	Sync(ctx context.Context, u *protocol.SyncUpload) (*protocol.SyncResult, error)
+}
+
+// TrustSource is a Ledger that can say which issuer it signs with now and
+// hand over its current revocation list (the HTTP client does: GET
+// /v1/trust and /v1/revocation-list). After the operator rotates the
+// issuer (ledger.RotateIssuer), a wallet whose SE does not know the
+// signer of a sync result or load fetches the new issuer's certificate
+// and gives it to its SE, which takes it only if it chains to the root it
+// pinned at enrolment.
+type TrustSource interface {
+	Trust(ctx context.Context) (root, issuer *protocol.Certificate, err error)
+	RevocationList(ctx context.Context) (*protocol.RevocationList, error)
 }
 
 // Enrolment is what the ledger returns for an enrolment request.
@@ -53,6 +67,12 @@ type Wallet struct {
 	keep  int
 	h     *history
 	saved uint64 // h.Seen when the history was last saved
+	// sealer seals the history and the archive (the SE's, if it offers
+	// one): amounts, counterparties and times are for the PIN holder.
+	sealer se.DataSealer
+	// Recovered is set once a sync found the ledger behind this device
+	// and gave it back what it had lost (recovery.go).
+	Recovered bool
 }
 
 // Open opens the wallet whose history lives in dir, over s. It folds in
@@ -69,7 +89,8 @@ func Open(s se.SE, dir string, o *Options) (*Wallet, error) {
 			w.now = o.Clock
 		}
 	}
-	h, err := loadHistory(dir)
+	w.sealer, _ = s.(se.DataSealer)
+	h, err := loadHistory(dir, w.sealer)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +130,7 @@ func (w *Wallet) catchUp() error {
 }
 
 func (w *Wallet) save() error {
-	if err := w.h.save(w.dir, w.hook); err != nil {
+	if err := w.h.save(w.dir, w.hook, w.sealer); err != nil {
 		return err
 	}
 	w.saved = w.h.Seen
@@ -157,7 +178,8 @@ func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.h.Reserve == nil || w.h.Reserve.Amount != amount {
+	retried := w.h.Reserve != nil && w.h.Reserve.Amount == amount
+	if !retried {
 		pr := &pendingReserve{Amount: amount}
 		if _, err := rand.Read(pr.ID[:]); err != nil {
 			return err
@@ -168,6 +190,9 @@ func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
 		}
 	}
 	rr, err := w.se.Reserve(amount, w.h.Reserve.ID, w.clock())
+	if retried && errors.Is(err, se.LimitErr(se.LimitHolding)) {
+		return noRoom(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -175,18 +200,41 @@ func (w *Wallet) Reserve(ctx context.Context, amount uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := w.se.ApplyLoad(l); err != nil {
-		st, serr := w.se.Status(w.clock())
-		if serr != nil || l.Seq > st.LoadSeq {
+	if err := w.learnIssuer(ctx, l.Signer, nil); err != nil {
+		return err
+	}
+	// The SE takes the same load again as a no-op (a retry after a crash).
+	err = w.se.ApplyLoad(l)
+	if se.CodeOf(err) == se.CodeLoadConflict {
+		// The ledger issued this number again: it lost data. A sync gives
+		// it back its log and renumbers this load; then ask again.
+		if err := w.sync(ctx); err != nil {
 			return err
 		}
-		// Applied before a crash: the retry got the same load back.
+		if l, err = w.led.Reserve(ctx, rr); err != nil {
+			return err
+		}
+		err = w.se.ApplyLoad(l)
+	}
+	if errors.Is(err, se.LimitErr(se.LimitHolding)) {
+		return noRoom(err)
+	}
+	if err != nil {
+		return err
 	}
 	w.h.Reserve = nil
 	if err := w.save(); err != nil {
 		return err
 	}
 	return w.catchUp()
+}
+
+// noRoom explains a retried reserve the purse has no room for: value
+// received since the interrupted attempt fills it. If that attempt reached
+// the ledger, the amount has left the account and its load waits in every
+// sync result until the purse has room (the SE applies it then).
+func noRoom(err error) error {
+	return fmt.Errorf("%w; an interrupted reserve of this amount may already have left the account: if so, it reaches the purse at a sync once the purse has room for it (pay or redeem some first)", err)
 }
 
 // Redeem moves amount from the purse back to the account: the SE debits
@@ -208,30 +256,55 @@ func (w *Wallet) Sync(ctx context.Context) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.sync(ctx)
+}
+
+func (w *Wallet) sync(ctx context.Context) error {
 	// Fold every entry before the SE may prune it.
 	if err := w.catchUp(); err != nil {
 		return err
 	}
-	for {
+	var from uint64 // where the ledger wants the log from, once it is found behind
+	for range 1000 {
 		st, err := w.se.Status(w.clock())
 		if err != nil {
 			return err
 		}
-		u, err := w.se.SyncUpload(st.Acked+1, w.clock())
+		since := st.Acked + 1
+		if from > 0 {
+			since = from
+		}
+		u, err := w.upload(since)
 		if err != nil {
 			return err
 		}
 		res, err := w.led.Sync(ctx, u)
+		if acked, ok := behindAt(err); ok && acked+1 < since {
+			w.showEvidence(ctx)
+			from = acked + 1
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if res.Acked < st.Acked {
+			// The ledger acknowledges less than it did before: it lost
+			// data. Its answer rests on what it lost (statuses, loads it
+			// reissued): not applied. Upload again from its counter.
+			w.showEvidence(ctx)
+			from = res.Acked + 1
+			continue
 		}
 		// History first: if the SE write below is lost, the next sync
 		// gets the same answer again.
 		w.h.settle(res)
-		if err := w.h.archive(w.dir, w.keep); err != nil {
+		if err := w.h.archive(w.dir, w.keep, w.sealer); err != nil {
 			return err
 		}
 		if err := w.save(); err != nil {
+			return err
+		}
+		if err := w.learnIssuer(ctx, res.Signer, &res.RevList); err != nil {
 			return err
 		}
 		if err := w.se.ApplySyncResult(res); err != nil {
@@ -240,10 +313,43 @@ func (w *Wallet) Sync(ctx context.Context) error {
 		if err := w.catchUp(); err != nil {
 			return err
 		}
-		if len(u.Entries) < protocol.MaxSyncEntries || res.Acked <= st.Acked {
+		if err := w.saveLastResult(res); err != nil {
+			return err
+		}
+		from = 0
+		if len(u.Entries) < protocol.MaxSyncEntries || res.Acked <= since-1 {
 			return nil
 		}
 	}
+	return fmt.Errorf("wallet: sync did not converge")
+}
+
+// learnIssuer gives the SE the ledger's current issuer certificate when
+// signer, the issuer of a sync result or load, is not the issuer of the
+// device's certificate and is the ledger's current issuer: the ledger has
+// rotated its issuer since this device last heard from it. rl, the
+// revocation list to install with it, is fetched when nil. The SE checks
+// the certificate against its pinned roots; a signer it still does not
+// know is refused when the result or load is applied, as before.
+func (w *Wallet) learnIssuer(ctx context.Context, signer protocol.KeyID, rl *protocol.RevocationList) error {
+	cert := w.se.Certificate()
+	ts, ok := w.led.(TrustSource)
+	if !ok || cert == nil || cert.Issuer == signer {
+		return nil
+	}
+	_, iss, err := ts.Trust(ctx)
+	if err != nil {
+		return err
+	}
+	if iss.ID() != signer {
+		return nil
+	}
+	if rl == nil {
+		if rl, err = ts.RevocationList(ctx); err != nil {
+			return err
+		}
+	}
+	return w.se.Install(cert, se.Anchors{Issuers: []*protocol.Certificate{iss}}, rl)
 }
 
 // History returns a copy of the history, oldest first.

@@ -1,12 +1,12 @@
 package wallet_test
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/offpay/offpay/protocol"
-	"github.com/offpay/offpay/protocol/prototest"
 	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/se/setest"
 	"github.com/offpay/offpay/se/vse"
@@ -59,7 +59,7 @@ func TestConsecutiveOfflinePayments(t *testing.T) {
 			}
 		}
 	}
-	if e.led.Accounts["alice"] != 1_000_000-5000 {
+	if e.led.Balance("alice") != startBalance-5000 {
 		t.Fatal("reserve debited the account wrongly")
 	}
 }
@@ -71,19 +71,19 @@ func TestStatusShowsWhereMoneyStands(t *testing.T) {
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := b.Request(1200, "cafe", time.Minute)
+	req, _ := b.Request(1200, time.Minute)
 	if _, err := a.Pay(req, 0); err != nil {
 		t.Fatal(err)
 	}
 	s := st(t, a)
-	lim := e.pki.Limits
+	lim := e.limits()
 	if s.Available != 3800 || s.Pending != 1200 || s.PendingCount != 1 {
 		t.Fatalf("available %d pending %d", s.Available, s.Pending)
 	}
 	if s.PaymentsLeft != lim.MaxOfflineCount-1 || s.ValueLeft != lim.MaxOfflineValue-1200 || s.HoldingLeft != lim.Holding-3800 {
 		t.Fatalf("limits left: %+v", s)
 	}
-	if want := time.Unix(int64(prototest.Epoch+lim.MaxOfflineDays*86400), 0).UTC(); !s.SyncBy.Equal(want) || !s.CanPay {
+	if want := time.Unix(int64(e.start+lim.MaxOfflineDays*86400), 0).UTC(); !s.SyncBy.Equal(want) || !s.CanPay {
 		t.Fatalf("sync by %v, want %v", s.SyncBy, want)
 	}
 	e.now.Store(uint64(s.SyncBy.Unix()))
@@ -99,7 +99,7 @@ func TestTornTransactionResolvedAtSync(t *testing.T) {
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := b.Request(700, "", time.Minute)
+	req, _ := b.Request(700, time.Minute)
 	bundle, err := a.Pay(req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestRefusedPaymentIsRecordedAndChangesNothing(t *testing.T) {
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := b.Request(100, "", time.Minute)
+	req, _ := b.Request(100, time.Minute)
 	bundle, _ := a.Pay(req, 0)
 	before := st(t, c)
 	if _, err := c.Accept(bundle); !errors.Is(err, se.ErrWrongPayee) {
@@ -195,7 +195,7 @@ func TestHistoryArchivesFinishedRecords(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		req, _ := a.Request(1, "", time.Minute)
+		req, _ := a.Request(1, time.Minute)
 		bundle, err := b.Pay(req, 0)
 		if err != nil {
 			// b has nothing yet: give it something from a first.
@@ -247,7 +247,7 @@ func TestRequestValidityCountsFromTheSEClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.now.Store(dev)
-	req, err := b.Request(100, "", time.Minute)
+	req, err := b.Request(100, time.Minute)
 	if err != nil {
 		t.Fatalf("request from a device behind the ledger: %v", err)
 	}
@@ -267,7 +267,7 @@ func TestRefusalsDoNotGrowTheHistoryForEver(t *testing.T) {
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := b.Request(1, "", time.Minute)
+	req, _ := b.Request(1, time.Minute)
 	bundle, err := a.Pay(req, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -288,5 +288,51 @@ func TestRefusalsDoNotGrowTheHistoryForEver(t *testing.T) {
 	arch, _ := c.Archived()
 	if len(c.History()) != 0 || len(arch) != 1 || arch[0].State != wallet.Rejected {
 		t.Fatalf("history %d, archive %+v", len(c.History()), arch)
+	}
+}
+
+// TestPayingTheSameRequestAgain: a request paid and confirmed, paid again,
+// gives the same payment code and debits nothing; the history keeps one
+// record, naming the payee's account.
+func TestPayingTheSameRequestAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b := e.wallet("alice"), e.wallet("bob")
+	if err := a.Reserve(ctx, 5000); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := b.Request(700, time.Minute)
+	first, repeat, err := a.PayRetry(req, 0, nil)
+	if err != nil || repeat {
+		t.Fatalf("first payment: repeat %v, %v", repeat, err)
+	}
+	rc, err := b.Accept(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Confirm(rc); err != nil {
+		t.Fatal(err)
+	}
+	before := st(t, a)
+	again, repeat, err := a.PayRetry(req, 0, nil)
+	if err != nil || !repeat || !bytes.Equal(again, first) {
+		t.Fatalf("paid again: repeat %v, same %v, %v", repeat, bytes.Equal(again, first), err)
+	}
+	if st(t, a) != before {
+		t.Fatal("paying the request again moved the purse")
+	}
+	h := a.History()
+	if n := len(state(h, wallet.KindPay)); n != 1 {
+		t.Fatalf("%d pay records", n)
+	}
+	for _, r := range h {
+		if r.Kind == wallet.KindPay && (r.CounterpartyAccount != "bob" || r.CounterpartyName != "") {
+			t.Fatalf("pay record names %q %q", r.CounterpartyAccount, r.CounterpartyName)
+		}
+	}
+	for _, r := range b.History() {
+		if r.Kind == wallet.KindReceive && r.CounterpartyAccount != "alice" {
+			t.Fatalf("receive record names %q", r.CounterpartyAccount)
+		}
 	}
 }

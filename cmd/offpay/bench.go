@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"time"
 
 	"github.com/offpay/offpay/internal/bench"
 	"github.com/offpay/offpay/internal/loadtest"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 const postgresTestEnv = "OFFPAY_TEST_POSTGRES"
@@ -17,11 +20,16 @@ const postgresTestEnv = "OFFPAY_TEST_POSTGRES"
 // runBench measures settlement, sync, latency, load and message sizes
 // (internal/bench) and writes bench.md and bench.csv.
 func runBench(e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--quick] [--out DIR] [--postgres URL]")
+	fs := newFlags(e, "bench", "[--quick] [--recovery] [--storage [--archive] [--max N] [--no-sqlite]] [--out DIR] [--postgres URL]")
 	quick := fs.Bool("quick", false, "small sizes only (under a minute)")
 	out := fs.String("out", ".", "folder for bench.md and bench.csv")
 	pg := fs.String("postgres", "", "PostgreSQL URL for the PostgreSQL rows (default: $"+postgresTestEnv+")")
 	noLoad := fs.Bool("no-loadtest", false, "skip the HTTP load test")
+	recovery := fs.Bool("recovery", false, "only the recovery rows: RPO of a replicated SQLite ledger under a steady sync load, RTO of 10^6 settled payments on SQLite and PostgreSQL (10^4 with --quick)")
+	storage := fs.Bool("storage", false, "only the storage rows: bytes on disk per settled payment and settlement cost per payment at 10^3..10^6 payments stored (10^3, 10^4 with --quick)")
+	noSQLite := fs.Bool("no-sqlite", false, "with --storage: PostgreSQL only")
+	storageMax := fs.Int("max", 0, "with --storage: the largest size, a power of ten from 10^3 (default 10^6; 10^4 with --quick)")
+	archive := fs.Bool("archive", false, "with --storage: archive the settled history after the largest size and measure again")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -43,18 +51,20 @@ func runBench(e *env, args []string) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	bar := progressbar.NewOptions(1000, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetWidth(30),
-		progressbar.OptionSetElapsedTime(true), progressbar.OptionSetPredictTime(false), progressbar.OptionClearOnFinish())
-	cfg := bench.Config{Quick: *quick, Postgres: *pg, Progress: func(desc string, done float64) {
-		bar.Describe(fmt.Sprintf("%-34s", desc))
-		bar.Set(int(done * 1000))
-	}}
+	progress, finish := benchProgress(e.stderr)
+	cfg := bench.Config{Quick: *quick, Postgres: *pg, Recovery: *recovery, Progress: progress}
 	if !*noLoad {
 		cfg.LoadTest = loadtest.BenchFunc
+		cfg.Herd = loadtest.HerdFunc
 	}
-	r, err := bench.Run(context.Background(), cfg)
-	bar.Finish()
-	fmt.Fprintln(e.stderr)
+	var r *bench.Result
+	var err error
+	if *storage {
+		r, err = storageBench(*quick, *archive, *noSQLite, *storageMax, *pg, progress)
+	} else {
+		r, err = bench.Run(context.Background(), cfg)
+	}
+	finish()
 	if err != nil {
 		return err
 	}
@@ -90,4 +100,27 @@ func runBench(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "\nWrote %s and %s.\n", md.Name(), csv.Name())
 	return nil
+}
+
+// benchProgress shows the run's progress on w: a bar when w is a
+// terminal, else (a pipe, a file, CI's log) one plain line per step.
+func benchProgress(w io.Writer) (progress func(desc string, done float64), finish func()) {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := progressbar.NewOptions(1000, progressbar.OptionSetWriter(w), progressbar.OptionSetWidth(30),
+			progressbar.OptionSetElapsedTime(true), progressbar.OptionSetPredictTime(false), progressbar.OptionClearOnFinish())
+		return func(desc string, done float64) {
+				bar.Describe(fmt.Sprintf("%-34s", desc))
+				bar.Set(int(done * 1000))
+			}, func() {
+				bar.Finish()
+				fmt.Fprintln(w)
+			}
+	}
+	start, last := time.Now(), ""
+	return func(desc string, done float64) {
+		if desc != last && desc != "done" {
+			last = desc
+			fmt.Fprintf(w, "bench: %3.0f%% %s (%s)\n", 100*done, desc, time.Since(start).Round(time.Second))
+		}
+	}, func() {}
 }

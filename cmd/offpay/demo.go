@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/vse"
@@ -62,6 +63,7 @@ func runDemo(e *env, args []string) error {
 		return fmt.Errorf("demo stopped: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "\nFinished in %.1f s. Everything is in %s (QR images in %s).\n", time.Since(start).Seconds(), dir, d.qrDir)
+	consoleHint(e.stdout, dir)
 	if len(d.failed) > 0 {
 		return &demoFailed{d.failed}
 	}
@@ -98,7 +100,7 @@ func (d *demo) run(seed uint64) error {
 		return err
 	}
 	d.say("The ledger starts: root and issuer keys, SQLite database and HTTP API in %s.", d.dir)
-	if _, err := initLedgerData(filepath.Join(d.dir, "ledger"), "EUR", nil); err != nil {
+	if _, err := initLedgerData(filepath.Join(d.dir, "ledger"), "EUR", nil, "", nil); err != nil {
 		return err
 	}
 	h, err := startLedger(d.ctx, hostOptions{dataDir: filepath.Join(d.dir, "ledger"), listen: "127.0.0.1:0",
@@ -113,13 +115,17 @@ func (d *demo) run(seed uint64) error {
 	}
 	d.detail("listening on %s", h.url)
 
-	d.say("Accounts are opened and funded: Alice 100, Bob 20, Carol 20, Mallory 100 and a merchant, Shop.")
+	d.say("Accounts are opened and funded: Alice 100, Bob 20, Carol 20, Mallory 100 and a merchant, Shop, whose devices the ledger certifies as %q.", demoShopName)
 	for _, a := range []struct {
 		name     string
 		deposit  int64
 		merchant bool
 	}{{"alice", 10000, false}, {"bob", 2000, false}, {"carol", 2000, false}, {"mallory", 10000, false}, {"shop", 0, true}} {
-		if _, err := d.admin.CreateAccount(d.ctx, a.name, a.merchant); err != nil {
+		create := func() (*ledger.Account, error) { return d.admin.CreateAccount(d.ctx, a.name, false) }
+		if a.merchant {
+			create = func() (*ledger.Account, error) { return d.admin.CreateMerchant(d.ctx, a.name, demoShopName) }
+		}
+		if _, err := create(); err != nil {
 			return err
 		}
 		if a.deposit > 0 {
@@ -129,7 +135,8 @@ func (d *demo) run(seed uint64) error {
 		}
 	}
 
-	d.say("Each person's phone creates a virtual secure element (PIN-protected) and is enrolled by the ledger.")
+	d.say("Each person's phone creates a virtual secure element (6-digit PIN; Argon2id at the SE's floor, %d passes over %d MiB, to keep the demo quick: wallet init uses %d passes over %d MiB) and is enrolled by the ledger.",
+		vse.MinKDF.Time, vse.MinKDF.Memory/1024, vse.DefaultKDF.Time, vse.DefaultKDF.Memory/1024)
 	for _, name := range []string{"alice", "bob", "carol", "mallory", "shop"} {
 		if err := d.newWallet(name); err != nil {
 			return err
@@ -190,13 +197,32 @@ func (d *demo) run(seed uint64) error {
 	return d.reconcile()
 }
 
+// The demo's wallets' PIN, and the name the ledger certifies Shop with.
+const (
+	demoPIN      = "246810"
+	demoShopName = "Corner Shop"
+)
+
+// shows is a payer's confirmation: it prints whom the payer's phone shows
+// it is paying, from the payee's certificate, before the SE signs, and
+// checks it is who the demo meant.
+func (d *demo) shows(who, want string) func(wallet.Payee) error {
+	return func(p wallet.Payee) error {
+		d.detail("%s's phone shows, before her SE signs: paying %s to %s", who, fmtMinor(int64(p.Amount), p.Currency), p)
+		if p.Name != want {
+			return fmt.Errorf("the payee is certified as %s, not %q", p, want)
+		}
+		return nil
+	}
+}
+
 func (d *demo) newWallet(name string) error {
 	dir := filepath.Join(d.dir, "wallets", name)
-	v, err := vse.Create(filepath.Join(dir, walletSEDir), "2468", &vse.Options{KDF: vse.KDF{Time: 1, Memory: 8 * 1024, Threads: 2}})
+	v, err := vse.Create(filepath.Join(dir, walletSEDir), demoPIN, &vse.Options{KDF: vse.MinKDF})
 	if err != nil {
 		return err
 	}
-	w, err := wallet.Open(v, dir, &wallet.Options{Ledger: clientLedger{d.admin}, Clock: d.now})
+	w, err := wallet.Open(v, dir, &wallet.Options{Ledger: clientLedger{c: d.admin}, Clock: d.now})
 	if err != nil {
 		return err
 	}
@@ -251,14 +277,14 @@ func (d *demo) viaQR(name string, msg []byte) ([]byte, error) {
 func (d *demo) payByQR() error {
 	d.say("Alice pays Shop 12.50 EUR by QR: Shop shows a request, Alice shows her payment, Shop shows its receipt.")
 	shop, alice := d.wallets["shop"], d.wallets["alice"]
-	req, err := shop.Request(1250, "Shop", 5*time.Minute)
+	req, err := shop.Request(1250, 5*time.Minute)
 	if err != nil {
 		return err
 	}
 	if req, err = d.viaQR("request.png", req); err != nil {
 		return err
 	}
-	bundle, err := alice.Pay(req, 0)
+	bundle, err := alice.PayTo(req, 0, d.shows("Alice", demoShopName))
 	if err != nil {
 		return err
 	}
@@ -295,7 +321,7 @@ func errText(err error) string {
 func (d *demo) payByChannel(from, to string, amount uint64) error {
 	d.say("Alice pays Bob 15.00 EUR over the encrypted channel (Noise NKpsk0, keyed by Bob's pairing QR), on TCP loopback.")
 	payer, payeeW := d.wallets[from], d.wallets[to]
-	static, err := channelKey(filepath.Join(d.dir, "wallets", to))
+	static, err := channelKey(payeeW, filepath.Join(d.dir, "wallets", to))
 	if err != nil {
 		return err
 	}
@@ -308,7 +334,10 @@ func (d *demo) payByChannel(from, to string, amount uint64) error {
 		return err
 	}
 	defer ln.Close()
-	req, err := p.request(0, "Bob", time.Minute)
+	if p.addr, _, err = advertised("", ln); err != nil { // in the pairing code: the payer needs nothing else
+		return err
+	}
+	req, _, err := p.request(0, time.Minute)
 	if err != nil {
 		return err
 	}
@@ -320,7 +349,7 @@ func (d *demo) payByChannel(from, to string, amount uint64) error {
 		served <- p.serveOne(d.ctx, ln)
 	}()
 	start := time.Now()
-	if _, err := payOverChannel(d.ctx, payer, req, ln.Addr().String(), amount); err != nil {
+	if _, err := payOverChannel(d.ctx, payer, req, ln.Addr().String(), amount, d.shows("Alice", to)); err != nil {
 		return err
 	}
 	if err := <-served; err != nil {
@@ -334,7 +363,7 @@ func (d *demo) payByChannel(from, to string, amount uint64) error {
 // payDirect hands the messages over in memory (the transport does not
 // matter to the SEs). Without confirm, the receipt is lost on the way.
 func (d *demo) payDirect(from, to string, amount uint64, confirm bool) error {
-	req, err := d.wallets[to].Request(amount, to, 5*time.Minute)
+	req, err := d.wallets[to].Request(amount, 5*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -359,11 +388,11 @@ func (d *demo) cloneAndDoubleSpend() error {
 	if err := copyDir(src, dst); err != nil {
 		return err
 	}
-	v, err := vse.Open(filepath.Join(dst, walletSEDir), "2468", nil)
+	v, err := vse.Open(filepath.Join(dst, walletSEDir), demoPIN, nil)
 	if err != nil {
 		return err
 	}
-	clone, err := wallet.Open(v, dst, &wallet.Options{Ledger: clientLedger{d.admin}, Clock: d.now})
+	clone, err := wallet.Open(v, dst, &wallet.Options{Ledger: clientLedger{c: d.admin}, Clock: d.now})
 	if err != nil {
 		return err
 	}
@@ -416,7 +445,7 @@ func (d *demo) reconcile() error {
 	}
 	printReport(d.e.stdout, rep)
 	mallory := d.wallets["mallory"].SE().Certificate().ID().String()
-	d.check(rep.ConservationOK, "conservation: issued money + losses (unrecovered overspend) = account balances + outstanding purse value")
+	d.check(rep.ConservationOK, "conservation: issued money + losses (unrecovered overspend) + unassessed exposure = account balances + outstanding purse value")
 	d.check(rep.Settled == 7, fmt.Sprintf("every claimed payment settled exactly once (7 claimed, %d settled; the unclaimed one expired)", rep.Settled))
 	if st, err := d.wallets["shop"].Status(); err == nil {
 		shop, err := d.admin.Account(d.ctx, "shop")

@@ -6,8 +6,24 @@ import (
 	"time"
 
 	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/wallet"
 )
+
+// forgeNamedCard is w's standing card edited to claim name: what a person
+// printing a card for someone else's shop would try.
+func forgeNamedCard(w *wallet.Wallet, name string) ([]byte, error) {
+	card, err := w.StandingRequest()
+	if err != nil {
+		return nil, err
+	}
+	var r protocol.PaymentRequest
+	if err := protocol.OpenAs(card, &r); err != nil {
+		return nil, err
+	}
+	r.Name = name
+	return protocol.Seal(&r), nil
+}
 
 // The payer-presented flow and the claim window, in the demo.
 
@@ -23,14 +39,14 @@ func (d *demo) skip(by time.Duration) { d.offset.Add(int64(by)) }
 func (d *demo) payByCard() error {
 	d.say("Alice pays Shop 4.00 EUR the other way round: she scans Shop's printed card (its standing request), and Shop scans her payment code.")
 	shop, alice := d.wallets["shop"], d.wallets["alice"]
-	card, err := shop.StandingRequest("Shop")
+	card, err := shop.StandingRequest()
 	if err != nil {
 		return err
 	}
 	if card, err = d.viaQR("card.png", card); err != nil {
 		return err
 	}
-	bundle, err := alice.Pay(card, 400)
+	bundle, err := alice.PayTo(card, 400, d.shows("Alice", demoShopName))
 	if err != nil {
 		return err
 	}
@@ -44,6 +60,23 @@ func (d *demo) payByCard() error {
 	d.check(err != nil, "a photo of Alice's payment code is worth nothing the second time ("+errText(err)+")")
 	_, err = d.wallets["bob"].Accept(bundle)
 	d.check(err != nil, "nor to anyone but Shop ("+errText(err)+")")
+
+	d.say("Mallory prints a card of her own and calls herself %q: her SE will not sign a request claiming a name her certificate does not carry, and a card edited to claim it is refused by Alice's phone for the claim itself, whoever signed it.", demoShopName)
+	mallory := d.wallets["mallory"]
+	_, err = mallory.RequestWith(se.RequestParams{Name: demoShopName}, time.Hour)
+	d.check(err != nil, "Mallory's SE refuses to claim the name "+demoShopName+" ("+errText(err)+")")
+	forged, err := forgeNamedCard(mallory, demoShopName)
+	if err != nil {
+		return err
+	}
+	_, err = alice.Pay(forged, 400)
+	d.check(err != nil, "Alice's phone refuses a card whose claimed name is not the certified one ("+errText(err)+")")
+	mcard, err := mallory.StandingRequest()
+	if err != nil {
+		return err
+	}
+	_, err = alice.PayTo(mcard, 400, d.shows("Alice", demoShopName))
+	d.check(err != nil, "Mallory's own card shows her as a person, not "+demoShopName+": Alice does not pay it ("+errText(err)+")")
 
 	d.say("Alice shows Shop a second payment code, 2.50 EUR, but the scanner never reads it and she walks away.")
 	lost, err := alice.Pay(card, 250)

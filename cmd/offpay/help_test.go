@@ -12,34 +12,54 @@ import (
 var documentedFlags = map[string][]string{
 	"demo":                  {"dir", "seed"},
 	"bench":                 {"quick", "out"},
-	"ledger init":           {"data", "currency"},
-	"ledger serve":          {"data", "db", "listen", "webhook"},
-	"ledger account create": {"data", "deposit", "merchant", "json"},
+	"sim":                   {"seed", "seeds", "short", "steps", "devices", "length", "days", "attacks", "kinds", "skip-known", "shrink", "print", "json", "postgres", "out"},
+	"ledger init":           {"data", "currency", "root-key", "pkcs11", "token", "key-alg", "root-token", "pkcs11-pin-file", "pkcs11-root-pin-file"},
+	"ledger issuer rotate":  {"data", "root-key", "pkcs11-pin-file", "pkcs11-root-pin-file"},
+	"ledger serve":          {"data", "db", "listen", "webhook", "webhook-timeout", "webhook-concurrency", "webhook-max-backoff", "webhook-dead-after", "webhook-lease", "webhook-format", "init", "allow-async-commit", "tls-cert", "tls-key", "tls-self-signed", "insecure", "pkcs11-pin-file"},
+	"ledger account create": {"data", "deposit", "merchant", "name", "json"},
 	"ledger account show":   {"data", "json"},
+	"ledger account list":   {"data", "json"},
+	"ledger device list":    {"data", "account", "json"},
 	"ledger deposit":        {"data", "ref"},
 	"ledger withdraw":       {"data", "ref"},
 	"ledger report":         {"data", "json"},
 	"ledger revoke":         {"data"},
-	"wallet init":           {"dir", "ledger", "account"},
+	"ledger outbox list":    {"data", "state", "account", "kind", "key", "from", "to", "limit", "json"},
+	"ledger outbox resend":  {"data", "key", "from", "to", "state", "account", "kind"},
+	"ledger outbox export":  {"data", "from", "to", "format", "out", "account", "kind", "state"},
+	"ledger backup":         {"data", "db", "out"},
+	"ledger backup verify":  {"data", "db"},
+	"ledger restore":        {"data", "db", "from", "force"},
+	"ledger code issue":     {"data", "ttl", "out", "json"},
+	"ledger code list":      {"data", "json"},
+	"ledger code cancel":    {"data"},
+	"ledger device lost":    {"data"},
+	"ledger archive":        {"data", "db", "before", "retain", "batch"},
+	"wallet init":           {"dir", "ledger", "account", "code", "code-in", "ledger-ca", "insecure", "kdf-memory", "kdf-time", "card"},
 	"wallet reserve":        {"dir"},
 	"wallet redeem":         {"dir"},
 	"wallet balance":        {"dir", "json"},
-	"wallet request":        {"dir", "out"},
-	"wallet pay":            {"dir", "in", "out"},
-	"wallet accept":         {"dir", "in", "out"},
+	"wallet request":        {"dir", "out", "sound-out"},
+	"wallet pay":            {"dir", "in", "out", "payee", "sound-out"},
+	"wallet accept":         {"dir", "in", "out", "sound-out"},
 	"wallet confirm":        {"dir", "in"},
-	"wallet receive":        {"dir", "listen", "pairing-out"},
-	"wallet send":           {"dir", "pairing", "to"},
+	"wallet receive":        {"dir", "listen", "pairing-out", "advertise", "sound-out", "sound-mode", "sound-rate"},
+	"wallet send":           {"dir", "pairing", "sound-in", "to", "payee"},
 	"wallet sync":           {"dir"},
+	"wallet pin":            {"dir", "new-code"},
+	"wallet unlock":         {"dir", "code"},
 	"wallet history":        {"dir", "json"},
-	"pos run":               {"dir", "listen", "amount", "max-payment", "max-unsettled", "max-offline", "issuers"},
+	"wallet refund":         {"dir", "sale", "out", "text", "list", "json"},
+	"card emulate":          {"se", "new", "reader"},
+	"pos statement":         {"dir", "out", "since"},
+	"pos run":               {"dir", "listen", "advertise", "amount", "max-payment", "max-unsettled", "max-offline", "issuers", "handshake-timeout", "upload-retry", "refund-out", "sound-out"},
 }
 
 // TestEveryCommandHelp runs --help and -h of every command in the command
 // table: each exits 0, prints its usage and flags once on stdout, nothing
 // on stderr, and lists the flags README documents for it.
 func TestEveryCommandHelp(t *testing.T) {
-	names := []string{"demo", "bench"}
+	names := []string{"demo", "bench", "sim"}
 	for g, cmds := range groups {
 		for _, c := range cmds {
 			names = append(names, g+" "+c.name)

@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,10 +16,15 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/offpay/offpay/hsm/pkcs11"
+	"github.com/offpay/offpay/hsm/pkcs11/softhsmtest"
+	"github.com/offpay/offpay/se/setest"
+	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/transport/qr"
 )
 
 func TestMain(m *testing.M) {
+	testSEOptions = func(o *vse.Options) *vse.Options { return setest.Options(&vse.Options{}) }
 	testscript.Main(m, map[string]func(){
 		"offpay": main,
 	})
@@ -99,13 +106,71 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
+			// eventually TIMEOUT REGEXP cmd args...: run cmd every half second
+			// until it succeeds with stdout matching REGEXP, for up to TIMEOUT.
+			"eventually": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 3 {
+					ts.Fatalf("usage: eventually TIMEOUT REGEXP command [args...]")
+				}
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				re, err := regexp.Compile(args[1])
+				ts.Check(err)
+				deadline := time.Now().Add(d)
+				for {
+					err := ts.Exec(args[2], args[3:]...)
+					if err == nil && re.MatchString(ts.ReadFile("stdout")) {
+						return
+					}
+					if time.Now().After(deadline) {
+						ts.Fatalf("%s: no match for %q after %s (last: %v)", args[2], args[1], d, err)
+					}
+					time.Sleep(500 * time.Millisecond)
+				}
+			},
+			// envmatch VAR FILE REGEXP: set VAR to REGEXP's first group in FILE.
+			"envmatch": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: envmatch VAR FILE REGEXP")
+				}
+				m := regexp.MustCompile(args[2]).FindStringSubmatch(ts.ReadFile(args[1]))
+				if len(m) < 2 {
+					ts.Fatalf("%s: no match for %q", args[1], args[2])
+				}
+				ts.Setenv(args[0], m[1])
+			},
 			"cutproxy":   cutProxy,
+			"air":        cmdAir,
+			"perm":       cmdPerm,
+			"fakeledger": cmdFakeLedger,
+			"claimname":  cmdClaimName,
+			"ownaddr":    cmdOwnAddr,
 			"jsonhas":    cmdJSONHas,
+			"jsonat":     cmdJSONAt,
+			// jsonfield VAR FILE KEY: set VAR to the string at KEY of a JSON object.
+			"jsonfield": func(ts *testscript.TestScript, neg bool, args []string) {
+				var m map[string]any
+				ts.Check(json.Unmarshal([]byte(ts.ReadFile(args[1])), &m))
+				v, ok := m[args[2]].(string)
+				if !ok {
+					ts.Fatalf("%s has no string %s", args[1], args[2])
+				}
+				ts.Setenv(args[0], v)
+			},
 			"jpeg":       cmdJPEG,
+			"softhsm":    cmdSoftHSM,
+			"pcscd":      cmdPCSCD,
 			"revledger":  cmdRevLedger,
 			"unenrolled": cmdUnenrolled,
 			"issuerid":   cmdIssuerID,
 			"hostport":   cmdHostPort,
+			"idleconns":  cmdIdleConns,
+			// truncate FILE SIZE: cut a file short, as a damaged copy would be.
+			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				ts.Check(err)
+				ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+			},
 			// foreignqr FILE TEXT: write a QR code PNG of any text, as another app would.
 			"foreignqr": func(ts *testscript.TestScript, neg bool, args []string) {
 				img, err := qr.PNG(args[1], qr.M, 6)
@@ -113,8 +178,27 @@ func TestScripts(t *testing.T) {
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), img, 0o644))
 			},
 		},
+		// [softhsm]: SoftHSM2 is installed and this build has cgo; with
+		// OFFPAY_REQUIRE_SOFTHSM=1 (CI) its absence fails the script.
+		Condition: func(cond string) (bool, error) {
+			if cond == "pcsc" {
+				return pcscCondition()
+			}
+			if cond != "softhsm" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := softhsmtest.Module()
+			if err == nil && !pkcs11.Available {
+				err = pkcs11.ErrNoCgo
+			}
+			if err != nil && os.Getenv(softhsmtest.RequireEnv) == "1" {
+				return false, fmt.Errorf("%v, and %s=1", err, softhsmtest.RequireEnv)
+			}
+			return err == nil, nil
+		},
 		Setup: func(e *testscript.Env) error {
-			e.Setenv("OFFPAY_PIN", "1234")
+			e.Setenv("OFFPAY_PIN", "123456")
+			e.Setenv(testFastKDFEnv, "1")
 			return nil
 		},
 	})

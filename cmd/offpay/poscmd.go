@@ -13,11 +13,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/offpay/offpay/internal/exchange"
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/transport/channel"
 	"github.com/offpay/offpay/transport/link"
 	"github.com/offpay/offpay/transport/qr"
 	"github.com/offpay/offpay/wallet"
+	"github.com/offpay/offpay/wallet/posrisk"
 )
 
 func init() {
@@ -26,12 +29,10 @@ func init() {
 	)
 }
 
-// posRisk are a merchant's offline risk settings, as card terminals have.
+// posRisk are a merchant's offline risk settings (package posrisk, which
+// the browser's POS page checks too) and when the ledger was last reached.
 type posRisk struct {
-	maxPayment   uint64
-	maxUnsettled uint64
-	maxOffline   time.Duration
-	issuers      map[protocol.KeyID]bool // empty: any issuer the SE trusts
+	posrisk.Settings
 
 	mu            sync.Mutex // the serving goroutines and the main loop both sync
 	lastLedgerRun time.Time
@@ -51,46 +52,24 @@ func (r *posRisk) offlineFor(now time.Time) (time.Duration, time.Time) {
 	return now.Sub(r.lastLedgerRun), r.lastLedgerRun
 }
 
-// errRisk is a payment the merchant's own risk settings refuse; errOffline
-// is the refusal for having been offline too long, which a sync cures.
-var (
-	errRisk    = errors.New("refused by the terminal's risk settings")
-	errOffline = fmt.Errorf("%w: offline too long", errRisk)
-)
+// errOffline is the refusal for having been offline too long, which a
+// sync cures.
+var errOffline = posrisk.ErrOffline
 
 func (r *posRisk) check(w *wallet.Wallet, b *protocol.PaymentBundle, now time.Time) error {
-	if r.maxPayment > 0 && b.Payment.Amount > r.maxPayment {
-		return fmt.Errorf("%w: %d above the per-payment cap %d", errRisk, b.Payment.Amount, r.maxPayment)
-	}
-	if len(r.issuers) > 0 && !r.issuers[b.Cert.Issuer] {
-		return fmt.Errorf("%w: issuer %s not accepted here", errRisk, b.Cert.Issuer)
-	}
-	if u := unsettled(w); r.maxUnsettled > 0 && u+b.Payment.Amount > r.maxUnsettled {
-		return fmt.Errorf("%w: %d unsettled, cap %d: go online", errRisk, u, r.maxUnsettled)
-	}
-	if off, since := r.offlineFor(now); r.maxOffline > 0 && off > r.maxOffline {
-		return fmt.Errorf("%w: since %s, cap %s: go online", errOffline, since.Format(time.RFC3339), r.maxOffline)
-	}
-	return nil
+	_, since := r.offlineFor(now)
+	return r.Settings.Check(w, b, now, since)
 }
 
 // unsettled is the value received and not yet settled by the ledger.
-func unsettled(w *wallet.Wallet) uint64 {
-	var sum uint64
-	for _, r := range w.History() {
-		if r.Kind == wallet.KindReceive && r.State != wallet.Settled && r.State != wallet.Rejected {
-			sum += r.Amount
-		}
-	}
-	return sum
-}
+func unsettled(w *wallet.Wallet) uint64 { return posrisk.Unsettled(w) }
 
 func posRun(e *env, args []string) error {
-	fs := newFlags(e, "pos run", "--dir DIR [--listen ADDR] [--amount AMOUNT] [risk flags]")
+	fs := newFlags(e, "pos run", "--dir DIR [--listen ADDR] [--amount AMOUNT] [risk flags] [--refund-out FILE.png]")
 	dir := fs.String("dir", "", "the terminal's wallet folder (made with offpay wallet init on a merchant account)")
 	listen := fs.String("listen", defaultChannel, "address the channel listens on")
 	amt := fs.String("amount", "", "ask every customer for this amount (default: the payer chooses)")
-	name := fs.String("name", "", "the name customers see")
+	name := fs.String("name", "", "check that this terminal is certified with this name: customers are shown the name in its certificate")
 	count := fs.Int("count", 0, "stop after this many payments (0: run until interrupted)")
 	maxPay := fs.String("max-payment", "", "refuse single payments above this amount")
 	maxUns := fs.String("max-unsettled", "", "refuse payments while this much is held unsettled")
@@ -100,7 +79,39 @@ func posRun(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 0, "stop after this long (0: no limit)")
 	quiet := fs.Bool("no-terminal-qr", false, "do not draw the QR code in the terminal")
 	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
-	if _, err := parse(fs, args); err != nil {
+	hsTimeout := fs.Duration("handshake-timeout", exchange.DefaultHandshakeTimeout, "close a channel link whose handshake has not finished after this long")
+	refundOut := fs.String("refund-out", "", "also write each refund's QR code to this PNG file (%d: the number of the code shown); refunds are asked on standard input: refund SALE [AMOUNT], refund last [AMOUNT], sales")
+	advertise := fs.String("advertise", "", "the IP:PORT customers connect to, put in every code (default: the address listened on; with 0.0.0.0, this machine's first network address)")
+	retryFirst := fs.Duration("upload-retry", 5*time.Second, "after a failed upload, try again after this long, doubling up to 5m while log entries are queued")
+	nfcReader := fs.String("nfc", "", "take payments by card taps on this PC/SC reader (a contactless reader) instead of QR codes: the card's PIN from "+cardPINEnv+"; the amount from --amount or one line of standard input per customer")
+	snd := addSoundOut(fs, "each request (%d as in --pairing-out)")
+	snd.perCode = true
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("pos run", pos); err != nil {
+		return err
+	}
+	if *hsTimeout <= 0 {
+		return usageErrorf("--handshake-timeout must be positive")
+	}
+	if *retryFirst <= 0 {
+		return usageErrorf("--upload-retry must be positive")
+	}
+	if *count < 0 || *maxOff < 0 || *timeout < 0 {
+		return usageErrorf("--count, --max-offline and --timeout cannot be negative")
+	}
+	if *pngOut != "" {
+		first := *pngOut
+		if strings.Contains(first, "%d") {
+			first = fmt.Sprintf(first, 1)
+		}
+		if err := writable(first); err != nil {
+			return usageErrorf("--pairing-out: cannot write %s: %v", first, err)
+		}
+	}
+	if err := snd.check(); err != nil {
 		return err
 	}
 	// Serving goroutines print too (a sync for a payment refused as
@@ -110,17 +121,20 @@ func posRun(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOwnName(w.Wallet, *name); err != nil {
+		return err
+	}
 	// The offline clock starts at the wallet's last sync, not at start-up:
 	// restarting the terminal does not extend its offline life.
 	st0, err := w.Status()
 	if err != nil {
 		return err
 	}
-	risk := &posRisk{issuers: map[protocol.KeyID]bool{}, maxOffline: *maxOff, lastLedgerRun: st0.LastSync}
+	risk := &posRisk{Settings: posrisk.Settings{Issuers: map[protocol.KeyID]bool{}, MaxOffline: *maxOff, Currency: st0.Currency}, lastLedgerRun: st0.LastSync}
 	for _, s := range []struct {
 		in  string
 		out *uint64
-	}{{*maxPay, &risk.maxPayment}, {*maxUns, &risk.maxUnsettled}} {
+	}{{*maxPay, &risk.MaxPayment}, {*maxUns, &risk.MaxUnsettled}} {
 		if s.in != "" {
 			if *s.out, err = w.amountArg(s.in); err != nil {
 				return err
@@ -135,7 +149,7 @@ func posRun(e *env, args []string) error {
 		if err != nil {
 			return usageErrorf("--issuers: %v", err)
 		}
-		risk.issuers[id] = true
+		risk.Issuers[id] = true
 	}
 	var amount uint64
 	if *amt != "" {
@@ -143,7 +157,10 @@ func posRun(e *env, args []string) error {
 			return err
 		}
 	}
-	static, err := channelKey(*dir)
+	if *nfcReader != "" {
+		return posNFC(e, w, risk, *nfcReader, amount, *count, *timeout)
+	}
+	static, err := channelKey(w.Wallet, *dir)
 	if err != nil {
 		return err
 	}
@@ -156,6 +173,10 @@ func posRun(e *env, args []string) error {
 		return err
 	}
 	defer ln.Close()
+	var reach string
+	if p.addr, reach, err = advertised(*advertise, ln); err != nil {
+		return err
+	}
 	if err := writeAddr(*addrOut, ln); err != nil {
 		return err
 	}
@@ -166,19 +187,9 @@ func posRun(e *env, args []string) error {
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	// A refused payment spends the request's one-time pairing: the loop
-	// then shows the next customer a new request.
-	refusals := make(chan error, 1)
-	refused := func(err error) {
-		select {
-		case refusals <- err:
-		default:
-		}
-	}
 	handle := func(bundle []byte) ([]byte, bool, error) {
 		var b protocol.PaymentBundle
 		if err := protocol.OpenAs(bundle, &b); err != nil {
-			refused(err)
 			return nil, false, err
 		}
 		// A payer retrying after a drop gets its receipt again, whatever
@@ -191,27 +202,51 @@ func posRun(e *env, args []string) error {
 				err = risk.check(w.Wallet, &b, time.Now())
 			}
 			if err != nil {
-				refused(err)
 				return nil, false, err
 			}
 		}
-		r, repeat, err := w.AcceptRetry(bundle)
-		if err != nil {
-			refused(err)
-		}
-		return r, repeat, err
+		return w.AcceptRetry(bundle)
 	}
+	// Every session opened with the code on show spends its one-time
+	// pairing: one that ends without a payment (refused, or the payer's
+	// wallet could not pay) makes the loop show the next customer a new
+	// code, and say why.
+	ends := make(chan exchange.SessionEnd, 64)
 	sctx, cancelServe := context.WithCancel(ctx)
-	srv, wait := p.serve(sctx, ln, handle)
+	srv, wait := p.serve(sctx, ln, handle, func(x *exchange.Payee) {
+		x.HandshakeTimeout = *hsTimeout
+		x.Ended = func(end exchange.SessionEnd) {
+			select {
+			case ends <- end:
+			default:
+			}
+		}
+	})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		watchLoad(sctx, e.stdout, srv, *hsTimeout, loadReportEvery)
+	}()
+	up := &uploader{e: e, w: w, risk: risk, kick: make(chan struct{}, 1), first: *retryFirst, most: max(posRetryMost, *retryFirst)}
+	uploading := make(chan struct{})
+	go func() {
+		defer close(uploading)
+		up.run(sctx)
+	}()
 	defer wait()
+	defer up.last() // what is still queued, once more before stopping
+	defer func() { <-uploading }()
+	defer func() { <-watched }()
 	defer cancelServe()
 	defer func() { _ = srv.Drain(ctx) }() // a payer may resume after a drop
-	fmt.Fprintf(e.stdout, "POS terminal on %s, account %s\n", ln.Addr(), w.cfg.Account)
-	posUpload(ctx, e, w, risk, false)
+	fmt.Fprintf(e.stdout, "POS terminal on %s, account %s; payers are shown %s (certified by the ledger); they connect to %s (it is in every code)\n",
+		ln.Addr(), w.cfg.Account, certifiedAs(w.Wallet), reach)
+	up.now()
+	go posCommands(ctx, e, w, e.stdin, *refundOut, *quiet)
 	shown := 0
 	for n := 0; *count == 0 || n < *count; n++ {
 		shown++
-		req, err := p.request(amount, *name, 10*time.Minute)
+		req, pairing, err := p.request(amount, posCodeTTL)
 		if err != nil {
 			return err
 		}
@@ -230,62 +265,230 @@ func posRun(e *env, args []string) error {
 				return err
 			}
 		}
+		if *snd.path != "" {
+			if err := snd.writeTo(snd.numbered(shown), req); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
-		wctx, wcancel := context.WithCancel(ctx)
-		paid := make(chan error, 1)
-		go func() { paid <- srv.WaitPaid(wctx, n+1) }()
-		select {
-		case err := <-paid:
-			wcancel()
-			if err != nil {
-				fmt.Fprintln(e.stdout, "terminal stopped")
-				return nil
+		paid, why, err := awaitPayment(ctx, srv, ends, n+1, pairing.ID(), posCodeTTL-posCodeMargin)
+		if err != nil {
+			fmt.Fprintln(e.stdout, "terminal stopped")
+			return nil
+		}
+		if !paid {
+			if why != "" {
+				fmt.Fprintf(e.stdout, "%s; a new code for the next customer\n", why)
 			}
-		case rerr := <-refusals:
-			wcancel()
-			if <-paid == nil { // paid meanwhile after all (another session)
-				break
-			}
-			fmt.Fprintf(e.stdout, "REFUSED: %s\n", errText(rerr))
-			n-- // the same payment number, with a new request
+			n-- // the same payment number, with a new code
 			continue
 		}
 		st, _ := w.Status()
 		fmt.Fprintf(e.stdout, "PAID. Purse %s, held unsettled %s\n", w.fmt(st.Available), w.fmt(unsettled(w.Wallet)))
-		posUpload(ctx, e, w, risk, false)
+		up.now()
 	}
 	return nil
 }
 
-// posUpload tries to sync. The SE's log is the durable queue: what cannot
+// The terminal's code: its request and pairing are valid posCodeTTL (the
+// channel's pairing lifetime), and it is replaced posCodeMargin before, so
+// that a customer who scanned it just before still pays with it.
+const (
+	posCodeTTL    = channel.DefaultPairingTTL
+	posCodeMargin = 30 * time.Second
+)
+
+// awaitPayment waits, with the code whose pairing is code on show, until
+// n payments were accepted (paid), or until the code is spent without a
+// payment (a session it opened ended unpaid: why says what happened), or
+// until it is about to expire (why is empty), or until ctx ends (err).
+func awaitPayment(ctx context.Context, srv *exchange.Payee, ends <-chan exchange.SessionEnd, n int, code [channel.IDLen]byte, life time.Duration) (paid bool, why string, err error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.WaitPaid(wctx, n) }()
+	expire := time.NewTimer(life)
+	defer expire.Stop()
+	for {
+		select {
+		case err := <-done:
+			return err == nil, "", err
+		case <-expire.C:
+		case end := <-ends:
+			if end.Resumed || end.Pairing != code || end.Paid {
+				continue
+			}
+			why = notPaid(end)
+		}
+		cancel()
+		if <-done == nil { // paid meanwhile (another session)
+			return true, "", nil
+		}
+		if ctx.Err() != nil {
+			return false, "", ctx.Err()
+		}
+		return false, why, nil
+	}
+}
+
+// notPaid says why a session ended without a payment.
+func notPaid(end exchange.SessionEnd) string {
+	switch {
+	case end.Refused != nil:
+		return "REFUSED: " + message(end.Refused)
+	case end.GaveUp != "":
+		return "NOT PAID: the payer's wallet could not pay: " + end.GaveUp
+	case end.Busy:
+		return "NOT PAID: too many payers at once"
+	}
+	return "NOT PAID: a payer opened the channel with the code and left without paying"
+}
+
+// posRetryMost bounds the wait between two attempts to upload.
+const posRetryMost = 5 * time.Minute
+
+// uploader syncs the terminal in the background: when asked (at start and
+// after each payment); every minute (or a quarter of the offline cap),
+// which syncs an idle terminal once half its offline cap has passed; and,
+// after a failed attempt, again with backoff (first, doubling up to most)
+// while log entries are queued. Each attempt and each retry is on screen.
+type uploader struct {
+	e           *env
+	w           *openedWallet
+	risk        *posRisk
+	kick        chan struct{}
+	first, most time.Duration
+}
+
+// now asks for an attempt without waiting for it.
+func (u *uploader) now() {
+	select {
+	case u.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (u *uploader) run(ctx context.Context) {
+	every := time.Minute
+	if m := u.risk.MaxOffline / 4; m > 0 && m < every {
+		every = m
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var backoff time.Duration
+	var retry <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-u.kick:
+		case <-tick.C:
+			if retry != nil {
+				continue // the retry comes at its time
+			}
+		case <-retry:
+		}
+		tried, queued, err := posUpload(ctx, u.e, u.w, u.risk, false)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case !tried || err == nil || queued == 0:
+			backoff, retry = 0, nil
+		default:
+			backoff = min(max(2*backoff, u.first), u.most)
+			retry = time.After(backoff)
+			fmt.Fprintf(u.e.stdout, "RETRY: %d log entr(ies) queued; next upload attempt in %s\n", queued, backoff)
+		}
+	}
+}
+
+// last tries, once, to upload what is still queued as the terminal stops.
+func (u *uploader) last() {
+	st, err := u.w.Status()
+	if err != nil || st.SE.ToUpload == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, queued, err := posUpload(ctx, u.e, u.w, u.risk, false); err != nil && queued > 0 {
+		fmt.Fprintf(u.e.stdout, "stopping with %d log entr(ies) queued: they go with the next sync (offpay wallet sync, or the next run)\n", queued)
+	}
+}
+
+// posUpload tries to sync, and reports whether it tried, what is still
+// queued and why it failed. The SE's log is the durable queue: what cannot
 // be uploaded now stays there and goes with the next attempt. With nothing
 // queued it still syncs when forced, or when half the offline cap has
 // passed since the ledger was last reached (which also brings a fresh
 // revocation list), so that an idle terminal never drifts into refusing.
-func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk, force bool) {
+func posUpload(ctx context.Context, e *env, w *openedWallet, risk *posRisk, force bool) (tried bool, queued uint64, err error) {
 	st, err := w.Status()
 	if err != nil {
-		return
+		return false, 0, err
 	}
-	queued := st.SE.ToUpload
+	queued = st.SE.ToUpload
 	off, _ := risk.offlineFor(time.Now())
-	if queued == 0 && !force && (risk.maxOffline == 0 || off < risk.maxOffline/2) {
-		return
+	if queued == 0 && !force && (risk.MaxOffline == 0 || off < risk.MaxOffline/2) {
+		return false, 0, nil
 	}
-	fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger... ", queued)
 	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := w.Sync(sctx); err != nil {
 		if errors.Is(err, ledgerclient.ErrUnreachable) {
-			fmt.Fprintf(e.stdout, "ledger unreachable: %d entr(ies) kept in the queue for the next attempt\n", queued)
-			return
+			fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger: ledger unreachable; kept in the queue\n", queued)
+		} else {
+			fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger: refused: %s\n", queued, message(err))
 		}
-		fmt.Fprintf(e.stdout, "refused: %s\n", errText(err))
-		return
+		return true, queued, err
 	}
 	risk.reached(time.Now())
 	st, _ = w.Status()
-	fmt.Fprintf(e.stdout, "done (%d/%d); held unsettled now %s\n", queued-st.SE.ToUpload, queued, w.fmt(unsettled(w.Wallet)))
+	fmt.Fprintf(e.stdout, "uploading %d log entr(ies) to the ledger: done (%d/%d); held unsettled now %s\n",
+		queued, queued-st.SE.ToUpload, queued, w.fmt(unsettled(w.Wallet)))
+	return true, st.SE.ToUpload, nil
+}
+
+// loadReportEvery is how often, at most, the terminal reports load shed.
+const loadReportEvery = 5 * time.Second
+
+// watchLoad reports on out, at most every `every`, the links the channel
+// closed to keep taking payments (exchange.Load), until ctx ends: a
+// terminal being flooded with connections says so, and goes on serving.
+func watchLoad(ctx context.Context, out io.Writer, srv *exchange.Payee, hsTimeout, every time.Duration) {
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	var shown exchange.Load
+	var last time.Time
+	for {
+		stopping := false
+		select {
+		case <-ctx.Done():
+			stopping = true // report what was not reported yet
+		case <-tick.C:
+		}
+		l := srv.Load()
+		if l == shown || (!stopping && time.Since(last) < every) {
+			if stopping {
+				return
+			}
+			continue
+		}
+		var parts []string
+		if n := l.SlowHandshakes - shown.SlowHandshakes; n > 0 {
+			parts = append(parts, fmt.Sprintf("cut %d link(s) with no handshake after %s", n, hsTimeout))
+		}
+		if n := l.Shed - shown.Shed; n > 0 {
+			parts = append(parts, fmt.Sprintf("shed %d waiting link(s) for newer ones (%d may wait)", n, srv.MaxHandshakes))
+		}
+		if n := l.Busy - shown.Busy; n > 0 {
+			parts = append(parts, fmt.Sprintf("refused %d session(s): %d already being served", n, srv.MaxSessions))
+		}
+		fmt.Fprintf(out, "LOAD: %s; payments go on\n", strings.Join(parts, ", "))
+		shown, last = l, time.Now()
+		if stopping {
+			return
+		}
+	}
 }
 
 // lockedOut serialises writes from several goroutines.

@@ -8,19 +8,27 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/offpay/offpay/hsm/pkcs11/softhsmtest"
 	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/se/setest"
 	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/server"
 	"github.com/offpay/offpay/sqlite"
+	"github.com/offpay/offpay/transport/qr"
 )
 
 // jsonhas FILE PATH...: require that the JSON in FILE has every PATH. A PATH
@@ -121,8 +129,7 @@ func cmdUnenrolled(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: unenrolled DIR URL ACCOUNT")
 	}
 	dir := ts.MkAbs(args[0])
-	_, err := vse.Create(filepath.Join(dir, walletSEDir), ts.Getenv(pinEnv),
-		&vse.Options{KDF: vse.KDF{Time: 1, Memory: 1024, Threads: 1}})
+	_, err := vse.Create(filepath.Join(dir, walletSEDir), ts.Getenv(pinEnv), setest.Options(nil))
 	ts.Check(err)
 	cfg, err := json.Marshal(walletConfig{Ledger: args[1], Account: args[2]})
 	ts.Check(err)
@@ -148,4 +155,124 @@ func cmdHostPort(ts *testscript.TestScript, neg bool, args []string) {
 	u, err := url.Parse(strings.TrimSpace(ts.ReadFile(args[1])))
 	ts.Check(err)
 	ts.Setenv(args[0], u.Host)
+}
+
+// idleconns ADDR N: open N TCP connections to ADDR that never send a byte,
+// kept open until the script ends (or the other end closes them), as a
+// flood against a terminal's channel listener.
+func cmdIdleConns(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: idleconns ADDR N")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	for range n {
+		c, err := net.Dial("tcp", args[0])
+		ts.Check(err)
+		ts.Defer(func() { c.Close() })
+	}
+}
+
+// perm MODE FILE...: require each FILE (or folder) to have exactly the
+// permission bits MODE (octal).
+func cmdPerm(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: perm MODE FILE...")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	for _, f := range args[1:] {
+		fi, err := os.Stat(ts.MkAbs(f))
+		ts.Check(err)
+		if got := fi.Mode().Perm(); (uint64(got) == want) == neg {
+			ts.Fatalf("%s has mode %#o, want %s%#o", f, got, map[bool]string{true: "not "}[neg], want)
+		}
+	}
+}
+
+// fakeledger VAR FILE: serve a fake ledger on a non-loopback address of
+// this host, set VAR to its plain
+// http:// URL, and append every Authorization header it receives to FILE
+// (created empty) as it comes. It answers everything with 200 and a JSON
+// object, as a health check expects.
+func cmdFakeLedger(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: fakeledger VAR FILE")
+	}
+	var ip net.IP
+	addrs, err := net.InterfaceAddrs()
+	ts.Check(err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		ts.Fatalf("no non-loopback IPv4 address to serve the fake ledger on")
+	}
+	out := ts.MkAbs(args[1])
+	ts.Check(os.WriteFile(out, nil, 0o600))
+	var mu sync.Mutex
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	ts.Check(err)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a := r.Header.Get("Authorization"); a != "" {
+			mu.Lock()
+			if f, err := os.OpenFile(out, os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+				f.WriteString(a + "\n")
+				f.Close()
+			}
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok"}`))
+	})}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv(args[0], "http://"+ln.Addr().String())
+}
+
+// claimname IN OUT NAME: write to OUT the text form of the request in the
+// text file IN edited to claim NAME, signature untouched (a forger holding
+// the payee key would re-sign it; the claim alone is refused).
+func cmdClaimName(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: claimname IN OUT NAME")
+	}
+	b, err := qr.DecodeText(strings.TrimSpace(ts.ReadFile(args[0])))
+	ts.Check(err)
+	var r protocol.PaymentRequest
+	ts.Check(protocol.OpenAs(b, &r))
+	r.Name = args[2]
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(qr.EncodeText(protocol.Seal(&r))+"\n"), 0o600))
+}
+
+// ownaddr VAR: set VAR to IP:0 for a non-loopback IPv4 address of this host.
+func cmdOwnAddr(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: ownaddr VAR")
+	}
+	addrs, err := net.InterfaceAddrs()
+	ts.Check(err)
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			ts.Setenv(args[0], net.JoinHostPort(n.IP.String(), "0"))
+			return
+		}
+	}
+	ts.Fatalf("no non-loopback IPv4 address")
+}
+
+// softhsm LABEL PIN: make a SoftHSM2 token in $WORK/softhsm (one
+// configuration for the script: the tokens of several calls sit side by
+// side), point SOFTHSM2_CONF at it and set MODULE to SoftHSM2's module.
+func cmdSoftHSM(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: softhsm LABEL PIN")
+	}
+	module, conf, err := softhsmtest.Init(ts.MkAbs("softhsm"), args[0], args[1])
+	ts.Check(err)
+	ts.Setenv(softhsmtest.ConfEnv, conf)
+	ts.Setenv("MODULE", module)
 }

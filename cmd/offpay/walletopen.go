@@ -1,20 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
-	"github.com/offpay/offpay/se/vse"
 	"github.com/offpay/offpay/wallet"
 )
 
@@ -28,17 +25,42 @@ const (
 type walletConfig struct {
 	Ledger  string `json:"ledger"`
 	Account string `json:"account"`
+	// LedgerCA is the PEM of the certificate (or CA) the ledger's HTTPS is
+	// checked against besides the system's roots (wallet init --ledger-ca).
+	LedgerCA string `json:"ledger_ca,omitempty"`
+	// Card is the PC/SC reader whose card is this wallet's SE (wallet init
+	// --card); empty: the virtual SE in the folder.
+	Card string `json:"card,omitempty"`
 }
 
 // clientLedger adapts the HTTP client to what the wallet needs.
-type clientLedger struct{ c *ledgerclient.Client }
+type clientLedger struct {
+	c    *ledgerclient.Client
+	code string // a one-time enrolment code: Enrol uses it instead of the administrator's token
+}
 
 func (l clientLedger) Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*wallet.Enrolment, error) {
-	e, err := l.c.Enrol(ctx, r)
+	enrol := l.c.Enrol
+	if l.code != "" {
+		enrol = func(ctx context.Context, r *protocol.EnrolmentRequest) (*ledger.Enrolment, error) {
+			return l.c.EnrolWithCode(ctx, r, l.code)
+		}
+	}
+	e, err := enrol(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	return &wallet.Enrolment{Device: e.Device, Issuer: e.Issuer, Root: e.Root, RevList: e.RevList}, nil
+}
+
+// Trust and RevocationList make clientLedger a wallet.TrustSource: a
+// wallet learns a rotated issuer from them.
+func (l clientLedger) Trust(ctx context.Context) (root, issuer *protocol.Certificate, err error) {
+	return l.c.Trust(ctx)
+}
+
+func (l clientLedger) RevocationList(ctx context.Context) (*protocol.RevocationList, error) {
+	return l.c.RevocationList(ctx)
 }
 
 func (l clientLedger) Reserve(ctx context.Context, r *protocol.ReserveRequest) (*protocol.Load, error) {
@@ -49,13 +71,16 @@ func (l clientLedger) Sync(ctx context.Context, u *protocol.SyncUpload) (*protoc
 	return l.c.Sync(ctx, u)
 }
 
+// Acknowledge implements wallet.Acknowledger.
+func (l clientLedger) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
+	return l.c.Acknowledge(ctx, res)
+}
+
 func readPIN(e *env) (string, error) {
 	if p := e.getenv(pinEnv); p != "" {
 		return p, nil
 	}
-	fmt.Fprint(e.stderr, "PIN: ")
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	line = strings.TrimSpace(line)
+	line, err := readSecret(e, "PIN: ")
 	if line == "" {
 		if err != nil {
 			return "", usageErrorf("no PIN: set %s or type it", pinEnv)
@@ -92,17 +117,21 @@ func openWallet(e *env, dir string) (*openedWallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := vse.Open(filepath.Join(dir, walletSEDir), pin, nil)
+	v, err := openSE(dir, cfg, pin)
 	if err != nil {
 		return nil, err
 	}
 	opts := &wallet.Options{}
 	if cfg.Ledger != "" {
-		c, err := ledgerclient.New(cfg.Ledger, ledgerclient.Options{Timeout: 10 * time.Second, Retries: 1})
+		hc, err := httpClient([]byte(cfg.LedgerCA), 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
-		opts.Ledger = clientLedger{c}
+		c, err := ledgerclient.New(cfg.Ledger, ledgerclient.Options{HTTPClient: hc, Retries: 1})
+		if err != nil {
+			return nil, err
+		}
+		opts.Ledger = clientLedger{c: c}
 	}
 	w, err := wallet.Open(v, dir, opts)
 	if err != nil {
@@ -120,17 +149,11 @@ func (w *openedWallet) amountArg(s string) (uint64, error) {
 	if err := enrolled(st); err != nil {
 		return 0, err
 	}
-	a, err := offpay.ParseAmountIn(s, st.Currency)
+	a, err := parseAmount("amount", s, st.Currency, "this purse")
 	if err != nil {
-		return 0, usageErrorf("amount %q: %v", s, err)
+		return 0, err
 	}
-	if a.Currency != st.Currency {
-		return 0, usageErrorf("amount in %s, but this purse holds %s", a.Currency, st.Currency)
-	}
-	if a.Minor <= 0 {
-		return 0, usageErrorf("amount must be positive")
-	}
-	return uint64(a.Minor), nil
+	return uint64(a), nil
 }
 
 // enrolled refuses a wallet without a device certificate, which has no

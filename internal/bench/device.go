@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"time"
 
+	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
@@ -35,10 +37,12 @@ func NewDevice(currency string) *Device {
 	return &Device{Key: k, ID: protocol.ComputeKeyID(k.Alg(), k.PublicKey()), Currency: currency, Time: Epoch}
 }
 
-// Enrolment is the device's signed enrolment request for account.
+// Enrolment is the device's signed enrolment request for account, dated
+// by the wall clock: the ledgers the bench runs keep real time and accept
+// an enrolment within ledger.EnrolmentWindow of theirs.
 func (d *Device) Enrolment(account string) *protocol.EnrolmentRequest {
 	r := &protocol.EnrolmentRequest{Version: protocol.Version, KeyAlg: d.Key.Alg(), Key: d.Key.PublicKey(),
-		Account: account, Class: protocol.SEVirtual, Time: d.Time}
+		Account: account, Class: protocol.SEVirtual, Time: uint64(time.Now().Unix())}
 	must(r.Sign(d.Key))
 	return r
 }
@@ -71,7 +75,7 @@ func (d *Device) Load(l *protocol.Load) protocol.LogEntry {
 // Pay signs a payment to payee, logs it, and returns the entry and the
 // bundle the payee receives.
 func (d *Device) Pay(payee protocol.KeyID, amount uint64) (protocol.LogEntry, *protocol.PaymentBundle) {
-	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: payee, Amount: amount, Currency: d.Currency,
+	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: payee, Amount: amount, Currency: d.Currency, Hops: 1,
 		Counter: d.Counter + 1, Time: d.Time + 1}
 	binary.BigEndian.PutUint64(p.Nonce[:], d.Counter+1)
 	copy(p.Nonce[8:], payee[:8])
@@ -180,12 +184,17 @@ func (a ClientAdmin) Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*
 // NewEnrolled opens an account named name, deposits deposit, enrols a new
 // device for it and, if load > 0, reserves load and logs the Load (the
 // entry is returned; it is the device's first).
+//
+// A call the ledger answers unavailable (a database too busy, as when
+// many enrol at once on PostgreSQL) changed nothing and is made again, as
+// a device or an operator would.
 func NewEnrolled(ctx context.Context, a Admin, currency, name string, merchant bool, deposit int64, load uint64) (*Device, []protocol.LogEntry, error) {
-	if err := a.CreateAccount(ctx, name, merchant, deposit); err != nil {
+	if err := retryBusy(ctx, func() error { return a.CreateAccount(ctx, name, merchant, deposit) }); err != nil {
 		return nil, nil, fmt.Errorf("account %s: %w", name, err)
 	}
 	d := NewDevice(currency)
-	cert, err := a.Enrol(ctx, d.Enrolment(name))
+	var cert *protocol.Certificate
+	err := retryBusy(ctx, func() (err error) { cert, err = a.Enrol(ctx, d.Enrolment(name)); return err })
 	if err != nil {
 		return nil, nil, fmt.Errorf("enrol %s: %w", name, err)
 	}
@@ -193,11 +202,29 @@ func NewEnrolled(ctx context.Context, a Admin, currency, name string, merchant b
 	if load == 0 {
 		return d, nil, nil
 	}
-	l, err := a.Reserve(ctx, d.Reserve(load, 1))
+	var l *protocol.Load
+	err = retryBusy(ctx, func() (err error) { l, err = a.Reserve(ctx, d.Reserve(load, 1)); return err })
 	if err != nil {
 		return nil, nil, fmt.Errorf("reserve %s: %w", name, err)
 	}
 	return d, []protocol.LogEntry{d.Load(l)}, nil
+}
+
+// retryBusy runs f until it succeeds, fails otherwise than unavailable,
+// or has been tried five times.
+func retryBusy(ctx context.Context, f func() error) error {
+	var err error
+	for i := range 5 {
+		if err = f(); err == nil || offpay.ErrorCode(err) != offpay.EUNAVAILABLE {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(i+1) * 50 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 func must(err error) {

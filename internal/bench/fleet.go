@@ -24,19 +24,37 @@ type Fleet struct {
 }
 
 // NewFleet enrols n devices through a (each with an account and a Load)
-// and signs rounds rounds of payments.
+// and signs rounds rounds of payments, each round uploaded on its own.
 func NewFleet(ctx context.Context, a Admin, currency string, n, rounds int) (*Fleet, error) {
+	return newFleet(ctx, a, currency, n, rounds, 1)
+}
+
+// NewOfflineFleet is a fleet that went offline: each of the n devices
+// makes payments payments (and receives as many) and then uploads its
+// whole log once, so Rounds has one round of n uploads of 2*payments+1
+// entries. It is the crowd that comes back after an outage.
+func NewOfflineFleet(ctx context.Context, a Admin, currency string, n, payments int) (*Fleet, error) {
+	return newFleet(ctx, a, currency, n, payments, payments)
+}
+
+// newFleet signs rounds rounds of payments and cuts an upload after every
+// uploadEvery rounds (and after the last).
+func newFleet(ctx context.Context, a Admin, currency string, n, rounds, uploadEvery int) (*Fleet, error) {
 	if n < 2 {
 		return nil, fmt.Errorf("a fleet needs 2 devices or more")
 	}
 	f := &Fleet{Devices: make([]*Device, n), load: 1000, sent: make([]int64, n), received: make([]int64, n)}
 	pending := make([][]protocol.LogEntry, n)
-	for i := range n {
-		d, head, err := NewEnrolled(ctx, a, currency, fmt.Sprintf("dev%d", i), false, 2000, f.load)
+	// Enrolment in parallel: signing and the HTTP round trips overlap
+	// (the store still applies one write at a time).
+	errs := make([]error, n)
+	parallel(n, func(i int) {
+		f.Devices[i], pending[i], errs[i] = NewEnrolled(ctx, a, currency, fmt.Sprintf("dev%d", i), false, 2000, f.load)
+	})
+	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, err // the first: the others likely say the same
 		}
-		f.Devices[i], pending[i] = d, head
 	}
 	for r := range rounds {
 		bundles := make([][]*protocol.PaymentBundle, n)
@@ -50,15 +68,23 @@ func NewFleet(ctx context.Context, a Admin, currency string, n, rounds int) (*Fl
 			f.received[j] += int64(amount)
 			f.Payments++
 		}
-		ups := make([]*protocol.SyncUpload, n)
+		cut := (r+1)%uploadEvery == 0 || r == rounds-1
+		var ups []*protocol.SyncUpload
+		if cut {
+			ups = make([]*protocol.SyncUpload, n)
+		}
 		parallel(n, func(j int) {
 			for _, b := range bundles[j] {
 				pending[j] = append(pending[j], f.Devices[j].Receive(b))
 			}
-			ups[j] = f.Devices[j].Upload(pending[j])
-			pending[j] = nil
+			if cut {
+				ups[j] = f.Devices[j].Upload(pending[j])
+				pending[j] = nil
+			}
 		})
-		f.Rounds = append(f.Rounds, ups)
+		if cut {
+			f.Rounds = append(f.Rounds, ups)
+		}
 	}
 	return f, nil
 }

@@ -52,11 +52,16 @@ func NewPair(ctx context.Context, svc *ledger.Service, dir string, reserve uint6
 		merchant bool
 		deposit  int64
 	}{{"payer", false, int64(reserve)}, {"payee", true, 0}} {
-		if err := (ServiceAdmin{svc}).CreateAccount(ctx, who.name, who.merchant, who.deposit); err != nil {
+		if who.merchant {
+			// An 11-character certified name, as SPEC.md's typical sizes.
+			if _, err := svc.CreateMerchant(ctx, who.name, "Corner Shop"); err != nil {
+				return nil, err
+			}
+		} else if err := (ServiceAdmin{svc}).CreateAccount(ctx, who.name, who.merchant, who.deposit); err != nil {
 			return nil, err
 		}
 		// A cheap PIN KDF: unlocking is not what is measured.
-		v, err := vse.Create(filepath.Join(dir, who.name, "se"), "2468", &vse.Options{KDF: vse.KDF{Time: 1, Memory: 8 * 1024, Threads: 1}})
+		v, err := vse.Create(filepath.Join(dir, who.name, "se"), "246810", &vse.Options{KDF: vse.MinKDF})
 		if err != nil {
 			return nil, err
 		}
@@ -104,7 +109,7 @@ func (p *Pair) Direct(ctx context.Context, amount uint64) (time.Duration, error)
 	if err := p.beforePay(ctx); err != nil {
 		return 0, err
 	}
-	req, err := p.Payee.Request(amount, "bench", time.Minute)
+	req, err := p.Payee.Request(amount, time.Minute)
 	if err != nil {
 		return 0, err
 	}
@@ -134,7 +139,7 @@ func (p *Pair) OverLink(ctx context.Context, cfg link.Config, amount uint64) (ti
 	if err != nil {
 		return 0, err
 	}
-	req, err := p.Payee.RequestWith(se.RequestParams{Amount: amount, Name: "bench", ChannelKey: p.static.PublicKey().Bytes(), Pairing: pair.Secret}, time.Minute)
+	req, err := p.Payee.RequestWith(se.RequestParams{Amount: amount, ChannelKey: p.static.PublicKey().Bytes(), Pairing: pair.Secret}, time.Minute)
 	if err != nil {
 		return 0, err
 	}

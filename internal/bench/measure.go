@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/offpay/offpay/protocol"
@@ -64,11 +65,11 @@ func latRows(metric string, ds []time.Duration) []Row {
 	}
 }
 
-// messageSizes makes one payment by QR and one paired for the channel and
-// reports each message's envelope size and the QR version (level M) of
+// messageSizes makes one payment by QR, one paired for the channel and a
+// refund of the first, and reports each message's envelope size and the QR version (level M) of
 // its single-code text form; 0 means it needs the multi-frame form.
 func messageSizes(p *Pair) ([]Row, error) {
-	req, err := p.Payee.Request(1250, "Corner Shop", 5*time.Minute)
+	req, err := p.Payee.Request(1250, 5*time.Minute)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func messageSizes(p *Pair) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	paired, err := p.Payee.RequestWith(se.RequestParams{Amount: 1250, Name: "Corner Shop",
+	paired, err := p.Payee.RequestWith(se.RequestParams{Amount: 1250,
 		ChannelKey: p.static.PublicKey().Bytes(), Pairing: pairing.Secret}, 5*time.Minute)
 	if err != nil {
 		return nil, err
@@ -96,6 +97,12 @@ func messageSizes(p *Pair) ([]Row, error) {
 	if err := protocol.OpenAs(bundle, &bun); err != nil {
 		return nil, err
 	}
+	// The merchant refunds part of the sale: a payment naming it, with the
+	// merchant device's certificate (SPEC.md 7.5.1).
+	refund, _, err := p.Payee.Refund(bun.Payment.ID(), 500)
+	if err != nil {
+		return nil, err
+	}
 	msgs := []struct {
 		name string
 		wire []byte
@@ -103,6 +110,7 @@ func messageSizes(p *Pair) ([]Row, error) {
 		{"payment_request", req},
 		{"payment_request_with_pairing", paired},
 		{"payment_bundle", bundle},
+		{"refund_bundle", refund},
 		{"receipt", receipt},
 		{"pay_log_entry_in_sync_upload", payEntry(p, &bun)},
 	}
@@ -154,6 +162,12 @@ func (p *plan) weight(desc string) float64 {
 	if _, err := fmt.Sscanf(desc, "settle %d", &n); err == nil {
 		return float64(n) / 2000
 	}
+	if strings.HasPrefix(desc, "recovery") {
+		return p.recoveryWeight()
+	}
+	if _, err := fmt.Sscanf(desc, "herd, %d", &n); err == nil {
+		return float64(n) / 400 // mostly enrolling and signing
+	}
 	return 5
 }
 
@@ -162,10 +176,30 @@ func (p *plan) estimate() float64 {
 	for _, n := range p.cfg.sqliteSizes() {
 		t += float64(n) / 2000
 	}
+	t += float64(p.cfg.postgresSize()) / 2000 // SQLite with synchronous=NORMAL
 	if p.cfg.Postgres != "" {
 		t += float64(p.cfg.postgresSize()) / 2000
 	}
+	if !p.cfg.Quick {
+		t += p.recoveryWeight()
+	}
+	if p.cfg.Herd != nil {
+		for _, n := range p.cfg.herdSizes() {
+			t += float64(n) / 400
+		}
+	}
 	return t
+}
+
+// recoveryWeight: the RPO runs, and for each store signing and settling
+// the RTO payments, copying and checking them.
+func (p *plan) recoveryWeight() float64 {
+	rc := p.cfg.recovery("")
+	w := float64(len(RPOIntervals)*rc.Runs)*(rc.LoadFor.Seconds()+2) + float64(rc.N)/700
+	if p.cfg.Postgres != "" {
+		w += float64(rc.N) / 500
+	}
+	return w
 }
 
 func (p *plan) step(desc string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/offpay/offpay/ledgerclient"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/server"
+	"github.com/offpay/offpay/sqlite"
 )
 
 // Config chooses what Run measures.
@@ -28,6 +29,30 @@ type Config struct {
 	// returns its rows (the loadtest package provides it; passing it in
 	// keeps this package free of a cycle with it).
 	LoadTest func(ctx context.Context, dir string, devices int) ([]Row, error)
+	// Herd, if set, brings this many devices back at once after an
+	// outage, each with a few payments, over HTTP on SQLite (and on
+	// PostgreSQL when pg is a URL), and returns its rows.
+	Herd func(ctx context.Context, dir, pg string, devices int) ([]Row, error)
+	// Recovery runs only the recovery rows (RPO with replication, RTO);
+	// without it a full run includes them and a quick run skips them.
+	Recovery bool
+}
+
+// recovery is the recovery section's configuration.
+func (c Config) recovery(dir string) RecoveryConfig {
+	rc := RecoveryConfig{Dir: filepath.Join(dir, "recovery"), Postgres: c.Postgres, N: 1_000_000, Runs: 5, LoadFor: 4 * time.Second}
+	if c.Quick {
+		rc.N, rc.Runs, rc.LoadFor = 10_000, 2, 2*time.Second
+	}
+	return rc
+}
+
+// herdSizes are the crowds the herd rows bring back.
+func (c Config) herdSizes() []int {
+	if c.Quick {
+		return []int{1_000}
+	}
+	return []int{1_000, 10_000}
 }
 
 // Sizes of the runs.
@@ -70,6 +95,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		dir = d
 	}
 	r := &Result{Machine: Machine()}
+	if cfg.Recovery {
+		rc := cfg.recovery(dir)
+		rc.Progress = cfg.Progress
+		rows, notes, err := Recovery(ctx, rc)
+		if err != nil {
+			return nil, err
+		}
+		r.Rows, r.Notes = rows, notes
+		return r, nil
+	}
 	p := newPlan(cfg)
 	verifyFor := 2 * time.Second
 	if cfg.Quick {
@@ -84,6 +119,19 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		rows, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p)
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on SQLite: %w", n, err)
+		}
+		settle = append(settle, rows...)
+	}
+	{
+		// The same settlement with synchronous=NORMAL, the old setting,
+		// whose acknowledged commits a power loss can take: what FULL costs.
+		n := cfg.postgresSize()
+		p.step(fmt.Sprintf("settle %d on SQLite, synchronous=NORMAL", n))
+		rows, err := settleOn(ctx, "sqlite-sync-normal", n, func() (Store, func(), error) {
+			return openSQLite(ctx, dir, sqlite.Options{UnsafeSyncNormal: true})
+		}, p)
+		if err != nil {
+			return nil, fmt.Errorf("settling %d payments on SQLite (NORMAL): %w", n, err)
 		}
 		settle = append(settle, rows...)
 	}
@@ -123,6 +171,33 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 
+	var herdRows []Row
+	if cfg.Herd != nil {
+		for _, n := range cfg.herdSizes() {
+			p.step(fmt.Sprintf("herd, %d devices at once", n))
+			rows, err := cfg.Herd(ctx, dir, cfg.Postgres, n)
+			if err != nil {
+				return nil, fmt.Errorf("herd of %d: %w", n, err)
+			}
+			herdRows = append(herdRows, rows...)
+		}
+	}
+
+	var recRows []Row
+	if !cfg.Quick {
+		p.step("recovery: RPO with replication, RTO")
+		rc := cfg.recovery(dir)
+		rc.Progress = func(desc string, frac float64) { p.within(frac) }
+		rows, notes, err := Recovery(ctx, rc)
+		if err != nil {
+			return nil, fmt.Errorf("recovery: %w", err)
+		}
+		recRows = rows
+		r.Notes = append(r.Notes, notes...)
+	} else {
+		r.Notes = append(r.Notes, "Recovery rows (RPO, RTO) skipped with --quick: offpay bench --recovery [--quick] runs them alone.")
+	}
+
 	p.step("ed25519 limit, again")
 	after := VerifyRate(verifyFor)
 	r.Limit = (before + after) / 2
@@ -157,7 +232,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	r.Rows = append(r.Rows, syncRows...)
 	r.Rows = append(r.Rows, latRows...)
 	r.Rows = append(r.Rows, loadRows...)
+	r.Rows = append(r.Rows, herdRows...)
 	r.Rows = append(r.Rows, sizeRows...)
+	r.Rows = append(r.Rows, recRows...)
 	p.done()
 	return r, nil
 }

@@ -5,10 +5,12 @@
 //
 // # Messages
 //
-// Payer to payee: a payment bundle envelope, or the single byte 0xFE (done:
+// Payer to payee: a payment bundle envelope; the single byte 0xFE (done:
 // the payer holds the receipt of the last payment on this session and will
-// send nothing more). Payee to payer: a receipt envelope, or 0xFF followed by
-// the refusal's reason in UTF-8. Neither byte is a protocol envelope type.
+// send nothing more); or 0xFD followed by a reason in UTF-8 (gave up: the
+// payer's wallet could not pay the request, and sends nothing more).
+// Payee to payer: a receipt envelope, or 0xFF followed by the refusal's
+// reason in UTF-8. None of these bytes is a protocol envelope type.
 //
 // # Drops and retries
 //
@@ -37,6 +39,8 @@ const (
 	refusal = 0xFF
 	// done is the payer's acknowledgement of the last receipt.
 	done = 0xFE
+	// gaveUp marks a payer that cannot pay: 0xFD, then the reason as UTF-8.
+	gaveUp = 0xFD
 	// maxReason bounds the refusal reason sent to the payer.
 	maxReason = 512
 )
@@ -67,7 +71,7 @@ func Serve(ctx context.Context, s *channel.Session, accept Accept, once bool) (i
 			}
 			return n, err
 		}
-		if len(msg) == 1 && msg[0] == done {
+		if (len(msg) == 1 && msg[0] == done) || (len(msg) > 0 && msg[0] == gaveUp) {
 			return n, nil
 		}
 		receipt, aerr := accept(msg)
@@ -109,6 +113,24 @@ func Pay(ctx context.Context, s *channel.Session, bundle []byte) ([]byte, error)
 		return nil, fmt.Errorf("exchange: payee answered with something other than a receipt")
 	}
 	return resp, nil
+}
+
+// GiveUp tells the payee that this payer cannot pay on s (its wallet
+// refused: not enough money, a limit, an expired request) and closes s. A
+// payee showing one pairing code at a time then knows the code is spent
+// and why, and shows the next customer a new one. Say no more in reason
+// than the payee needs (not the purse's balance): it is shown to it.
+func GiveUp(ctx context.Context, s *channel.Session, reason string) {
+	defer s.Close()
+	if len(reason) > maxReason {
+		reason = reason[:maxReason]
+	}
+	ctx, cancel := context.WithTimeout(ctx, finishWait)
+	defer cancel()
+	if err := s.Send(ctx, append([]byte{gaveUp}, reason...)); err != nil {
+		return
+	}
+	_, _ = s.Recv(ctx) // the payee closes once it has read it
 }
 
 // Dialer opens a new link to the payee, for a retry.

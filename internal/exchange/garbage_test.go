@@ -55,7 +55,7 @@ func TestGarbageMidSessionChangesNothing(t *testing.T) {
 		}
 	}
 	// Inside the channel: authenticated messages that are no payment.
-	request, err := payee.Request(1, "", time.Minute)
+	request, err := payee.Request(1, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/offpay/offpay/internal/exchange"
 	"github.com/offpay/offpay/protocol"
-	"github.com/offpay/offpay/protocol/prototest"
 	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/se/setest"
 	"github.com/offpay/offpay/se/vse"
@@ -21,26 +20,27 @@ import (
 	"github.com/offpay/offpay/wallet/wallettest"
 )
 
-// world is a fake ledger, a fixed clock and real wallets (virtual SEs) in
-// folders.
+// world is a real ledger (SQLite), a fixed clock and real wallets
+// (virtual SEs) in folders.
 type world struct {
 	t    testing.TB
-	pki  *prototest.PKI
 	led  *wallettest.Ledger
+	now  time.Time
 	root string
 }
 
 func newWorld(t testing.TB) *world {
-	pki := prototest.NewPKI("exchange")
-	return &world{t: t, pki: pki, led: wallettest.New(pki, func() uint64 { return prototest.Epoch }), root: t.TempDir()}
+	x := &world{t: t, now: time.Now().Truncate(time.Second), root: t.TempDir()}
+	x.led = wallettest.New(t, x.clock)
+	return x
 }
 
-func (x *world) clock() time.Time { return time.Unix(int64(prototest.Epoch), 0) }
+func (x *world) clock() time.Time { return x.now }
 
 // wallet makes an enrolled wallet for name, with load in its purse.
 func (x *world) wallet(name string, load uint64) *wallet.Wallet {
 	x.t.Helper()
-	x.led.Accounts[name] = 1_000_000
+	x.led.Open(name, false, 1_000_000)
 	dir := filepath.Join(x.root, name)
 	v, err := vse.Create(dir, setest.PIN, setest.Options(nil))
 	if err != nil {
@@ -126,7 +126,7 @@ func (s *shop) request(t testing.TB, amount uint64) ([]byte, channel.Pairing) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := s.w.RequestWith(se.RequestParams{Amount: amount, Name: "shop", Pairing: p.Secret, ChannelKey: p.StaticPublic}, time.Hour)
+	req, err := s.w.RequestWith(se.RequestParams{Amount: amount, Pairing: p.Secret, ChannelKey: p.StaticPublic}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

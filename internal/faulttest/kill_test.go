@@ -56,10 +56,20 @@ func storm(t *testing.T, db string, sz stormSize) {
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	stormDone := make(chan struct{})
 	killerDone := make(chan struct{})
+	// The first kill comes at a random early moment or, on a machine
+	// fast enough to finish a short storm before it, once a random share
+	// (a tenth to a half) of the uploads are acknowledged: a storm always
+	// sees at least one kill mid-way.
+	total := int64(sz.devices * sz.rounds)
+	firstAt := total/10 + rng.Int64N(total*2/5+1)
+	var acked atomic.Int64
+	firstKill := make(chan struct{})
+	var firstOnce sync.Once
 	var restartErr error
 	var pgDone chan error
 	go func() {
 		defer close(killerDone)
+		first := firstKill
 		n := 0
 		// The first kill comes early, so that even a short storm has one.
 		wait := time.Duration(20+rng.IntN(180)) * time.Millisecond
@@ -68,6 +78,8 @@ func storm(t *testing.T, db string, sz stormSize) {
 			case <-stormDone:
 				return
 			case <-time.After(wait):
+			case <-first:
+				first = nil // only the first kill waits on it
 			}
 			n++
 			wait = sz.killAfter + time.Duration(rng.Int64N(int64(sz.killSpread)))
@@ -106,6 +118,9 @@ func storm(t *testing.T, db string, sz stormSize) {
 				if err := syncUntilAcked(ctx, dev, fleet.Rounds[r][i], &attempts, &failures); err != nil {
 					errs <- err
 					return
+				}
+				if acked.Add(1) == firstAt {
+					firstOnce.Do(func() { close(firstKill) })
 				}
 			}
 		}()

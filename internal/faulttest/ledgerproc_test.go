@@ -60,21 +60,32 @@ type ledgerProc struct {
 	log    *lockedWriter
 	starts int
 	kills  int
+	args   []string // more flags for ledger serve
+	env    []string // more environment
 }
 
-func newLedger(t *testing.T, db string) *ledgerProc {
+func newLedger(t *testing.T, db string) *ledgerProc { return newLedgerWith(t, db, nil, nil) }
+
+// newLedgerWith starts a ledger with more serve flags and environment.
+func newLedgerWith(t *testing.T, db string, args, env []string) *ledgerProc {
 	bin := offpayBinary(t)
 	data := t.TempDir()
 	if out, err := exec.Command(bin, "ledger", "init", "--data", data).CombinedOutput(); err != nil {
 		t.Fatalf("offpay ledger init: %v\n%s", err, out)
 	}
+	return serveData(t, data, db, args, env)
+}
+
+// serveData starts `offpay ledger serve` on the data folder data, on a
+// free loopback port.
+func serveData(t *testing.T, data, db string, args, env []string) *ledgerProc {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &ledgerProc{t: t, bin: bin, data: data, db: db, addr: addr}
+	p := &ledgerProc{t: t, bin: offpayBinary(t), data: data, db: db, addr: addr, args: args, env: env}
 	if err := p.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +127,10 @@ func (p *ledgerProc) startOnce() error {
 	if p.db != "" {
 		args = append(args, "--db", p.db)
 	}
-	cmd := exec.Command(p.bin, args...)
+	cmd := exec.Command(p.bin, append(args, p.args...)...)
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	if p.log == nil {
 		p.log = &lockedWriter{}
 	}

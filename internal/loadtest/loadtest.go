@@ -50,37 +50,12 @@ func (r *Result) PaymentsPerSecond() float64 { return float64(r.Payments) / r.El
 // devices did. A device whose sync fails fails the run: nothing here
 // injects faults, so every call must succeed.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(o.Dir, "ledger.db"))
+	l, err := start(ctx, o.Dir, "", o.Devices, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(o.Dir, "keys"), "EUR", nil)
-	if err != nil {
-		return nil, err
-	}
-	svc := ledger.New(st, keys, ledger.Options{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	// The per-device rate limit stays on (each device syncs once per
-	// round, well under it); per-client-address limits would see every
-	// simulated device as one loopback client, so they are off.
-	srv := &http.Server{Handler: server.New(svc, server.Options{AdminToken: "loadtest", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		ClientRateLimit: server.RateLimit{Disabled: true}}), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	tr := &http.Transport{MaxIdleConns: o.Devices, MaxIdleConnsPerHost: o.Devices, MaxConnsPerHost: o.Devices}
-	defer tr.CloseIdleConnections()
-	client, err := ledgerclient.New("http://"+ln.Addr().String(), ledgerclient.Options{AdminToken: "loadtest",
-		HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}, Retries: -1})
-	if err != nil {
-		return nil, err
-	}
+	defer l.close()
+	svc, client := l.svc, l.client
 	fleet, err := bench.NewFleet(ctx, bench.ServiceAdmin{Service: svc}, "EUR", o.Devices, o.Rounds)
 	if err != nil {
 		return nil, err
@@ -89,7 +64,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	lat := make([]time.Duration, 0, o.Devices*o.Rounds)
 	var mu sync.Mutex
 	var firstErr error
-	start := time.Now()
+	t0 := time.Now()
 	for r, ups := range fleet.Rounds {
 		var wg sync.WaitGroup
 		for i, up := range ups {
@@ -99,8 +74,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				t := time.Now()
 				sr, err := client.Sync(ctx, up)
 				d := time.Since(t)
-				if err == nil && sr.Acked != up.Entries[len(up.Entries)-1].Counter {
-					err = fmt.Errorf("acknowledged %d, uploaded up to %d", sr.Acked, up.Entries[len(up.Entries)-1].Counter)
+				if err == nil && sr.Acked != lastEntry(up) {
+					err = fmt.Errorf("acknowledged %d, uploaded up to %d", sr.Acked, lastEntry(up))
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -115,7 +90,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, firstErr
 		}
 	}
-	res.Elapsed = time.Since(start)
+	res.Elapsed = time.Since(t0)
 	res.Syncs = len(lat)
 	res.P50, res.P99 = bench.Quantiles(lat)
 	if res.Report, err = client.Report(ctx); err != nil {
@@ -143,4 +118,68 @@ func BenchFunc(ctx context.Context, dir string, devices int) ([]bench.Row, error
 		return nil, err
 	}
 	return r.Rows(), nil
+}
+
+// running is a ledger served over HTTP on loopback and a client of it.
+type running struct {
+	store  string
+	svc    *ledger.Service
+	client *ledgerclient.Client
+	close  func()
+}
+
+// start opens a fresh ledger (SQLite under dir, or PostgreSQL in a schema
+// of its own if pg is a URL), serves its HTTP API on loopback and makes a
+// client that holds at most conns connections and never retries; maxBatch
+// is ledger.Options.MaxBatch (0: the default) (nothing
+// here injects faults: every call must succeed the first time).
+func start(ctx context.Context, dir, pg string, conns, maxBatch int) (*running, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	var st bench.Store
+	var closeStore func()
+	var err error
+	l := &running{store: "sqlite"}
+	if pg != "" {
+		l.store = "postgres"
+		st, closeStore, err = bench.OpenPostgres(ctx, pg)
+	} else {
+		var s *sqlite.Store
+		s, err = sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
+		st, closeStore = s, func() { s.Close() }
+	}
+	if err != nil {
+		return nil, err
+	}
+	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	l.svc = ledger.New(st, keys, ledger.Options{MaxBatch: maxBatch})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		closeStore()
+		return nil, err
+	}
+	// The per-device rate limit stays on (each device syncs once per
+	// round, well under it); per-client-address limits would see every
+	// simulated device as one loopback client, so they are off.
+	srv := &http.Server{Handler: server.New(l.svc, server.Options{AdminToken: "loadtest", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ClientRateLimit: server.RateLimit{Disabled: true}}), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	l.close = func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+		closeStore()
+	}
+	l.client, err = ledgerclient.New("http://"+ln.Addr().String(), ledgerclient.Options{AdminToken: "loadtest",
+		HTTPClient: &http.Client{Transport: tr, Timeout: time.Minute}, Retries: -1})
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	return l, nil
 }

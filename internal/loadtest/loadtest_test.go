@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -34,5 +35,59 @@ func TestConcurrentSyncs(t *testing.T) {
 		r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), time.Since(start).Round(time.Millisecond))
 	if r.Report.Settled != int64(devices*rounds) {
 		t.Fatalf("settled %d, want %d", r.Report.Settled, devices*rounds)
+	}
+}
+
+// TestHerd brings a crowd of devices back at once, each with a few
+// payments made and received offline, on SQLite and (with
+// OFFPAY_TEST_POSTGRES) PostgreSQL: every upload is acknowledged in full,
+// every payment settles exactly once, money is conserved, and the
+// uploads that arrived together were applied together (fewer
+// transactions than uploads: group commit).
+func TestHerd(t *testing.T) {
+	devices := 500
+	if raceEnabled || testing.Short() {
+		devices = 100
+	}
+	for i, pg := range []string{"", os.Getenv("OFFPAY_TEST_POSTGRES")} {
+		name := "sqlite"
+		if i == 1 {
+			if pg == "" {
+				continue
+			}
+			name = "postgres"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			r, err := loadtest.Herd(ctx, loadtest.HerdOptions{Dir: t.TempDir(), Postgres: pg, Devices: devices})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d devices (%d payments, %d entries) answered in %v (%.0f syncs/s, %v CPU a sync), p50 %v p99 %v p99.9 %v; %d uploads in %d transactions; setup %v",
+				r.Store, r.Devices, r.Payments, r.Entries, r.Last.Round(time.Millisecond), r.SyncsPerSecond(), r.CPUPerSync().Round(time.Microsecond),
+				r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.P999.Round(time.Microsecond), r.BatchedUploads, r.Batches, r.Setup.Round(time.Millisecond))
+			if r.Report.Settled != int64(devices*3) {
+				t.Fatalf("settled %d, want %d", r.Report.Settled, devices*3)
+			}
+			if r.BatchedUploads != int64(devices) || r.Batches >= r.BatchedUploads {
+				t.Fatalf("%d uploads applied in %d transactions: the herd was not grouped", r.BatchedUploads, r.Batches)
+			}
+		})
+	}
+}
+
+// TestHerdOneUploadPerCommit: with ledger.Options.MaxBatch 1 (what offpay
+// bench compares group commit with) every upload has a transaction of its
+// own, and the herd still settles exactly once.
+func TestHerdOneUploadPerCommit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := loadtest.Herd(ctx, loadtest.HerdOptions{Dir: t.TempDir(), Devices: 40, MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Batches != r.BatchedUploads || r.BatchedUploads != 40 {
+		t.Fatalf("%d uploads in %d transactions, want one each", r.BatchedUploads, r.Batches)
 	}
 }

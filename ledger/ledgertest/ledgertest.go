@@ -21,6 +21,7 @@ type Device struct {
 	Purse    int64
 	Time     uint64
 	Swept    uint64 // cumulative sweep applied from sync results (merchants)
+	Hops     uint64 // Payment.Hops of the next payments (0: 1)
 }
 
 // NewDevice returns a device whose Ed25519 key derives from label.
@@ -47,10 +48,18 @@ func (d *Device) Clone() *Device {
 	return &c
 }
 
-// Enrolment returns the signed enrolment request for account.
+// Enrolment returns the signed enrolment request for account, at the
+// device's time.
 func (d *Device) Enrolment(account string) *protocol.EnrolmentRequest {
+	return d.EnrolmentAt(account, d.Time)
+}
+
+// EnrolmentAt returns the signed enrolment request for account at time
+// now (Unix seconds): the ledger accepts one within
+// ledger.EnrolmentWindow of its clock.
+func (d *Device) EnrolmentAt(account string, now uint64) *protocol.EnrolmentRequest {
 	r := &protocol.EnrolmentRequest{Version: protocol.Version, KeyAlg: d.Key.Alg(), Key: d.Key.PublicKey(),
-		Account: account, Class: protocol.SEVirtual, Time: d.Time}
+		Account: account, Class: protocol.SEVirtual, Time: now}
 	must(r.Sign(d.Key))
 	return r
 }
@@ -94,12 +103,49 @@ func (d *Device) ApplyLoad(l *protocol.Load) {
 // tests use it to overspend too.
 func (d *Device) Pay(payee protocol.KeyID, amount uint64) *protocol.PaymentBundle {
 	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: payee, Amount: amount, Currency: d.Currency,
-		Counter: d.Counter() + 1, Time: d.Time + 1}
+		Counter: d.Counter() + 1, Time: d.Time + 1, Hops: max(d.Hops, 1)}
 	binary.BigEndian.PutUint64(p.Nonce[:], d.Counter()+1)
 	copy(p.Nonce[8:], payee[:8])
 	must(p.Sign(d.Key))
 	d.Purse -= int64(amount)
 	d.Append(protocol.EntryPay, p.Marshal())
+	return &protocol.PaymentBundle{Payment: p, Cert: *d.Cert}
+}
+
+// PayAt signs a payment with any counter and does not log it: what the
+// owner of an SE can do once they have taken its key out of the state
+// file. The payee's SE cannot tell it from a genuine payment.
+func (d *Device) PayAt(payee protocol.KeyID, amount, counter uint64) *protocol.PaymentBundle {
+	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: payee, Amount: amount, Currency: d.Currency,
+		Counter: counter, Time: d.Time + 1, Hops: max(d.Hops, 1)}
+	binary.BigEndian.PutUint64(p.Nonce[:], counter)
+	copy(p.Nonce[8:], payee[:8])
+	must(p.Sign(d.Key))
+	return &protocol.PaymentBundle{Payment: p, Cert: *d.Cert}
+}
+
+// Refund signs a refund of sale (a payment this device received) to the
+// sale's payer and logs it as its pay entry. A refund takes nothing from
+// the purse: the ledger takes it from the merchant account.
+func (d *Device) Refund(sale *protocol.PaymentBundle, amount uint64) *protocol.PaymentBundle {
+	return d.RefundOf(sale.Payment.Payer, sale.Payment.ID(), amount)
+}
+
+// RefundOf signs and logs a refund to anyone naming any sale, of any
+// amount: what the owner of a merchant SE can sign once they have taken
+// its key out (an honest SE refunds only its own sales, once, at most
+// their amount, to their payer).
+func (d *Device) RefundOf(to protocol.KeyID, sale protocol.Hash, amount uint64) *protocol.PaymentBundle {
+	b := d.RefundAt(to, sale, amount, d.Counter()+1)
+	d.Append(protocol.EntryPay, b.Payment.Marshal())
+	return b
+}
+
+// RefundAt signs a refund with any counter and does not log it.
+func (d *Device) RefundAt(to protocol.KeyID, sale protocol.Hash, amount, counter uint64) *protocol.PaymentBundle {
+	p := protocol.Payment{Version: protocol.Version, Payer: d.ID, Payee: to, Amount: amount, Currency: d.Currency,
+		Counter: counter, Sale: sale, Time: d.Time + 1, Hops: 1}
+	must(p.Sign(d.Key))
 	return &protocol.PaymentBundle{Payment: p, Cert: *d.Cert}
 }
 

@@ -9,23 +9,26 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at, sync_time, cert_time, max_per_payment, max_holding`
+const deviceCols = `id, account, merchant, cert, revoked, revoked_at, reason, acked, last_hash, loaded, sent, received, redeemed, swept, load_seq, loads_in, max_sent, created_at, sync_time, cert_time, max_per_payment, max_holding, last_seen, assess_by, max_days, not_after, forfeit, max_hops, max_count, max_value, restore_by, restored, drawn`
+
+const deviceNCols = 33
 
 func scanDevice(sc interface{ Scan(...any) error }) (*ledger.DeviceRow, error) {
 	d := new(ledger.DeviceRow)
 	var idb, lh []byte
-	var acked, loadSeq, loadsIn, maxSent, syncTime, certTime int64
+	var acked, loadSeq, loadsIn, maxSent, syncTime, certTime, lastSeen, assessBy, maxDays, notAfter, maxHops, maxCount, maxValue, restoreBy int64
 	err := sc.Scan(&idb, &d.Account, &d.Merchant, &d.Cert, &d.Revoked, &d.RevokedAt, &d.Reason, &acked, &lh,
 		&d.Loaded, &d.Sent, &d.Received, &d.Redeemed, &d.Swept, &loadSeq, &loadsIn, &maxSent, &d.CreatedAt, &syncTime,
-		&certTime, &d.MaxPerPayment, &d.MaxHolding)
+		&certTime, &d.MaxPerPayment, &d.MaxHolding, &lastSeen, &assessBy, &maxDays, &notAfter, &d.Forfeit, &maxHops, &maxCount, &maxValue, &restoreBy, &d.Restored, &d.Drawn)
 	d.ID, d.LastHash = keyID(idb), hash(lh)
 	d.Acked, d.LoadSeq, d.LoadsIn, d.MaxSent, d.SyncTime = uint64(acked), uint64(loadSeq), uint64(loadsIn), uint64(maxSent), uint64(syncTime)
-	d.CertTime = uint64(certTime)
+	d.CertTime, d.LastSeen, d.AssessBy, d.MaxDays, d.NotAfter = uint64(certTime), uint64(lastSeen), uint64(assessBy), uint64(maxDays), uint64(notAfter)
+	d.MaxHops, d.MaxCount, d.MaxValue, d.RestoreBy = uint64(maxHops), uint64(maxCount), uint64(maxValue), uint64(restoreBy)
 	return d, err
 }
 
 func (t *Tx) devices(ctx context.Context, q string, args ...any) ([]ledger.DeviceRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+deviceCols+` FROM devices `+q, args...)
+	rows, err := t.query(ctx, `SELECT `+deviceCols+` FROM devices `+q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +62,8 @@ func (t *Tx) Devices(ctx context.Context, ids []protocol.KeyID) (map[protocol.Ke
 		for i, k := range chunk {
 			args[i] = id(k)
 		}
-		ds, err := t.devices(ctx, `WHERE id IN `+t.values(1, len(chunk)), args...)
+		in, args := t.inList(args, 1)
+		ds, err := t.devices(ctx, `WHERE id IN `+in, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -75,6 +79,16 @@ func (t *Tx) DevicesOf(ctx context.Context, account string) ([]ledger.DeviceRow,
 	return t.devices(ctx, `WHERE account = $1 ORDER BY id`, account)
 }
 
+// DevicesToRestore implements ledger.Tx.
+func (t *Tx) DevicesToRestore(ctx context.Context, now int64, limit int) ([]ledger.DeviceRow, error) {
+	return t.devices(ctx, `WHERE restore_by > 0 AND restore_by <= $1 ORDER BY restore_by, id LIMIT $2`, now, limit)
+}
+
+// DevicesToAssess implements ledger.Tx.
+func (t *Tx) DevicesToAssess(ctx context.Context, now int64, limit int) ([]ledger.DeviceRow, error) {
+	return t.devices(ctx, `WHERE assess_by > 0 AND assess_by <= $1 AND NOT revoked ORDER BY assess_by, id LIMIT $2`, now, limit)
+}
+
 // AllDevices implements ledger.Tx.
 func (t *Tx) AllDevices(ctx context.Context) ([]ledger.DeviceRow, error) {
 	return t.devices(ctx, `ORDER BY id`)
@@ -83,19 +97,20 @@ func (t *Tx) AllDevices(ctx context.Context) ([]ledger.DeviceRow, error) {
 func deviceArgs(d *ledger.DeviceRow) []any {
 	return []any{id(d.ID), d.Account, d.Merchant, d.Cert, d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
 		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), d.CreatedAt, int64(d.SyncTime),
-		int64(d.CertTime), d.MaxPerPayment, d.MaxHolding}
+		int64(d.CertTime), d.MaxPerPayment, d.MaxHolding, int64(d.LastSeen), int64(d.AssessBy), int64(d.MaxDays), int64(d.NotAfter), d.Forfeit, int64(d.MaxHops), int64(d.MaxCount), int64(d.MaxValue), int64(d.RestoreBy), d.Restored, d.Drawn}
 }
 
 // InsertDevice implements ledger.Tx.
 func (t *Tx) InsertDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, 22), deviceArgs(d)...)
+	_, err := t.exec(ctx, `INSERT INTO devices (`+deviceCols+`) VALUES `+t.values(1, deviceNCols), deviceArgs(d)...)
 	return err
 }
 
 // RenewDevice implements ledger.Tx.
 func (t *Tx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	_, err := t.exec(ctx, `UPDATE devices SET cert = $2, cert_time = $3, max_per_payment = $4, max_holding = $5 WHERE id = $1`,
-		id(d.ID), d.Cert, int64(d.CertTime), d.MaxPerPayment, d.MaxHolding)
+	_, err := t.exec(ctx, `UPDATE devices SET cert = $2, cert_time = $3, max_per_payment = $4, max_holding = $5, max_days = $6, not_after = $7, max_hops = $8, max_count = $9, max_value = $10 WHERE id = $1`,
+		id(d.ID), d.Cert, int64(d.CertTime), d.MaxPerPayment, d.MaxHolding, int64(d.MaxDays), int64(d.NotAfter), int64(d.MaxHops),
+		int64(d.MaxCount), int64(d.MaxValue))
 	return err
 }
 
@@ -104,19 +119,20 @@ func (t *Tx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
 func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
 	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
 		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14,
-		sync_time = $15 WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime))
+		sync_time = $15, last_seen = $16, assess_by = $17, forfeit = $18, restore_by = $19, restored = $20, drawn = $21 WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
+		d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime),
+		int64(d.LastSeen), int64(d.AssessBy), d.Forfeit, int64(d.RestoreBy), d.Restored, d.Drawn)
 	return err
 }
 
 // deviceTypes are the PostgreSQL types of the columns UpdateDevices sets,
 // in order: parameters in a VALUES list need them spelled out.
-var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
+var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "bytea", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}
 
 // UpdateDevices implements ledger.Tx: one UPDATE ... FROM (VALUES ...)
 // per chunk instead of a round trip per device.
 func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
-	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent", "sync_time"}
+	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent", "sync_time", "last_seen", "assess_by", "forfeit", "restore_by", "restored", "drawn"}
 	var set strings.Builder
 	for i, c := range cols {
 		if i > 0 {
@@ -146,7 +162,8 @@ func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
 			}
 			vals.WriteByte(')')
 			args = append(args, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
-				d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime))
+				d.Loaded, d.Sent, d.Received, d.Redeemed, d.Swept, int64(d.LoadSeq), int64(d.LoadsIn), int64(d.MaxSent), int64(d.SyncTime),
+				int64(d.LastSeen), int64(d.AssessBy), d.Forfeit, int64(d.RestoreBy), d.Restored, d.Drawn)
 		}
 		q := `UPDATE devices SET ` + set.String() + ` FROM (VALUES ` + vals.String() + `) AS v WHERE devices.id = v.column1`
 		if _, err := t.exec(ctx, q, args...); err != nil {
@@ -180,7 +197,7 @@ func (t *Tx) LoadsAfter(ctx context.Context, device protocol.KeyID, seq uint64, 
 }
 
 func (t *Tx) loads(ctx context.Context, q string, args ...any) ([]ledger.LoadRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT device, seq, request_id, amount, data, created_at FROM loads `+q, args...)
+	rows, err := t.query(ctx, `SELECT device, seq, request_id, amount, data, created_at FROM loads `+q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +215,12 @@ func (t *Tx) loads(ctx context.Context, q string, args ...any) ([]ledger.LoadRow
 		out = append(out, l)
 	}
 	return out, rows.Err()
+}
+
+// MoveLoad implements ledger.Tx.
+func (t *Tx) MoveLoad(ctx context.Context, from uint64, l *ledger.LoadRow) error {
+	_, err := t.exec(ctx, `UPDATE loads SET seq = $3, data = $4 WHERE device = $1 AND seq = $2`, id(l.Device), int64(from), int64(l.Seq), l.Data)
+	return err
 }
 
 // InsertLoad implements ledger.Tx.

@@ -18,9 +18,13 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, dir string) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("creating schema_version: %w", err)
 	}
-	var cur int64
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
-		return fmt.Errorf("reading schema_version: %w", err)
+	// Every migration not listed runs, not only those above the highest
+	// listed: branches developed apart number theirs apart (009 archive,
+	// 010 forwards), and a database that ran one first still gets the
+	// other.
+	done, err := appliedVersions(ctx, db)
+	if err != nil {
+		return err
 	}
 	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
 	if err != nil {
@@ -33,7 +37,7 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, dir string) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with its number", name)
 		}
-		if v <= cur {
+		if done[v] {
 			continue
 		}
 		body, err := fs.ReadFile(fsys, name)
@@ -57,4 +61,22 @@ func Migrate(ctx context.Context, db *sql.DB, fsys fs.FS, dir string) error {
 		}
 	}
 	return nil
+}
+
+// appliedVersions lists the versions schema_version holds.
+func appliedVersions(ctx context.Context, db *sql.DB) (map[int64]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_version`)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema_version: %w", err)
+	}
+	defer rows.Close()
+	done := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading schema_version: %w", err)
+		}
+		done[v] = true
+	}
+	return done, rows.Err()
 }

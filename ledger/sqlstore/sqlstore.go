@@ -6,9 +6,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/big"
 	"strconv"
 	"strings"
 
+	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
 )
@@ -36,10 +38,11 @@ type PrepFunc func(query string) *sql.Stmt
 
 // Tx adapts a database/sql transaction to ledger.Tx.
 type Tx struct {
-	tx   *sql.Tx
-	d    Dialect
-	copy CopyFunc
-	prep PrepFunc
+	tx    *sql.Tx
+	d     Dialect
+	copy  CopyFunc
+	prep  PrepFunc
+	stmts map[string]*sql.Stmt // this transaction's handles on prepared statements
 }
 
 var _ ledger.Tx = (*Tx)(nil)
@@ -50,8 +53,10 @@ func Wrap(tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d} }
 // WithCopy makes big plain inserts use copy.
 func (t *Tx) WithCopy(copy CopyFunc) *Tx { t.copy = copy; return t }
 
-// WithPrepared makes multi-row inserts use statements of a few fixed
-// sizes prepared once: SQLite spends a quarter of a big insert parsing it.
+// WithPrepared makes statements the store has prepared run without being
+// parsed again, and multi-row inserts use statements of a few fixed sizes:
+// SQLite spends a quarter of a big insert, and half of a small upload's
+// work, parsing SQL.
 func (t *Tx) WithPrepared(prep PrepFunc) *Tx { t.prep = prep; return t }
 
 // chunkSizes are the row counts of prepared multi-row inserts: any count
@@ -62,11 +67,73 @@ var chunkSizes = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 const copyMin = 64
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	r, err := t.tx.ExecContext(ctx, q, args...)
+	var r sql.Result
+	var err error
+	if s := t.stmt(ctx, q); s != nil {
+		r, err = s.ExecContext(ctx, args...)
+	} else {
+		r, err = t.tx.ExecContext(ctx, q, args...)
+	}
 	if err != nil {
 		return 0, err
 	}
 	return r.RowsAffected()
+}
+
+// query runs q, prepared if the store has it.
+func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// queryRow runs q, prepared if the store has it.
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+// stmt is q as a statement of this transaction if the store has it
+// prepared, else nil (the store may prepare it for the next transaction).
+func (t *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if t.prep == nil {
+		return nil
+	}
+	if s, ok := t.stmts[q]; ok {
+		return s
+	}
+	p := t.prep(q)
+	if p == nil {
+		return nil
+	}
+	s := t.tx.StmtContext(ctx, p)
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = s
+	return s
+}
+
+// inList is an IN list for the tuples of k values in args, with args
+// padded to a power-of-two count of tuples by repeating the last (IN
+// ignores duplicates): a few statement texts then serve every count and
+// stay prepared.
+func (t *Tx) inList(args []any, k int) (string, []any) {
+	n := len(args) / k
+	m := 1
+	for m < n {
+		m *= 2
+	}
+	for len(args) < m*k {
+		args = append(args, args[len(args)-k:]...)
+	}
+	if k == 1 {
+		return t.values(1, m), args
+	}
+	return "(" + t.values(m, k) + ")", args
 }
 
 // values returns "($1,...,$k),($k+1,...)" for n rows of k columns, the
@@ -136,7 +203,7 @@ func Prepared(d Dialect) []string {
 	for _, ins := range []struct {
 		head string
 		cols int
-	}{{insertEntries, 5}, {insertPayments, paymentNCols}, {insertLines, 7}} {
+	}{{insertEntries, 5}, {insertPayments, paymentNCols}, {insertLines, 7}, {insertReceipts, 5}} {
 		for _, n := range chunkSizes {
 			out = append(out, ins.head+" VALUES "+t.values(n, ins.cols))
 		}
@@ -159,11 +226,7 @@ func (t *Tx) insertPrepared(ctx context.Context, head string, cols, n int, row f
 			args = append(args, row(i)...)
 		}
 		var err error
-		if stmt := t.prep(q); stmt != nil {
-			_, err = t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-		} else {
-			_, err = t.exec(ctx, q, args...)
-		}
+		_, err = t.exec(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -178,10 +241,28 @@ func keyID(b []byte) (k protocol.KeyID) { copy(k[:], b); return }
 
 func hash(b []byte) (h protocol.Hash) { copy(h[:], b); return }
 
+// Savepoint implements ledger.Tx. name is the ledger's own identifier.
+func (t *Tx) Savepoint(ctx context.Context, name string) error {
+	_, err := t.exec(ctx, `SAVEPOINT `+name)
+	return err
+}
+
+// RollbackTo implements ledger.Tx.
+func (t *Tx) RollbackTo(ctx context.Context, name string) error {
+	_, err := t.exec(ctx, `ROLLBACK TO SAVEPOINT `+name)
+	return err
+}
+
+// Release implements ledger.Tx.
+func (t *Tx) Release(ctx context.Context, name string) error {
+	_, err := t.exec(ctx, `RELEASE SAVEPOINT `+name)
+	return err
+}
+
 // Meta implements ledger.Tx.
 func (t *Tx) Meta(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = $1`, key).Scan(&v)
+	err := t.queryRow(ctx, `SELECT v FROM meta WHERE k = $1`, key).Scan(&v)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -194,17 +275,17 @@ func (t *Tx) PutMeta(ctx context.Context, key string, val []byte) error {
 	return err
 }
 
-const accountCols = `name, merchant, frozen, balance, line_seq, recovered, lost, created_at`
+const accountCols = `name, merchant, frozen, balance, line_seq, recovered, lost, created_at, display_name`
 
 func scanAccount(sc interface{ Scan(...any) error }) (*ledger.AccountRow, error) {
 	a := new(ledger.AccountRow)
-	err := sc.Scan(&a.Name, &a.Merchant, &a.Frozen, &a.Balance, &a.LineSeq, &a.Recovered, &a.Lost, &a.CreatedAt)
+	err := sc.Scan(&a.Name, &a.Merchant, &a.Frozen, &a.Balance, &a.LineSeq, &a.Recovered, &a.Lost, &a.CreatedAt, &a.DisplayName)
 	return a, err
 }
 
 // Account implements ledger.Tx.
 func (t *Tx) Account(ctx context.Context, name string) (*ledger.AccountRow, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE name = $1`, name))
+	a, err := scanAccount(t.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE name = $1`, name))
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -213,7 +294,7 @@ func (t *Tx) Account(ctx context.Context, name string) (*ledger.AccountRow, erro
 
 // Accounts implements ledger.Tx.
 func (t *Tx) Accounts(ctx context.Context) ([]ledger.AccountRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY name`)
+	rows, err := t.query(ctx, `SELECT `+accountCols+` FROM accounts ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +320,8 @@ func (t *Tx) AccountsNamed(ctx context.Context, names []string) (map[string]*led
 		for i, n := range chunk {
 			args[i] = n
 		}
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE name IN `+t.values(1, len(chunk)), args...)
+		in, args := t.inList(args, 1)
+		rows, err := t.query(ctx, `SELECT `+accountCols+` FROM accounts WHERE name IN `+in, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -261,8 +343,8 @@ func (t *Tx) AccountsNamed(ctx context.Context, names []string) (map[string]*led
 
 // InsertAccount implements ledger.Tx.
 func (t *Tx) InsertAccount(ctx context.Context, a *ledger.AccountRow) error {
-	_, err := t.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		a.Name, a.Merchant, a.Frozen, a.Balance, a.LineSeq, a.Recovered, a.Lost, a.CreatedAt)
+	_, err := t.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		a.Name, a.Merchant, a.Frozen, a.Balance, a.LineSeq, a.Recovered, a.Lost, a.CreatedAt, a.DisplayName)
 	return err
 }
 
@@ -283,7 +365,8 @@ func (t *Tx) InsertLines(ctx context.Context, ls []ledger.LineRow) error {
 
 // Lines implements ledger.Tx.
 func (t *Tx) Lines(ctx context.Context, account string) ([]ledger.LineRow, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT account, seq, kind, amount, balance, ref, created_at FROM lines WHERE account = $1 ORDER BY seq`, account)
+	rows, err := t.query(ctx, `SELECT account, seq, kind, amount, balance, ref, created_at FROM lines_archive WHERE account = $1
+		UNION ALL SELECT account, seq, kind, amount, balance, ref, created_at FROM lines WHERE account = $1 ORDER BY 2`, account)
 	if err != nil {
 		return nil, err
 	}
@@ -299,9 +382,26 @@ func (t *Tx) Lines(ctx context.Context, account string) ([]ledger.LineRow, error
 	return out, rows.Err()
 }
 
-// LineSums implements ledger.Tx.
+// LineSums implements ledger.Tx. Each kind's total is exact: the
+// database sums the high and the low 32 bits of the amounts apart (sums
+// that cannot leave int64 below 2^31 lines of a kind), and Go adds them
+// with checked arithmetic. A total outside int64 is a typed error, where
+// SUM(amount) failed with the driver's overflow error (SQLite) or could
+// not scan PostgreSQL's numeric sum, and a kind whose lines go up and
+// down is summed right whatever the order of the rows.
 func (t *Tx) LineSums(ctx context.Context) (map[string]int64, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT kind, COALESCE(SUM(amount), 0) FROM lines GROUP BY kind`)
+	return t.halfSums(ctx, `SELECT kind, COALESCE(SUM(amount >> 32), 0), COALESCE(SUM(amount & 4294967295), 0) FROM
+		(SELECT kind, amount FROM lines UNION ALL SELECT kind, amount FROM lines_archive) l GROUP BY kind`, nil,
+		func(k string, v *big.Int) error {
+			return offpay.Errorf(offpay.ELIMIT, "the %s lines total %s minor units, beyond what the ledger sums (2^63-1)", k, v)
+		})
+}
+
+// halfSums runs q, whose rows are a key and the sums of the high and the
+// low 32 bits of amounts (LineSums), and joins each key's halves exactly;
+// a total outside int64 is tooBig's error.
+func (t *Tx) halfSums(ctx context.Context, q string, args []any, tooBig func(k string, v *big.Int) error) (map[string]int64, error) {
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -309,19 +409,33 @@ func (t *Tx) LineSums(ctx context.Context) (map[string]int64, error) {
 	out := map[string]int64{}
 	for rows.Next() {
 		var k string
-		var v int64
-		if err := rows.Scan(&k, &v); err != nil {
+		var hi, lo int64
+		if err := rows.Scan(&k, &hi, &lo); err != nil {
 			return nil, err
+		}
+		v, over := joinHalves(hi, lo)
+		if over != nil {
+			return nil, tooBig(k, over)
 		}
 		out[k] = v
 	}
 	return out, rows.Err()
 }
 
+// joinHalves returns hi<<32 + lo, or the total as a big.Int when it is
+// outside int64.
+func joinHalves(hi, lo int64) (int64, *big.Int) {
+	v := new(big.Int).Lsh(big.NewInt(hi), 32)
+	if v.Add(v, big.NewInt(lo)); !v.IsInt64() {
+		return 0, v
+	}
+	return v.Int64(), nil
+}
+
 // Ref implements ledger.Tx.
 func (t *Tx) Ref(ctx context.Context, ref string) (*ledger.RefRow, error) {
 	r := &ledger.RefRow{Ref: ref}
-	err := t.tx.QueryRowContext(ctx, `SELECT account, kind, amount FROM refs WHERE ref = $1`, ref).Scan(&r.Account, &r.Kind, &r.Amount)
+	err := t.queryRow(ctx, `SELECT account, kind, amount FROM refs WHERE ref = $1`, ref).Scan(&r.Account, &r.Kind, &r.Amount)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}

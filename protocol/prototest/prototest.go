@@ -26,6 +26,8 @@ var DefaultLimits = protocol.Limits{
 	MaxOfflineValue: 100000,
 	MaxOfflineDays:  7,
 	MaxRevListAge:   7 * 24 * 3600,
+	MaxHops:         3,
+	MinPIN:          6,
 }
 
 // Ed25519Key derives an Ed25519 signer from a label (tests only).
@@ -116,6 +118,19 @@ func (p *PKI) cert(role protocol.Role, issuer protocol.KeyID, subject, signer pr
 // Device issues a device certificate for key with the PKI's limits.
 func (p *PKI) Device(key protocol.Signer, account string) *protocol.Certificate {
 	return p.cert(protocol.RoleDevice, p.Issuer.ID(), key, p.IssuerKey, account, p.Currency, p.Limits)
+}
+
+// Merchant issues a merchant's device certificate for key, certifying
+// name, with the PKI's limits.
+func (p *PKI) Merchant(key protocol.Signer, account, name string) *protocol.Certificate {
+	p.serial++
+	c := &protocol.Certificate{Version: protocol.Version, Role: protocol.RoleDevice, Serial: p.serial, Issuer: p.Issuer.ID(),
+		KeyAlg: key.Alg(), Key: key.PublicKey(), NotBefore: p.NotBefore, NotAfter: p.NotAfter, Account: account,
+		Class: protocol.SEVirtual, Currency: p.Currency, Limits: p.Limits, Name: name}
+	if err := c.Sign(p.IssuerKey); err != nil {
+		panic(err)
+	}
+	return c
 }
 
 // Revoke issues the next revocation list naming ids, at time t, and makes

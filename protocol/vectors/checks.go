@@ -91,6 +91,12 @@ func (w *world) bundleVectors(expired, foreign *protocol.Certificate, revoked *p
 		bundle(pay(func(q *protocol.Payment) { q.Currency = "USD" }, w.payerKey), w.payer), protocol.ClassCurrency)
 	add("payment-bundle-per-payment-limit", "20001 minor units, one above the payer certificate's per-payment limit of 20000.", base,
 		bundle(pay(func(q *protocol.Payment) { q.Amount = 20001 }, w.payerKey), w.payer), protocol.ClassLimit)
+	add("payment-bundle-hop-limit", "Hops 5: value paid on offline once more than the payer certificate's max_hops of 3 allows (at most 4).", base,
+		bundle(pay(func(q *protocol.Payment) { q.Hops = 5 }, w.payerKey), w.payer), protocol.ClassLimit)
+	atHops := base
+	atHops.EnvelopeHex = hexOf(bundle(pay(func(q *protocol.Payment) { q.Hops = 4 }, w.payerKey), w.payer))
+	vs = append(vs, Vector{Name: "payment-bundle-at-hop-limit-valid", MessageType: "payment_bundle", Input: atHops, Expect: Valid,
+		Description: "Hops 4 = the payer certificate's max_hops (3) + 1 is allowed."})
 	atLimit := base
 	atLimit.EnvelopeHex = hexOf(bundle(pay(func(q *protocol.Payment) { q.Amount = 20000 }, w.payerKey), w.payer))
 	vs = append(vs, Vector{Name: "payment-bundle-at-per-payment-limit-valid", MessageType: "payment_bundle", Input: atLimit, Expect: Valid,

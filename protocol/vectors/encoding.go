@@ -89,6 +89,7 @@ func (w *world) encodingVectors() []Vector {
 		mod(func(q *protocol.Payment) { q.Currency = strings.Repeat("X", 100) }, nil), protocol.ClassOversize)
 	add("payment-signature-63-bytes", "A 63-byte signature.", mod(func(q *protocol.Payment) { q.Sig = q.Sig[:63] }, nil), protocol.ClassBadField)
 	add("payment-zero-counter", "Counter 0: counters start at 1.", mod(func(q *protocol.Payment) { q.Counter = 0 }, w.payerKey), protocol.ClassBadField)
+	add("payment-zero-hops", "Hops 0: a payment counts itself, so hops start at 1.", mod(func(q *protocol.Payment) { q.Hops = 0 }, w.payerKey), protocol.ClassBadField)
 	add("payment-currency-lower-case", "Currency code \"eur\": codes are 3 to 8 of A-Z and 0-9.",
 		mod(func(q *protocol.Payment) { q.Currency = "eur" }, w.payerKey), protocol.ClassBadField)
 	add("payment-amount-overflow", "Amount 2^63: above the int64 range of every amount.",
@@ -137,6 +138,14 @@ func (w *world) certEncodingVectors() []Vector {
 	add := func(name, desc string, e []byte, class protocol.Class) Vector {
 		return bad(name, "certificate", desc, withEnvelope(in, e), class)
 	}
+	merchant := func(f func(c *protocol.Certificate), resign bool) []byte {
+		c := *w.payee
+		f(&c)
+		if resign {
+			must(c.Sign(w.pki.IssuerKey))
+		}
+		return protocol.Seal(&c)
+	}
 	p256 := *w.payerP
 	p256.Key = notOnCurve()
 	must(p256.Sign(w.pki.IssuerKey))
@@ -170,7 +179,34 @@ func (w *world) certEncodingVectors() []Vector {
 			}, false), protocol.ClassBadSignature),
 		add("certificate-issuer-fields-on-device", "A device certificate whose SE class is 0 (none): bad field.",
 			cert(func(c *protocol.Certificate) { c.Class = protocol.SENone }, true), protocol.ClassBadField),
-		bad("certificate-device-oversize", "certificate", "A device certificate of 260 bytes (limit 256).",
-			withEnvelope(in, cert(func(c *protocol.Certificate) { c.Account = strings.Repeat("a", 100) }, false)), protocol.ClassOversize),
+		bad("certificate-device-oversize", "certificate", "A device certificate of 292 bytes (limit 288).",
+			withEnvelope(in, cert(func(c *protocol.Certificate) { c.Account = strings.Repeat("a", 132) }, false)), protocol.ClassOversize),
+		add("certificate-tampered-person-to-merchant", "A person's device certificate given a name after the issuer signed (to pass for a merchant).",
+			cert(func(c *protocol.Certificate) { c.Name = "Corner Shop" }, false), protocol.ClassBadSignature),
+		add("certificate-merchant-name-too-long", "A merchant's name of 25 bytes (limit 24).",
+			merchant(func(c *protocol.Certificate) { c.Name = "Corner Shop and Bakery 24" }, true), protocol.ClassBadField),
+		add("certificate-merchant-name-bidi-control", "A merchant's name holding U+202E RIGHT-TO-LEFT OVERRIDE, which reorders what a payer reads.",
+			merchant(func(c *protocol.Certificate) { c.Name = "Shop\u202epohS" }, true), protocol.ClassBadField),
+		add("certificate-merchant-name-control", "A merchant's name holding a line feed.",
+			merchant(func(c *protocol.Certificate) { c.Name = "Corner\nShop" }, true), protocol.ClassBadField),
+		add("certificate-merchant-name-trailing-space", "A merchant's name with a trailing space (\"Shop \" would pass for \"Shop\").",
+			merchant(func(c *protocol.Certificate) { c.Name = "Corner Shop " }, true), protocol.ClassBadField),
+		add("certificate-tampered-name", "A merchant's certified name changed after the issuer signed.",
+			merchant(func(c *protocol.Certificate) { c.Name = "Corner Bank" }, false), protocol.ClassBadSignature),
+		add("certificate-tampered-min-pin", "The PIN minimum lowered after the issuer signed.",
+			cert(func(c *protocol.Certificate) { c.Limits.MinPIN = 4 }, false), protocol.ClassBadSignature),
+		bad("certificate-issuer-with-name", "certificate", "An issuer certificate carrying a name, correctly signed by the root.",
+			w.trust(Input{EnvelopeHex: hexOf(issuerWith(w, func(c *protocol.Certificate) { c.Name = "Bank" }))}), protocol.ClassBadField),
+		bad("certificate-issuer-with-min-pin", "certificate", "An issuer certificate with a PIN minimum (a device limit), correctly signed by the root.",
+			w.trust(Input{EnvelopeHex: hexOf(issuerWith(w, func(c *protocol.Certificate) { c.Limits.MinPIN = 6 }))}), protocol.ClassBadField),
 	}
+}
+
+// issuerWith is the trusted issuer's certificate changed by f and signed
+// again by the root.
+func issuerWith(w *world, f func(c *protocol.Certificate)) []byte {
+	c := *w.pki.Issuer
+	f(&c)
+	must(c.Sign(w.pki.RootKey))
+	return protocol.Seal(&c)
 }

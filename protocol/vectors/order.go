@@ -27,7 +27,7 @@ func (w *world) orderVectors() []Vector {
 
 	add("order-version-before-fields", "Version 2 and amount 0: the version peek (step 5) comes first.",
 		pay(func(q *protocol.Payment) { q.Version, q.Amount = 2, 0 }, w.payerKey), protocol.ClassUnknownVersion)
-	v256 := append([]byte{byte(protocol.TypePayment), 0x8a, 0x19, 0x01, 0x00}, env[3:]...)
+	v256 := append([]byte{byte(protocol.TypePayment), 0x8b, 0x19, 0x01, 0x00}, env[3:]...)
 	add("order-version-256", "Version 256 (too large for its uint8 field): the version peek reads any uint, so unknown_version.", v256, protocol.ClassUnknownVersion)
 	nullCur := replaceOnce(env, []byte{0x63, 'E', 'U', 'R'}, []byte{0xf6})
 	add("order-trailing-before-shape", "A null currency and a trailing byte: well-formedness (step 6) comes before shape (step 7).",

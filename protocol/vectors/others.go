@@ -2,6 +2,7 @@ package vectors
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/protocol/prototest"
@@ -47,12 +48,30 @@ func (w *world) otherVectors() []Vector {
 		must(r.Sign(w.payeeKey))
 		return Input{EnvelopeHex: hexOf(protocol.Seal(r))}
 	}
-	add("payment-request-name-too-long", "payment_request", "A 33-byte display name (limit 32).",
+	add("payment-request-name-too-long", "payment_request", "A 33-byte display name (limit 32), checked before whether it is the certified name.",
 		req(func(r *protocol.PaymentRequest) { r.Name = "Corner Shop and Late-Night Bakery" }), protocol.ClassBadField)
 	add("payment-request-name-not-utf8", "payment_request", "A display name that is not UTF-8 (CBOR text strings must be).",
 		req(func(r *protocol.PaymentRequest) { r.Name = "Caf\xe9" }), protocol.ClassMalformed)
 	add("payment-request-pairing-without-channel", "payment_request", "A pairing secret with no channel key.",
 		req(func(r *protocol.PaymentRequest) { _, r.Pairing = channel() }), protocol.ClassBadField)
+	add("payment-request-address-without-channel", "payment_request", "A channel address with no channel key.",
+		req(func(r *protocol.PaymentRequest) { r.Address = tcpAddress("192.0.2.10:8421") }), protocol.ClassBadField)
+	withAddress := func(a []byte) func(r *protocol.PaymentRequest) {
+		return func(r *protocol.PaymentRequest) { r.ChannelKey, r.Pairing = channel(); r.Address = a }
+	}
+	add("payment-request-address-unknown-kind", "payment_request", "A channel address of kind 9 (1 TCP/IPv4, 2 TCP/IPv6, 3 Bluetooth LE are defined).",
+		req(withAddress([]byte{9, 192, 0, 2, 10, 0x20, 0xe5})), protocol.ClassBadField)
+	add("payment-request-address-wrong-length", "payment_request", "A TCP/IPv4 channel address of 6 bytes (7: kind, 4-byte address, 2-byte port).",
+		req(withAddress([]byte{protocol.AddrTCP4, 192, 0, 2, 10, 0x20})), protocol.ClassBadField)
+	add("payment-request-address-port-zero", "payment_request", "A TCP/IPv4 channel address with port 0.",
+		req(withAddress([]byte{protocol.AddrTCP4, 192, 0, 2, 10, 0, 0})), protocol.ClassBadField)
+	add("payment-request-address-ipv4-mapped", "payment_request", "A TCP/IPv6 channel address that is IPv4-mapped (::ffff:192.0.2.10): IPv4 has its own kind.",
+		req(withAddress(append(append([]byte{protocol.AddrTCP6}, netip.MustParseAddr("::ffff:192.0.2.10").AsSlice()...), 0x20, 0xe5))), protocol.ClassBadField)
+	add("payment-request-name-not-certified", "payment_request", "A request claiming the name \"Corner Bank\" while its payee certificate certifies \"Corner Shop\": a payer is shown the certified name only.",
+		req(func(r *protocol.PaymentRequest) { r.Name = "Corner Bank" }), protocol.ClassBadField)
+	person := w.pki.Device(w.payeeKey, "mallory-01")
+	add("payment-request-person-claims-name", "payment_request", "A person's request claiming a shop's name (the person's certificate certifies none).",
+		req(func(r *protocol.PaymentRequest) { r.Payee = *person }), protocol.ClassBadField)
 	add("payment-request-payee-not-device", "payment_request", "The issuer's certificate as the payee certificate.",
 		req(func(r *protocol.PaymentRequest) { r.Payee = *w.pki.Issuer }), protocol.ClassBadField)
 	in := req(func(*protocol.PaymentRequest) {})

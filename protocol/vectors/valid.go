@@ -2,6 +2,7 @@ package vectors
 
 import (
 	"bytes"
+	"net/netip"
 	"sort"
 
 	"github.com/offpay/offpay/protocol"
@@ -41,7 +42,8 @@ func entryOut(e *protocol.LogEntry) *Output {
 func (w *world) validVectors() []Vector {
 	chKey, pairing := channel()
 	req := &protocol.PaymentRequest{Version: protocol.Version, Payee: *w.payee, Amount: 1250, Currency: "EUR",
-		Nonce: nonce("request"), Expiry: prototest.Epoch + 300, Name: "Corner Shop", ChannelKey: chKey, Pairing: pairing}
+		Nonce: nonce("request"), Expiry: prototest.Epoch + 300, Name: "Corner Shop", ChannelKey: chKey, Pairing: pairing,
+		Address: tcpAddress("192.0.2.10:8421")}
 	must(req.Sign(w.payeeKey))
 	open := &protocol.PaymentRequest{Version: protocol.Version, Payee: *w.payee, Currency: "EUR",
 		Nonce: nonce("request-open"), Expiry: prototest.Epoch + 300}
@@ -82,13 +84,15 @@ func (w *world) validVectors() []Vector {
 			w.trust(Input{EnvelopeHex: hexOf(protocol.Seal(w.pki.Issuer))}), certOut(w.pki.Issuer)),
 		v("certificate-device-ed25519-valid", "certificate", "An Ed25519 device certificate whose chain reaches the pinned root; not revoked.",
 			w.deviceView(Input{EnvelopeHex: hexOf(protocol.Seal(w.payer))}), certOut(w.payer)),
+		v("certificate-merchant-valid", "certificate", "A merchant's device certificate certifying the name \"Corner Shop\"; chain reaches the pinned root.",
+			w.deviceView(Input{EnvelopeHex: hexOf(protocol.Seal(w.payee))}), certOut(w.payee)),
 		v("certificate-device-p256-valid", "certificate", "A device certificate for a P-256 SE key (compressed, 33 bytes), signed by the Ed25519 issuer.",
 			w.deviceView(Input{EnvelopeHex: hexOf(protocol.Seal(w.payerP))}), certOut(w.payerP)),
 		v("revocation-list-valid", "revocation_list", "Revocation list number 5 naming three device keys in ascending order, signed by the trusted issuer.",
 			w.trust(Input{EnvelopeHex: hexOf(protocol.Seal(rl))}), out(rl)),
 		v("load-valid", "load", "The ledger's load of 500.00 EUR (sequence 1) to the payer's SE, signed by the issuer key.",
 			signed(w.load, w.pki.Issuer), out(w.load)),
-		v("payment-request-valid", "payment_request", "A request for 12.50 EUR with display name, X25519 channel key and pairing secret, signed by the payee's SE key.",
+		v("payment-request-valid", "payment_request", "A request for 12.50 EUR with display name, X25519 channel key, pairing secret and channel address (TCP 192.0.2.10:8421), signed by the payee's SE key.",
 			Input{EnvelopeHex: hexOf(protocol.Seal(req))}, out(req)),
 		v("payment-request-open-amount-valid", "payment_request", "A request with amount 0 (the payer chooses), no name and no channel.",
 			Input{EnvelopeHex: hexOf(protocol.Seal(open))}, out(open)),
@@ -163,4 +167,11 @@ func revokedIDs(labels ...string) []protocol.KeyID {
 	}
 	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
 	return ids
+}
+
+// tcpAddress is the channel address of a TCP endpoint.
+func tcpAddress(s string) []byte {
+	a, err := protocol.TCPAddress(netip.MustParseAddrPort(s))
+	must(err)
+	return a
 }

@@ -47,6 +47,8 @@ type Input struct {
 	MsgHex            string   `json:"msg_hex,omitempty"`
 	SigHex            string   `json:"sig_hex,omitempty"`
 	Text              string   `json:"text,omitempty"`
+	// Manufacturers: the trusted manufacturer keys (attestation vectors)
+	Manufacturers []ManufacturerIn `json:"manufacturers,omitempty"`
 }
 
 // Payee is the payee's own view for payment_bundle vectors.
@@ -90,6 +92,9 @@ func All() []Vector {
 	out = append(out, ed25519Vectors(w)...)
 	out = append(out, p256Vectors(w)...)
 	out = append(out, moneyVectors()...)
+	out = append(out, w.keyVectors()...)
+	out = append(out, w.refundVectors()...)
+	out = append(out, w.attestVectors()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	for i := 1; i < len(out); i++ {
 		if out[i].Name == out[i-1].Name {

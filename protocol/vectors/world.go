@@ -45,7 +45,7 @@ func newWorld() *world {
 	w.payeeKey = prototest.Ed25519Key("vectors/payee")
 	w.p256Key = detP256{prototest.P256Key("vectors/payer-p256")}
 	w.payer = w.pki.Device(w.payerKey, "alice-0001")
-	w.payee = w.pki.Device(w.payeeKey, "shop-0001")
+	w.payee = w.pki.Merchant(w.payeeKey, "shop-0001", "Corner Shop")
 	w.payerP = w.pki.Device(w.p256Key, "bob-0001")
 
 	w.load = w.pki.Load(w.payer.ID(), 1, 50000, prototest.Epoch)
@@ -70,7 +70,7 @@ func newWorld() *world {
 }
 
 func (w *world) newPayment(payer *protocol.Certificate, key protocol.Signer, amount, counter uint64) *protocol.Payment {
-	p := &protocol.Payment{Version: protocol.Version, Payer: payer.ID(), Payee: w.payee.ID(), Amount: amount,
+	p := &protocol.Payment{Version: protocol.Version, Payer: payer.ID(), Payee: w.payee.ID(), Amount: amount, Hops: 1,
 		Currency: "EUR", Counter: counter, Nonce: nonce("request"), Time: prototest.Epoch}
 	must(p.Sign(key))
 	return p

@@ -7,6 +7,7 @@ import (
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/protocol/prototest"
 	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/internal/kdfescape"
 	"github.com/offpay/offpay/se/vse"
 )
 
@@ -19,13 +20,19 @@ var FastKDF = vse.KDF{Time: 1, Memory: 1024, Threads: 1}
 // Certify issues a device certificate for an enrolment request, signed by
 // the PKI's issuer, with limits lim.
 func Certify(p *prototest.PKI, r *protocol.EnrolmentRequest, serial uint64, lim protocol.Limits) *protocol.Certificate {
+	return CertifyNamed(p, r, serial, lim, "")
+}
+
+// CertifyNamed is Certify for a merchant's device certified with name
+// (empty: a person's).
+func CertifyNamed(p *prototest.PKI, r *protocol.EnrolmentRequest, serial uint64, lim protocol.Limits, name string) *protocol.Certificate {
 	if err := r.Verify(); err != nil {
 		panic(err)
 	}
 	c := &protocol.Certificate{
 		Version: protocol.Version, Role: protocol.RoleDevice, Serial: serial, Issuer: p.Issuer.ID(),
 		KeyAlg: r.KeyAlg, Key: r.Key, NotBefore: p.NotBefore, NotAfter: p.NotAfter,
-		Account: r.Account, Class: r.Class, Currency: p.Currency, Limits: lim,
+		Account: r.Account, Class: r.Class, Currency: p.Currency, Limits: lim, Name: name,
 	}
 	if err := c.Sign(p.IssuerKey); err != nil {
 		panic(err)
@@ -49,6 +56,13 @@ func New(t testing.TB, p *prototest.PKI, dir, account string, serial uint64, o *
 // receive-only merchant device).
 func NewWith(t testing.TB, p *prototest.PKI, dir, account string, serial uint64, lim protocol.Limits, o *vse.Options) *vse.VSE {
 	t.Helper()
+	return NewMerchant(t, p, dir, account, "", serial, lim, o)
+}
+
+// NewMerchant is NewWith for a merchant's device certified with name
+// (empty: a person's device).
+func NewMerchant(t testing.TB, p *prototest.PKI, dir, account, name string, serial uint64, lim protocol.Limits, o *vse.Options) *vse.VSE {
+	t.Helper()
 	oo := Options(o)
 	v, err := vse.Create(dir, PIN, oo)
 	if err != nil {
@@ -58,13 +72,14 @@ func NewWith(t testing.TB, p *prototest.PKI, dir, account string, serial uint64,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := v.Install(Certify(p, req, serial, lim), Anchors(p), p.RevList); err != nil {
+	if err := v.Install(CertifyNamed(p, req, serial, lim, name), Anchors(p), p.RevList); err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-// Options returns o (or a fresh one) with FastKDF set.
+// Options returns o (or a fresh one) with FastKDF set, and the escape
+// that lets a test SE go below vse.MinKDF.
 func Options(o *vse.Options) *vse.Options {
 	x := vse.Options{}
 	if o != nil {
@@ -73,6 +88,7 @@ func Options(o *vse.Options) *vse.Options {
 	if x.KDF == (vse.KDF{}) {
 		x.KDF = FastKDF
 	}
+	x.BelowFloorForTests = kdfescape.Get()
 	return &x
 }
 

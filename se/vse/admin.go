@@ -23,7 +23,7 @@ func (v *VSE) Enrol(account string, now uint64) (*protocol.EnrolmentRequest, err
 	}
 	r := &protocol.EnrolmentRequest{
 		Version: protocol.Version, KeyAlg: v.signer.Alg(), Key: v.signer.PublicKey(),
-		Account: account, Class: protocol.SEVirtual, Time: v.clock(now),
+		Account: account, Class: v.o.Class, Time: v.clock(now),
 	}
 	if err := r.Sign(v.signer); err != nil {
 		return nil, err
@@ -67,6 +67,9 @@ func (v *VSE) Install(dev *protocol.Certificate, a se.Anchors, rl *protocol.Revo
 	if d.ID() != v.id || d.Role != protocol.RoleDevice {
 		return se.Errorf(se.CodeBadRequest, "certificate is not for this SE's key")
 	}
+	if d.Limits.MinPIN > uint64(v.pinLen) {
+		return se.Errorf(se.CodeWeakPIN, "the PIN has %d characters; the issuer's policy asks at least %d", v.pinLen, d.Limits.MinPIN)
+	}
 	if err := t.VerifyRevocationList(rl); err != nil {
 		return se.FromProtocol(err)
 	}
@@ -104,6 +107,14 @@ func (v *VSE) ApplyLoad(l *protocol.Load) error {
 		return err
 	}
 	defer v.mu.Unlock()
+	if l.Seq <= v.s.LoadSeq && l.Device == v.id {
+		// Applied before (a retry after a crash) if it is the same load;
+		// the ledger reissued the number if it is not.
+		if err := protocol.Unmarshal(l.Marshal(), new(protocol.Load)); err != nil {
+			return se.FromProtocol(err)
+		}
+		return v.s.knownLoad(l)
+	}
 	if err := v.checkLoad(l, v.s.LoadSeq+1, v.s.Balance, v.cert.Limits.Holding); err != nil {
 		return err
 	}
@@ -134,7 +145,7 @@ func (v *VSE) checkLoad(l *protocol.Load, seq, balance, holding uint64) error {
 		return se.Errorf(se.CodeCurrency, "load in %s, purse in %s", l.Currency, v.cert.Currency)
 	}
 	if balance+l.Amount > holding || balance+l.Amount < balance {
-		return se.Limitf(se.LimitHolding, "balance %d + load %d above holding limit %d", balance, l.Amount, holding)
+		return se.Limitf(se.LimitHolding, "%s in the purse and a load of %s is above its holding limit of %s", v.money(balance), v.money(l.Amount), v.money(holding))
 	}
 	return nil
 }
@@ -146,6 +157,10 @@ func (v *VSE) applyLoad(l *protocol.Load) error {
 	}
 	v.s.Balance += l.Amount
 	v.s.LoadSeq = l.Seq
+	if v.s.Loads == nil {
+		v.s.Loads = map[uint64]loadRec{}
+	}
+	v.s.Loads[l.Seq] = loadRec{Hash: loadHash(l), Counter: v.s.Counter}
 	v.s.Floor = max(v.s.Floor, l.Time)
 	v.s.LedgerFloor = max(v.s.LedgerFloor, l.Time)
 	return nil
@@ -164,10 +179,10 @@ func (v *VSE) Reserve(amount uint64, id protocol.Nonce, now uint64) (*protocol.R
 		return nil, err
 	}
 	if amount == 0 || amount > protocol.MaxAmount {
-		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
+		return nil, se.Errorf(se.CodeBadRequest, "amount %s", v.money(amount))
 	}
 	if v.s.Balance+amount > v.cert.Limits.Holding {
-		return nil, se.Limitf(se.LimitHolding, "balance %d + %d above holding limit %d", v.s.Balance, amount, v.cert.Limits.Holding)
+		return nil, se.Limitf(se.LimitHolding, "%s in the purse and %s more is above its holding limit of %s", v.money(v.s.Balance), v.money(amount), v.money(v.cert.Limits.Holding))
 	}
 	r := &protocol.ReserveRequest{
 		Version: protocol.Version, Device: v.id, RequestID: id, Amount: amount,
@@ -187,11 +202,11 @@ func (v *VSE) NewRequest(p se.RequestParams, now uint64) (*protocol.PaymentReque
 	defer v.mu.Unlock()
 	t := v.clock(now)
 	if p.Expiry <= t {
-		return nil, se.Errorf(se.CodeExpired, "request would expire at %d, now %d", p.Expiry, t)
+		return nil, se.Errorf(se.CodeExpired, "the request would expire at %s (now %s)", when(p.Expiry), when(t))
 	}
 	r := &protocol.PaymentRequest{
 		Version: protocol.Version, Payee: *v.cert, Amount: p.Amount, Currency: v.cert.Currency,
-		Expiry: p.Expiry, Name: p.Name, ChannelKey: p.ChannelKey, Pairing: p.Pairing,
+		Expiry: p.Expiry, Name: p.Name, ChannelKey: p.ChannelKey, Pairing: p.Pairing, Address: p.Address,
 	}
 	if _, err := rand.Read(r.Nonce[:]); err != nil {
 		return nil, err
@@ -228,6 +243,11 @@ func (v *VSE) pruneNonces(t uint64) {
 	for k, exp := range v.s.Accepted {
 		if exp+nonceGrace < t {
 			delete(v.s.Accepted, k)
+		}
+	}
+	for k, p := range v.s.Paid {
+		if p.Expiry <= t {
+			delete(v.s.Paid, k)
 		}
 	}
 }
@@ -292,14 +312,17 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 	st := se.Status{
 		Device: v.id, Enrolled: v.cert != nil, Balance: s.Balance, Counter: s.Counter, Head: s.Head,
 		Acked: s.Acked, LoadSeq: s.LoadSeq, LastSync: s.LastSync, Clock: v.clock(now), ClockFloor: s.Floor,
-		PendingCount: len(s.Pending), LedgerFloor: s.LedgerFloor, Swept: s.Swept,
+		LedgerFloor: s.LedgerFloor, Swept: s.Swept,
 		ToUpload: s.Counter - s.Acked,
 	}
 	if s.SyncAt == s.Counter && s.Counter > s.Acked {
 		st.ToUpload-- // a lone sync entry can wait for the next sync
 	}
 	for _, p := range s.Pending {
-		st.PendingValue += p.Amount
+		if !p.Refund { // a refund took nothing from the purse
+			st.PendingCount++
+			st.PendingValue += p.Amount
+		}
 	}
 	st.OfflineCount, st.OfflineValue = v.offline()
 	if v.cert == nil {
@@ -312,6 +335,7 @@ func (v *VSE) Status(now uint64) (se.Status, error) {
 	st.CountLeft = sat(l.MaxOfflineCount, st.OfflineCount)
 	st.ValueLeft = sat(l.MaxOfflineValue, st.OfflineValue)
 	st.HoldingLeft = sat(l.Holding, s.Balance)
+	st.AfterSync = s.Balance - s.spendable(l.MaxHops)
 	st.Deadline = s.LastSync + l.MaxOfflineDays*day
 	st.RevListNum, st.RevListTime = v.rl.Number, v.rl.Issued
 	return st, nil
@@ -340,4 +364,10 @@ func containsBytes(list [][]byte, b []byte) bool {
 		}
 	}
 	return false
+}
+
+// PublicKey is the SE's device key: what a manufacturer attests when it
+// makes the SE (se/card/attest).
+func (v *VSE) PublicKey() (protocol.Alg, []byte) {
+	return v.signer.Alg(), v.signer.PublicKey()
 }

@@ -57,30 +57,41 @@ func TestLogSpillsToFileAndSurvivesReopenAndPrune(t *testing.T) {
 	if got := checkChain(t, a); len(got) != 13 {
 		t.Fatalf("after reopen %d entries", len(got))
 	}
-	// Ack into the spilled part: the file is rewritten without it.
+	// Ack into the spilled part, then pass the archive time: the file is
+	// rewritten without it.
 	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), 5, now)); err != nil {
 		t.Fatal(err)
 	}
-	// Kept: 6..13, and the sync entry the result added (14).
-	if got := checkChain(t, a); len(got) != 9 || got[0].Counter != 6 || got[8].Kind != protocol.EntrySync {
+	if got := checkChain(t, a); len(got) != 14 {
+		t.Fatalf("archived: %d entries", len(got))
+	}
+	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), 5, now+vse.ArchiveFor)); err != nil {
+		t.Fatal(err)
+	}
+	// Kept: 6..13, and the sync entries the results added (14, 15).
+	if got := checkChain(t, a); len(got) != 10 || got[0].Counter != 6 || got[9].Kind != protocol.EntrySync {
 		t.Fatalf("after prune %d entries from %d", len(got), got[0].Counter)
 	}
 	a = setest.Open(t, f.dirA, o)
 	checkChain(t, a)
-	pay(t, a, f.b, 100)
+	payAt(t, a, f.b, 100, now+vse.ArchiveFor)
 	a = setest.Open(t, f.dirA, o)
-	if got := checkChain(t, a); len(got) != 11 {
+	if got := checkChain(t, a); len(got) != 12 {
 		t.Fatalf("%d entries", len(got))
 	}
-	// Ack everything (at the same ledger time: no new sync entry): the log
-	// is empty, the chain goes on from the head.
-	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), status(t, a).Counter, now)); err != nil {
+	// Ack everything, and again after the archive time (at the same
+	// ledger time: no new sync entry): the log is empty, the chain goes on
+	// from the head.
+	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), status(t, a).Counter, now+vse.ArchiveFor)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ApplySyncResult(syncResult(f.pki, a.ID(), status(t, a).Counter, now+2*vse.ArchiveFor)); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(filepath.Join(f.dirA, vse.LogFile)); fi.Size() != 0 {
 		t.Fatalf("log file keeps %d bytes after a full ack", fi.Size())
 	}
-	pay(t, a, f.b, 100)
+	payAt(t, a, f.b, 100, now+2*vse.ArchiveFor)
 	checkChain(t, setest.Open(t, f.dirA, o))
 }
 

@@ -18,6 +18,11 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 	if err := v.payer(); err != nil {
 		return nil, err
 	}
+	// A renewal may have raised the PIN minimum since enrolment: the SE
+	// pays again once opened with a PIN that meets it.
+	if v.cert.Limits.MinPIN > uint64(v.pinLen) {
+		return nil, se.Errorf(se.CodeWeakPIN, "the PIN has %d characters; the issuer's policy now asks at least %d", v.pinLen, v.cert.Limits.MinPIN)
+	}
 	t := v.clock(now)
 	s, lim := v.s, v.cert.Limits
 	// The request: well formed, signed by the payee key it carries, that
@@ -37,25 +42,26 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 		return nil, se.Errorf(se.CodeBadRequest, "a purse cannot pay itself")
 	}
 	if t >= r.Expiry {
-		return nil, se.Errorf(se.CodeExpired, "request expired at %d, now %d", r.Expiry, t)
+		return nil, se.Errorf(se.CodeExpired, "the request expired at %s (now %s)", when(r.Expiry), when(t))
+	}
+	// A request is paid once: paying it again gives the payment made for
+	// it and changes nothing. The standing request (all-zero nonce) is
+	// paid as often as the payer likes, each payment its own counter.
+	if r.Nonce != (protocol.Nonce{}) {
+		if c, ok := v.paidFor(payee, r.Nonce); ok {
+			return v.payAgain(c, amount)
+		}
 	}
 	if r.Currency != v.cert.Currency || r.Payee.Currency != v.cert.Currency {
 		return nil, se.Errorf(se.CodeCurrency, "request in %s, purse in %s", r.Currency, v.cert.Currency)
 	}
 	switch {
 	case r.Amount != 0 && amount != 0 && amount != r.Amount:
-		return nil, se.Errorf(se.CodeAmountMismatch, "request asks %d, payer offered %d", r.Amount, amount)
+		return nil, se.Errorf(se.CodeAmountMismatch, "the request asks %s, not %s", v.money(r.Amount), v.money(amount))
 	case r.Amount != 0:
 		amount = r.Amount
 	case amount == 0 || amount > protocol.MaxAmount:
 		return nil, se.Errorf(se.CodeBadRequest, "open request needs an amount")
-	}
-	// A request is paid once; the standing request (all-zero nonce) is
-	// paid as often as the payer likes, each payment its own counter.
-	for _, p := range s.Pending {
-		if p.Payee == payee && p.Nonce == r.Nonce && r.Nonce != (protocol.Nonce{}) {
-			return nil, se.Errorf(se.CodeNonceUsed, "this request was already paid")
-		}
 	}
 	// This SE's own standing: certificate valid and not revoked, synced
 	// recently enough.
@@ -71,25 +77,34 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 				return nil, err
 			}
 		}
-		return nil, se.Errorf(se.CodeOfflineTooLong, "last sync at %d, deadline %d passed, now %d", s.LastSync, deadline, t)
+		return nil, se.Errorf(se.CodeOfflineTooLong, "last sync at %s: the purse pays until %s without a sync (now %s)", when(s.LastSync), when(deadline), when(t))
 	}
 	if amount > lim.PerPayment {
-		return nil, se.Limitf(se.LimitPerPayment, "amount %d above %d", amount, lim.PerPayment)
+		return nil, se.Limitf(se.LimitPerPayment, "%s is above the per-payment limit of %s", v.money(amount), v.money(lim.PerPayment))
 	}
 	if amount > s.Balance {
-		return nil, se.Errorf(se.CodeInsufficientFunds, "amount %d, balance %d", amount, s.Balance)
+		return nil, se.Errorf(se.CodeInsufficientFunds, "%s asked, %s in the purse", v.money(amount), v.money(s.Balance))
+	}
+	hops, take, err := s.planPay(amount, lim.MaxHops, v.cert.Currency)
+	if err != nil {
+		return nil, err
+	}
+	// A counter the ledger could not believe an honest SE reached is taken
+	// for a broken SE's (protocol.MaxUnackedEntries): refuse instead.
+	if s.Counter+1-s.Acked > protocol.MaxUnackedEntries {
+		return nil, se.Limitf(se.LimitUnacked, "%d log entries since the last acknowledged counter %d, limit %d", s.Counter-s.Acked, s.Acked, protocol.MaxUnackedEntries)
 	}
 	n, val := v.offline()
 	if n+1 > lim.MaxOfflineCount {
-		return nil, se.Limitf(se.LimitOfflineCount, "%d payments since the last sync, limit %d", n, lim.MaxOfflineCount)
+		return nil, se.Limitf(se.LimitOfflineCount, "%d payments since the last sync, the limit: sync first", n)
 	}
 	if val+amount > lim.MaxOfflineValue {
-		return nil, se.Limitf(se.LimitOfflineValue, "%d paid since the last sync + %d above %d", val, amount, lim.MaxOfflineValue)
+		return nil, se.Limitf(se.LimitOfflineValue, "%s paid since the last sync; %s more is above the limit of %s before a sync", v.money(val), v.money(amount), v.money(lim.MaxOfflineValue))
 	}
 
 	p := protocol.Payment{
 		Version: protocol.Version, Payer: v.id, Payee: payee, Amount: amount,
-		Currency: v.cert.Currency, Counter: s.Counter + 1, Nonce: r.Nonce, Time: t,
+		Currency: v.cert.Currency, Counter: s.Counter + 1, Nonce: r.Nonce, Time: t, Hops: hops,
 	}
 	if err := p.Sign(v.signer); err != nil {
 		return nil, err
@@ -98,14 +113,62 @@ func (v *VSE) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pro
 		return nil, err
 	}
 	s.Balance -= amount
+	s.spend(take)
 	id := p.ID()
 	s.Pending[string(id[:])] = pendingPay{
 		Payee: payee, PayeeAlg: r.Payee.KeyAlg, PayeeKey: r.Payee.Key,
 		Amount: amount, Counter: p.Counter, Nonce: r.Nonce,
 	}
 	s.Unacked = append(s.Unacked, payRec{Counter: p.Counter, Amount: amount})
+	if r.Nonce != (protocol.Nonce{}) {
+		for k, pr := range s.Paid {
+			if pr.Expiry <= t {
+				delete(s.Paid, k)
+			}
+		}
+		s.Paid[paidKey(payee, r.Nonce)] = paidRec{Counter: p.Counter, Expiry: r.Expiry}
+	}
+	v.rememberPurchase(&r.Payee, &p)
 	if err := v.commit(); err != nil {
 		return nil, err
+	}
+	return &protocol.PaymentBundle{Payment: p, Cert: *v.cert}, nil
+}
+
+func paidKey(payee protocol.KeyID, n protocol.Nonce) string {
+	return string(append(payee[:], n[:]...))
+}
+
+// paidFor returns the counter of the payment this SE made for the
+// request (payee, nonce), if it remembers one: Paid holds it until the
+// request expires; a payment from before Paid existed is found while it
+// is pending.
+func (v *VSE) paidFor(payee protocol.KeyID, n protocol.Nonce) (uint64, bool) {
+	if p, ok := v.s.Paid[paidKey(payee, n)]; ok {
+		return p.Counter, true
+	}
+	for _, p := range v.s.Pending {
+		if p.Payee == payee && p.Nonce == n {
+			return p.Counter, true
+		}
+	}
+	return 0, false
+}
+
+// payAgain returns the payment of log entry c again, for a request it
+// paid: the same signed bytes, nothing debited. An open request paid
+// again with another amount than it was paid is refused.
+func (v *VSE) payAgain(c, amount uint64) (*protocol.PaymentBundle, error) {
+	es, err := v.entries(c, 1)
+	if err != nil || len(es) == 0 || es[0].Counter != c || es[0].Kind != protocol.EntryPay {
+		return nil, se.Errorf(se.CodeNonceUsed, "this request was already paid (log entry %d, no longer held)", c)
+	}
+	var p protocol.Payment
+	if err := protocol.Unmarshal(es[0].Body, &p); err != nil {
+		return nil, err
+	}
+	if amount != 0 && amount != p.Amount {
+		return nil, se.Errorf(se.CodeNonceUsed, "this request was already paid, %s; paying it again shows that payment, for that amount only", v.money(p.Amount))
 	}
 	return &protocol.PaymentBundle{Payment: p, Cert: *v.cert}, nil
 }
@@ -142,6 +205,9 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 	if err := v.claimable(p); err != nil {
 		return nil, err
 	}
+	if p.IsRefund() {
+		return v.acceptRefund(&bb, ak, t)
+	}
 	standing := p.Nonce == protocol.Nonce{}
 	nonce := string(p.Nonce[:])
 	var nr nonceRec
@@ -158,14 +224,14 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 			return nil, se.Errorf(se.CodeNonceUnknown, "no open request with this nonce")
 		}
 		if t >= nr.Expiry {
-			return nil, se.Errorf(se.CodeExpired, "request expired at %d, now %d", nr.Expiry, t)
+			return nil, se.Errorf(se.CodeExpired, "the request expired at %s (now %s)", when(nr.Expiry), when(t))
 		}
 		if nr.Amount != 0 && p.Amount != nr.Amount {
-			return nil, se.Errorf(se.CodeAmountMismatch, "request asked %d, payment is %d", nr.Amount, p.Amount)
+			return nil, se.Errorf(se.CodeAmountMismatch, "the request asked %s, the payment is %s", v.money(nr.Amount), v.money(p.Amount))
 		}
 	}
 	if s.Balance+p.Amount > v.cert.Limits.Holding || s.Balance+p.Amount < s.Balance {
-		return nil, se.Limitf(se.LimitHolding, "balance %d + %d above holding limit %d", s.Balance, p.Amount, v.cert.Limits.Holding)
+		return nil, se.Limitf(se.LimitHolding, "%s in the purse and %s more is above its holding limit of %s", v.money(s.Balance), v.money(p.Amount), v.money(v.cert.Limits.Holding))
 	}
 
 	rc := protocol.Receipt{
@@ -178,6 +244,7 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 		return nil, err
 	}
 	s.Balance += p.Amount
+	s.received(s.Counter, p.Hops, p.Amount)
 	if standing {
 		s.Claims[ak] = satAdd(p.Time, protocol.ClaimWindow)
 	} else {
@@ -185,8 +252,10 @@ func (v *VSE) Receive(b *protocol.PaymentBundle, now uint64) (*protocol.Receipt,
 		delete(s.Issued, nonce)
 		s.Used[nonce] = nr.Expiry
 	}
+	v.rememberSale(&bb)
 	v.pruneNonces(t)
 	v.pruneClaims()
+	v.pruneSales()
 	if err := v.commit(); err != nil {
 		return nil, err
 	}
@@ -233,10 +302,10 @@ func (v *VSE) Redeem(amount uint64, now uint64) (*protocol.Redeem, error) {
 		return nil, err
 	}
 	if amount == 0 || amount > protocol.MaxAmount {
-		return nil, se.Errorf(se.CodeBadRequest, "amount %d", amount)
+		return nil, se.Errorf(se.CodeBadRequest, "amount %s", v.money(amount))
 	}
 	if amount > v.s.Balance {
-		return nil, se.Errorf(se.CodeInsufficientFunds, "amount %d, balance %d", amount, v.s.Balance)
+		return nil, se.Errorf(se.CodeInsufficientFunds, "%s asked, %s in the purse", v.money(amount), v.money(v.s.Balance))
 	}
 	t := v.clock(now)
 	rd := protocol.Redeem{
@@ -249,6 +318,7 @@ func (v *VSE) Redeem(amount uint64, now uint64) (*protocol.Redeem, error) {
 	if err := v.appendEntry(protocol.EntryRedeem, t, rd.Marshal()); err != nil {
 		return nil, err
 	}
+	v.s.drain(amount)
 	v.s.Balance -= amount
 	if err := v.commit(); err != nil {
 		return nil, err

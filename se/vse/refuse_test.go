@@ -64,6 +64,16 @@ func TestPayerRefusals(t *testing.T) {
 		r := request(t, f.b, 10)
 		refused(t, se.LimitErr(se.LimitOfflineCount), func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
 	})
+	t.Run("unacknowledged entries", func(t *testing.T) {
+		// Past protocol.MaxUnackedEntries the ledger would take the
+		// payment for a broken SE's: the SE refuses it instead.
+		f := newFixture(t, nil)
+		f.load(t, f.a, 500)
+		f.a.SkipCountersForTest(protocol.MaxUnackedEntries - 2) // the load is entry 1: the next is the last allowed
+		pay(t, f.a, f.b, 10)
+		r := request(t, f.b, 10)
+		refused(t, se.LimitErr(se.LimitUnacked), func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a, f.b)
+	})
 	t.Run("offline value", func(t *testing.T) {
 		f := withLimits(t, func(l *protocol.Limits) { l.MaxOfflineValue = 1000 })
 		f.load(t, f.a, 5000)
@@ -97,15 +107,7 @@ func TestPayerRefusals(t *testing.T) {
 		r := request(t, rogue, 100)
 		refused(t, protocol.ErrUntrusted, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a)
 	})
-	t.Run("same request twice", func(t *testing.T) {
-		f := newFixture(t, nil)
-		f.load(t, f.a, 500)
-		r := request(t, f.b, 100)
-		if _, err := f.a.Pay(r, 0, now); err != nil {
-			t.Fatal(err)
-		}
-		refused(t, se.ErrNonceUsed, func() error { _, err := f.a.Pay(r, 0, now); return err }, f.a)
-	})
+	// The same request twice: TestPayingARequestAgain.
 	t.Run("days offline", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.load(t, f.a, 500)
@@ -275,6 +277,24 @@ func TestPayeeRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	t.Run("payer with a small-order key", func(t *testing.T) {
+		// A device certificate for the identity point, as a ledger that
+		// did not check keys issued; its holder "signs" with R = identity,
+		// S = 0, which the cofactored equation accepts under that key for
+		// every message. It loaded nothing and pays 5.00.
+		f := newFixture(t, nil)
+		mallory := f.pki.Device(forgedKey{}, "mallory")
+		r := request(t, f.b, 500)
+		p := &protocol.Payment{Version: protocol.Version, Payer: mallory.ID(), Payee: f.b.ID(), Amount: 500,
+			Currency: mallory.Currency, Counter: 1, Nonce: r.Nonce, Time: now, Hops: 1}
+		if err := p.Sign(forgedKey{}); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, protocol.ErrBadKey, func() error {
+			_, err := f.b.Receive(&protocol.PaymentBundle{Payment: *p, Cert: *mallory}, now)
+			return err
+		}, f.b)
+	})
 	t.Run("forged receipt", func(t *testing.T) {
 		f := newFixture(t, nil)
 		f.load(t, f.a, 500)
@@ -346,4 +366,21 @@ func TestInstallCannotSwapTheRoots(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused(t, se.ErrBadRequest, func() error { return f.a.Install(&older, setest.Anchors(f.pki), f.pki.RevList) }, f.a)
+}
+
+// forgedKey is the identity point as an Ed25519 key, and the signature
+// R = identity, S = 0 that verifies every message under it under the bare
+// ZIP-215 equation.
+type forgedKey struct{}
+
+func (forgedKey) Alg() protocol.Alg { return protocol.AlgEd25519 }
+func (forgedKey) PublicKey() []byte {
+	k := make([]byte, 32)
+	k[0] = 1
+	return k
+}
+func (forgedKey) Sign([]byte) ([]byte, error) {
+	sig := make([]byte, protocol.SigSize)
+	sig[0] = 1
+	return sig, nil
 }

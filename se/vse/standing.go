@@ -16,13 +16,13 @@ func (v *VSE) StandingRequest(p se.RequestParams, now uint64) (*protocol.Payment
 	defer v.mu.Unlock()
 	t := v.clock(now)
 	if p.Amount != 0 {
-		return nil, se.Errorf(se.CodeBadRequest, "a standing request is open: amount must be 0, not %d", p.Amount)
+		return nil, se.Errorf(se.CodeBadRequest, "a standing request is open: no amount, not %s", v.money(p.Amount))
 	}
 	if p.Expiry == 0 {
 		p.Expiry = v.cert.NotAfter
 	}
 	if p.Expiry <= t {
-		return nil, se.Errorf(se.CodeExpired, "standing request would expire at %d, now %d", p.Expiry, t)
+		return nil, se.Errorf(se.CodeExpired, "the standing request would expire at %s (now %s)", when(p.Expiry), when(t))
 	}
 	r := &protocol.PaymentRequest{
 		Version: protocol.Version, Payee: *v.cert, Currency: v.cert.Currency,
@@ -50,7 +50,7 @@ func (v *VSE) checkStanding(t uint64) error {
 	case v.s.Standing == 0:
 		return se.Errorf(se.CodeNonceUnknown, "no standing request: a payment needs a request nonce")
 	case t >= v.s.Standing:
-		return se.Errorf(se.CodeExpired, "standing request expired at %d, now %d", v.s.Standing, t)
+		return se.Errorf(se.CodeExpired, "the standing request expired at %s (now %s)", when(v.s.Standing), when(t))
 	}
 	return nil
 }
@@ -62,7 +62,7 @@ func (v *VSE) checkStanding(t uint64) error {
 func (v *VSE) claimable(p *protocol.Payment) error {
 	f := v.s.LedgerFloor
 	if p.Time <= f && f-p.Time >= protocol.ClaimWindow {
-		return se.Errorf(se.CodeClaimExpired, "payment time %d is %d s or more before ledger time %d: too old to claim", p.Time, protocol.ClaimWindow, f)
+		return se.Errorf(se.CodeClaimExpired, "the payment of %s could be claimed until %s (the ledger's time is %s)", when(p.Time), when(p.Time+protocol.ClaimWindow), when(f))
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func TestStandingRequest(t *testing.T) {
 	f := newFixture(t, nil)
 	f.load(t, f.a, 5000)
 	saved := snapshot(t, f.dirB)
-	card, err := f.b.StandingRequest(se.RequestParams{Name: "corner shop"}, now)
+	card, err := f.b.StandingRequest(se.RequestParams{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestRequestNonceStillPaidOnce(t *testing.T) {
 	if _, err := f.a.Pay(r, 10, now); err != nil {
 		t.Fatal(err)
 	}
-	refused(t, se.ErrNonceUsed, func() error { _, err := f.a.Pay(r, 10, now); return err }, f.a)
+	refused(t, se.ErrNonceUsed, func() error { _, err := f.a.Pay(r, 20, now); return err }, f.a)
 }
 
 // TestReceiveOnlyDevice: a certificate with PerPayment 0 (a merchant
@@ -139,7 +139,7 @@ func TestReceiveOnlyDevice(t *testing.T) {
 	lim.PerPayment = 0
 	m := setest.NewWith(t, f.pki, t.TempDir(), "shop", 20, lim, nil)
 	f.load(t, f.a, 5000)
-	card, err := m.StandingRequest(se.RequestParams{Name: "shop"}, now)
+	card, err := m.StandingRequest(se.RequestParams{}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -127,12 +127,14 @@ func TestSyncEntryChainsAndIsUploaded(t *testing.T) {
 	}
 	// The next sync acks it and, the ledger time having moved, logs one
 	// more sync entry with the sweep unchanged.
-	if err := f.b.ApplySyncResult(sweptResult(f.pki, f.b.ID(), 2, now+120, 250)); err != nil {
+	if err := f.b.ApplySyncResult(sweptResult(f.pki, f.b.ID(), 2, now+120+vse.ArchiveFor, 250)); err != nil {
 		t.Fatal(err)
 	}
+	// The first result's acknowledgement has passed the archive time: kept
+	// are the entry the second acknowledged (2) and the new sync entry (3).
 	es, _ := f.b.Log(0)
-	if len(es) != 1 || es[0].Counter != 3 || es[0].Prev != e.Hash() || status(t, f.b).Balance != 750 {
-		t.Fatalf("after the second sync: %d entries", len(es))
+	if len(es) != 2 || es[0].Counter != 2 || es[1].Counter != 3 || es[1].Prev != e.Hash() || status(t, f.b).Balance != 750 {
+		t.Fatalf("after the second sync (and the archive time): %d entries", len(es))
 	}
 }
 

@@ -1,21 +1,35 @@
 package vse
 
 import (
+	"errors"
 	"sort"
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
 )
 
-// SyncUpload implements se.SE.
+// SyncUpload implements se.SE. since may be below Acked (a ledger that
+// lost entries it had acknowledged) as far as the archive goes.
 func (v *VSE) SyncUpload(since uint64, now uint64) (*protocol.SyncUpload, error) {
 	if err := v.begin(true); err != nil {
 		return nil, err
 	}
 	defer v.mu.Unlock()
+	if since < v.s.FirstLog && since <= v.s.Counter {
+		return nil, se.Errorf(se.CodeLogPruned, "entries before %d are no longer kept (asked from %d)", v.s.FirstLog, since)
+	}
 	es, err := v.entries(since, protocol.MaxSyncEntries)
 	if err != nil {
 		return nil, err
+	}
+	if since >= 1 && since <= v.s.Acked && (v.s.Reupload == 0 || since < v.s.Reupload) {
+		// The log again from below the acknowledgement: the ledger lost
+		// it (archive.go). Remembered so that the next result renews the
+		// archive time of what it acknowledges anew.
+		v.s.Reupload = since
+		if err := v.commit(); err != nil {
+			return nil, err
+		}
 	}
 	u := &protocol.SyncUpload{Version: protocol.Version, Device: v.id, Time: v.clock(now), Entries: es}
 	if err := u.Sign(v.signer); err != nil {
@@ -55,7 +69,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	case res.Acked > s.Counter:
 		return se.Errorf(se.CodeBadSync, "acks counter %d, log ends at %d", res.Acked, s.Counter)
 	case res.Time < s.LastSync:
-		return se.Errorf(se.CodeBadSync, "result time %d older than the last sync %d", res.Time, s.LastSync)
+		return se.Errorf(se.CodeBadSync, "result time %s older than the last sync at %s", when(res.Time), when(s.LastSync))
 	}
 	// New revocation list: must be trusted; an older one is ignored.
 	newRL := res.RevList.Number > v.rl.Number
@@ -82,9 +96,20 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	for i := range loads {
 		l := &loads[i]
 		if l.Seq <= seq {
+			if err := s.knownLoad(l); err != nil && se.CodeOf(err) == se.CodeLoadConflict {
+				return err
+			}
 			continue
 		}
 		if err := v.checkLoad(l, seq+1, bal, hold); err != nil {
+			if errors.Is(err, se.LimitErr(se.LimitHolding)) {
+				// Value received offline since the ledger issued it leaves
+				// no room: this load and the ones after it wait for a
+				// later result (the ledger sends them until the log shows
+				// them applied). Refusing the whole result would refuse
+				// every later one too, and strand the device.
+				break
+			}
 			return err
 		}
 		seq, bal = l.Seq, bal+l.Amount
@@ -98,7 +123,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	if res.Swept > s.Swept {
 		sweep = res.Swept - s.Swept
 		if sweep > bal {
-			return se.Errorf(se.CodeBadSync, "sweep of %d (cumulative %d, applied %d) above the balance %d", sweep, res.Swept, s.Swept, bal)
+			return se.Errorf(se.CodeBadSync, "a sweep of %s (%s in all, %s applied before) is above the balance of %s", v.money(sweep), v.money(res.Swept), v.money(s.Swept), v.money(bal))
 		}
 	}
 
@@ -124,6 +149,7 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	if res.Acked > s.Acked {
 		s.Acked = res.Acked
 	}
+	s.acked(s.Acked) // received value the ledger has now seen: hop 0
 	kept := s.Unacked[:0]
 	for _, p := range s.Unacked {
 		if p.Counter > s.Acked {
@@ -132,20 +158,24 @@ func (v *VSE) ApplySyncResult(r *protocol.SyncResult) error {
 	}
 	s.Unacked = kept
 	v.pruneNonces(s.Floor)
-	// Prune the acked part of the log: the ledger holds it, and Head and
-	// Counter carry the chain on.
-	if s.Acked >= s.FirstLog {
-		logStart := s.Counter - uint64(len(s.Log)) + 1
-		if s.Acked >= logStart {
-			s.Log = append([][]byte(nil), s.Log[s.Acked-logStart+1:]...)
-		}
-		s.FirstLog = s.Acked + 1
+	// Archive the acknowledged part of the log, and prune what was
+	// acknowledged longer ago than ArchiveFor: Head and Counter carry the
+	// chain on.
+	if s.Reupload > 0 {
+		s.reacknowledged(s.Reupload, res.Time)
+		s.Reupload = 0
 	}
+	if res.Acked > 0 && (len(s.Marks) == 0 || res.Acked > s.Marks[len(s.Marks)-1].Acked) {
+		s.Marks = append(s.Marks, ackMark{Acked: res.Acked, Time: res.Time})
+	}
+	s.archived(max(s.LedgerFloor, res.Time))
 	v.pruneClaims()
+	v.pruneSales()
 	// The sweep and the sync entry that records it, beyond Acked: the
 	// next upload carries it, so the ledger learns how far this SE's
 	// ledger floor (and with it the claim window) has moved.
 	if sweep > 0 {
+		s.drain(sweep)
 		s.Balance -= sweep
 		s.Swept = res.Swept
 	}

@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
@@ -38,7 +41,8 @@ type state struct {
 	LedgerFloor uint64
 	LastSync    uint64 // ledger time of the last sync
 	// The log is FirstLog..Counter. Entries the ledger has acked are
-	// pruned at sync; Head and Counter keep the chain going. FirstLog..
+	// pruned ArchiveFor after the ack (archive.go); Head and Counter keep
+	// the chain going. FirstLog..
 	// Spilled live in LogFile, the rest in Log.
 	FirstLog uint64
 	Spilled  uint64
@@ -49,6 +53,10 @@ type state struct {
 	Unacked []payRec              // payments not yet acked: the offline count and value
 	Issued  map[string]nonceRec   // nonce
 	Used    map[string]uint64     // nonce -> request expiry
+	// Paid maps payee ID || nonce of each request this SE paid to the
+	// payment's counter, until the request expires: paying it again gives
+	// that payment (Pay), never a second one.
+	Paid map[string]paidRec
 	// Accepted maps payer ID || counter of each payment received to the
 	// expiry of the request it paid. It goes when that request's nonce
 	// leaves Used: from then on a replay names a nonce the SE no longer
@@ -61,6 +69,11 @@ type state struct {
 	// payment as too old to claim, so the set is bounded by the claim
 	// window in ledger time, which a wallet clock set forward cannot move.
 	Claims map[string]uint64
+	// Sales and Bought are the payments received (a merchant's SE) and
+	// made to merchants' devices, remembered for refunds until the ledger
+	// floor passes their time + protocol.RefundWindow (refund.go).
+	Sales  map[string]saleRec
+	Bought map[string]boughtRec
 	// Standing is the expiry of the standing request (0: none issued).
 	Standing uint64
 	// Swept is the cumulative sweep to the merchant account applied so
@@ -69,6 +82,23 @@ type state struct {
 	Swept      uint64
 	SyncLogged uint64
 	SyncAt     uint64 // counter of the last EntrySync entry
+	// Hot is value received offline that no sync result has acknowledged
+	// yet, per receive entry (hops.go). The rest of Balance is value the
+	// ledger has seen.
+	Hot []hotRec
+	// DataKey seals what the app above keeps beside the SE (SealData):
+	// its history and its channel key. Random, made at Create (or at the
+	// first Open of a state from before it existed).
+	DataKey []byte
+	// Marks and Loads keep the archive (archive.go): when sync results
+	// acknowledged the log, and the applied loads still in it.
+	Marks []ackMark
+	Loads map[uint64]loadRec
+	// Reupload is the lowest counter at or below Acked that an upload
+	// since the last applied result started from (0: none): the ledger
+	// had lost the log from there, and the next result acknowledges it
+	// anew (archive.go).
+	Reupload uint64
 }
 
 type pendingPay struct {
@@ -78,11 +108,14 @@ type pendingPay struct {
 	Amount   uint64
 	Counter  uint64
 	Nonce    protocol.Nonce
+	Refund   bool // a refund: not from the purse (refund.go)
 }
 
 type payRec struct{ Counter, Amount uint64 }
 
 type nonceRec struct{ Amount, Expiry uint64 }
+
+type paidRec struct{ Counter, Expiry uint64 }
 
 // VSE is the virtual secure element. Its methods are safe for concurrent
 // use. After a failed write it refuses everything (se.ErrBroken): what
@@ -94,9 +127,12 @@ type VSE struct {
 	key    []byte
 	hdr    header
 	s      *state
-	signer protocol.Ed25519Signer
-	id     protocol.KeyID
-	broken bool
+	pinLen int // characters of the PIN that unlocked it (Limits.MinPIN)
+	// unlockCode is the code Create made, until UnlockCode hands it out.
+	unlockCode string
+	signer     protocol.Ed25519Signer
+	id         protocol.KeyID
+	broken     bool
 	// derived from s
 	cert  *protocol.Certificate
 	trust *protocol.Trust
@@ -110,11 +146,15 @@ type VSE struct {
 var _ se.SE = (*VSE)(nil)
 
 // Create makes a new SE in dir (created if needed) with a fresh key,
-// protected by pin.
+// protected by pin, and an unlock code that sets a new PIN after a
+// lockout (UnlockCode shows it once; ResetPIN).
 func Create(dir, pin string, opts *Options) (*VSE, error) {
 	o := opts.withDefaults()
-	if pin == "" {
-		return nil, se.Errorf(se.CodeBadPIN, "empty PIN")
+	if n := utf8.RuneCountInString(pin); n < MinPINLen {
+		return nil, se.Errorf(se.CodeWeakPIN, "the PIN has %d characters, at least %d are needed", n, MinPINLen)
+	}
+	if err := o.checkKDF(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -122,7 +162,11 @@ func Create(dir, pin string, opts *Options) (*VSE, error) {
 	if _, err := os.Stat(filepath.Join(dir, StateFile)); err == nil {
 		return nil, fmt.Errorf("vse: %s already holds an SE", dir)
 	}
-	h, err := newHeader(o.KDF)
+	sk := newDataKey() // the state key: random, wrapped under the PIN and the unlock code
+	if sk == nil {
+		return nil, errors.New("vse: no randomness for the state key")
+	}
+	h, code, err := newHeader(o.KDF, pin, sk)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +174,10 @@ func Create(dir, pin string, opts *Options) (*VSE, error) {
 	if _, err := rand.Read(seed); err != nil {
 		return nil, err
 	}
-	v := &VSE{dir: dir, o: o, hdr: h, key: deriveKey(pin, &h), s: newState(seed)}
+	v := &VSE{dir: dir, o: o, hdr: h, key: sk, s: newState(seed), pinLen: utf8.RuneCountInString(pin), unlockCode: code}
+	if v.s.DataKey = newDataKey(); v.s.DataKey == nil {
+		return nil, errors.New("vse: no randomness for the data key")
+	}
 	if err := v.load(); err != nil {
 		return nil, err
 	}
@@ -150,8 +197,11 @@ func newState(seed []byte) *state {
 		Pending:  map[string]pendingPay{},
 		Issued:   map[string]nonceRec{},
 		Used:     map[string]uint64{},
+		Paid:     map[string]paidRec{},
 		Accepted: map[string]uint64{},
 		Claims:   map[string]uint64{},
+		Sales:    map[string]saleRec{},
+		Bought:   map[string]boughtRec{},
 	}
 }
 
@@ -164,16 +214,19 @@ func Open(dir, pin string, opts *Options) (*VSE, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := newState(nil)
-	if err := gob.NewDecoder(bytes.NewReader(plain)).Decode(s); err != nil {
-		return nil, fmt.Errorf("vse: decoding state: %w", err)
-	}
-	v := &VSE{dir: dir, o: o, hdr: *h, key: key, s: s}
-	if err := v.load(); err != nil {
+	v, err := openState(dir, o, h, key, plain, utf8.RuneCountInString(pin))
+	if err != nil {
 		return nil, err
 	}
-	if err := v.loadLogFile(); err != nil {
-		return nil, err
+	s := v.s
+	if len(s.DataKey) != chacha20poly1305.KeySize {
+		// A state from before data sealing: give it its key now.
+		if s.DataKey = newDataKey(); s.DataKey == nil {
+			return nil, errors.New("vse: no randomness for the data key")
+		}
+		if err := v.commit(); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

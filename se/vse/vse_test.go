@@ -5,6 +5,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"errors"
+	"net/netip"
 	"path/filepath"
 	"testing"
 
@@ -45,7 +46,7 @@ func (f *fixture) load(t *testing.T, v *vse.VSE, amount uint64) {
 
 func request(t *testing.T, v *vse.VSE, amount uint64) *protocol.PaymentRequest {
 	t.Helper()
-	r, err := v.NewRequest(se.RequestParams{Amount: amount, Name: "shop", Expiry: now + 300}, now)
+	r, err := v.NewRequest(se.RequestParams{Amount: amount, Expiry: now + 300}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,15 +65,25 @@ func status(t testing.TB, v *vse.VSE) se.Status {
 // pay runs the whole flow from payer to payee and returns the bundle.
 func pay(t *testing.T, from, to *vse.VSE, amount uint64) *protocol.PaymentBundle {
 	t.Helper()
-	b, err := from.Pay(request(t, to, amount), 0, now)
+	return payAt(t, from, to, amount, now)
+}
+
+// payAt is pay at the SEs' time at.
+func payAt(t *testing.T, from, to *vse.VSE, amount, at uint64) *protocol.PaymentBundle {
+	t.Helper()
+	r, err := to.NewRequest(se.RequestParams{Amount: amount, Expiry: at + 300}, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc, err := to.Receive(b, now)
+	b, err := from.Pay(r, 0, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := from.ConfirmReceipt(rc, now); err != nil {
+	rc, err := to.Receive(b, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := from.ConfirmReceipt(rc, at); err != nil {
 		t.Fatal(err)
 	}
 	return b
@@ -200,7 +211,11 @@ func TestRequestCarriesChannelKeyAndPairingSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	pairing := bytes.Repeat([]byte{7}, protocol.PairingSecretSize)
-	r, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, ChannelKey: ck.PublicKey().Bytes(), Pairing: pairing}, now)
+	addr, err := protocol.TCPAddress(netip.MustParseAddrPort("192.0.2.7:8421"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, ChannelKey: ck.PublicKey().Bytes(), Pairing: pairing, Address: addr}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,8 +223,8 @@ func TestRequestCarriesChannelKeyAndPairingSecret(t *testing.T) {
 	if err := protocol.OpenAs(protocol.Seal(r), &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Verify() != nil || !bytes.Equal(got.ChannelKey, ck.PublicKey().Bytes()) || !bytes.Equal(got.Pairing, pairing) {
-		t.Fatal("channel key and pairing secret must be in the signed request")
+	if got.Verify() != nil || !bytes.Equal(got.ChannelKey, ck.PublicKey().Bytes()) || !bytes.Equal(got.Pairing, pairing) || !bytes.Equal(got.Address, addr) {
+		t.Fatal("channel key, pairing secret and address must be in the signed request")
 	}
 	if got.Nonce == (protocol.Nonce{}) {
 		t.Fatal("no nonce")
@@ -217,5 +232,13 @@ func TestRequestCarriesChannelKeyAndPairingSecret(t *testing.T) {
 	// A pairing secret without a channel key is refused, state unchanged.
 	if _, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, Pairing: pairing}, now); err == nil {
 		t.Fatal("pairing without channel key accepted")
+	}
+	// So is an address without one.
+	before := status(t, f.b)
+	if _, err := f.b.NewRequest(se.RequestParams{Amount: 5, Expiry: now + 60, Address: addr}, now); !errors.Is(err, protocol.ErrBadField) {
+		t.Fatalf("address without channel key: %v", err)
+	}
+	if status(t, f.b) != before {
+		t.Fatal("a refused request changed the SE")
 	}
 }

@@ -22,7 +22,8 @@ type Ledger struct {
 	devices  map[protocol.KeyID]*protocol.Certificate
 	accounts map[string]*ledger.Account
 	loads    map[protocol.KeyID]uint64
-	Calls    int   // methods called, Trust excepted
+	Calls    int   // methods called, Trust and DeviceCertificate excepted
+	Lookups  int   // DeviceCertificate calls
 	Fail     error // returned by every method when set
 	PanicMsg string
 }
@@ -80,6 +81,18 @@ func (f *Ledger) device(id protocol.KeyID) (*protocol.Certificate, error) {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "unknown device")
 	}
 	return c, nil
+}
+
+// DeviceCertificate returns an enrolled device's certificate, as the
+// ledger does; it counts in Lookups, not Calls.
+func (f *Ledger) DeviceCertificate(_ context.Context, id protocol.KeyID) (*protocol.Certificate, error) {
+	f.Lock()
+	defer f.Unlock()
+	f.Lookups++
+	if f.Fail != nil {
+		return nil, f.Fail
+	}
+	return f.device(id)
 }
 
 func (f *Ledger) Reserve(_ context.Context, req *protocol.ReserveRequest) (*protocol.Load, error) {
@@ -210,4 +223,42 @@ func (f *Ledger) Report(context.Context) (*ledger.Report, error) {
 	}
 	defer f.Unlock()
 	return &ledger.Report{Currency: "EUR", ConservationOK: true, RevokedDevices: []string{}, DoubleSpends: []ledger.DoubleSpend{}}, nil
+}
+
+// Acknowledged implements server.Ledger: the fake never loses data.
+func (f *Ledger) Acknowledged(context.Context, *protocol.SyncResult) (bool, error) { return false, nil }
+
+// Ready implements server.Ledger: the fake is always ready.
+func (f *Ledger) Ready(context.Context) error { return nil }
+
+// EnrolWithCode implements server.Ledger: the fake takes the code "good".
+func (f *Ledger) EnrolWithCode(ctx context.Context, req *protocol.EnrolmentRequest, code string) (*ledger.Enrolment, error) {
+	if code != "good" {
+		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "enrolment code unknown, expired, used or cancelled")
+	}
+	return f.Enrol(ctx, req)
+}
+
+// IssueCode implements server.Ledger.
+func (f *Ledger) IssueCode(_ context.Context, account string, _ time.Duration) (*ledger.EnrolCode, error) {
+	return &ledger.EnrolCode{Code: "good", ID: "000000000000", Account: account, Status: "open"}, nil
+}
+
+// Codes implements server.Ledger.
+func (f *Ledger) Codes(context.Context) ([]ledger.EnrolCode, error) { return nil, nil }
+
+// CancelCode implements server.Ledger.
+func (f *Ledger) CancelCode(context.Context, string) error { return nil }
+
+// AccountList implements server.Ledger.
+func (f *Ledger) AccountList(context.Context) ([]ledger.AccountSummary, error) { return nil, nil }
+
+// DeviceList implements server.Ledger.
+func (f *Ledger) DeviceList(context.Context, string) ([]ledger.DeviceSummary, error) {
+	return nil, nil
+}
+
+// Lost implements server.Ledger.
+func (f *Ledger) Lost(ctx context.Context, device protocol.KeyID) error {
+	return f.Revoke(ctx, device, "lost")
 }

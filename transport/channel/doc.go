@@ -10,8 +10,12 @@
 // matters, by the secure element's signature on the payment. IKpsk2 would add a static
 // key for the payer and a DH per handshake for no gain here. NK gives the payer
 // assurance that only the holder of the payee's static key reads its messages; the PSK
-// proves to the payee that the payer saw the QR code, so a passer-by cannot connect. One
-// round trip: two 48-byte Noise messages.
+// proves to the payee that the payer saw the QR code, so a passer-by who has not seen it
+// cannot connect. One who photographs the code can: connecting first spends the one-time
+// secret, and the payer is then refused (ErrPairingUsed) before it pays anything. That is
+// a denial of service the payee answers with a new code, not a loss
+// (cmd/offpay TestPhotographedPairingIsADenialOfService). One round trip: two 48-byte Noise
+// messages.
 //
 // The X25519 functions are crypto/ecdh's, keeping parsed keys, as noise's stock DH
 // recomputes the public key on every DH.

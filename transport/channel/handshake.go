@@ -119,7 +119,7 @@ func (r *Responder) accept(ctx context.Context, c link.Conn) (*Session, error) {
 		return nil, fmt.Errorf("%w: not a version %d handshake", ErrCorrupt, Version)
 	}
 	id := [IDLen]byte(body[1 : 1+IDLen])
-	psk, err := r.lookup(id)
+	psk, resumed, err := r.lookup(id)
 	if err != nil {
 		return nil, err
 	}
@@ -142,6 +142,7 @@ func (r *Responder) accept(ctx context.Context, c link.Conn) (*Session, error) {
 		return nil, fmt.Errorf("%w: %v", ErrHandshake, err)
 	}
 	s := newSession(c, send, recv, hs.ChannelBinding())
+	s.opened, s.resumed = id, resumed
 	secret := resumptionSecret(recv, send, s.binding)
 	if r.add(secret, r.cfg.ResumeWindow, true) == nil {
 		s.resume = Pairing{StaticPublic: r.static.PublicKey().Bytes(), Secret: secret}

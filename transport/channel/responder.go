@@ -127,8 +127,9 @@ func (r *Responder) sweepLocked(now time.Time) {
 	}
 }
 
-// lookup returns the secret for id without consuming it.
-func (r *Responder) lookup(id [IDLen]byte) ([]byte, error) {
+// lookup returns the secret for id without consuming it, and whether it
+// is a resumption secret.
+func (r *Responder) lookup(id [IDLen]byte) ([]byte, bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := r.cfg.Now()
@@ -136,13 +137,13 @@ func (r *Responder) lookup(id [IDLen]byte) ([]byte, error) {
 	e, ok := r.secrets[id]
 	switch {
 	case !ok:
-		return nil, ErrUnknownPairing
+		return nil, false, ErrUnknownPairing
 	case e.used:
-		return nil, ErrPairingUsed
+		return nil, false, ErrPairingUsed
 	case now.After(e.expires):
-		return nil, ErrPairingExpired
+		return nil, false, ErrPairingExpired
 	}
-	return e.secret, nil
+	return e.secret, e.resume, nil
 }
 
 // consume marks id used; it fails if a concurrent handshake used it first.

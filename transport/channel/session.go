@@ -34,6 +34,10 @@ type Session struct {
 	conn    link.Conn
 	binding []byte
 	resume  Pairing
+	// On the responder's side: the ID of the pairing that opened the
+	// session, and whether it was a resumption pairing.
+	opened  [IDLen]byte
+	resumed bool
 
 	sendMu  sync.Mutex
 	send    *noise.CipherState
@@ -118,6 +122,13 @@ func (s *Session) Resumption() (p Pairing, ok bool) {
 // ChannelBinding returns the Noise handshake hash, unique to this session, for binding
 // application messages to the channel.
 func (s *Session) ChannelBinding() []byte { return append([]byte(nil), s.binding...) }
+
+// Opened returns, on the responder's side, the ID of the pairing that
+// opened the session (Pairing.ID) and whether it was a resumption pairing
+// (Resumption) rather than one from Responder.Pair. A responder that shows
+// one pairing at a time (a terminal's code) learns from it that the
+// pairing it shows is spent.
+func (s *Session) Opened() (id [IDLen]byte, resumed bool) { return s.opened, s.resumed }
 
 // Close closes the link.
 func (s *Session) Close() error { return s.conn.Close() }

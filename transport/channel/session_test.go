@@ -196,3 +196,34 @@ func TestRetryAfterDrops(t *testing.T) {
 	}
 	t.Logf("delivered after %d drops", drops)
 }
+
+// TestOpenedNamesThePairing: the responder's session names the pairing
+// that opened it, and says whether it was a resumption.
+func TestOpenedNamesThePairing(t *testing.T) {
+	r := newResponder(t, ResponderConfig{})
+	ctx := ctxT(t, 10*time.Second)
+	open := func(p Pairing) (initiator, responder *Session) {
+		t.Helper()
+		a, b := fastPipe(247, 0, 1)
+		got := make(chan *Session, 1)
+		go func() { s, _ := r.Accept(ctx, b); got <- s }()
+		s, err := Dial(ctx, a, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, <-got
+	}
+	p := pair(t, r)
+	s, rs := open(p)
+	if id, resumed := rs.Opened(); id != p.ID() || resumed {
+		t.Fatalf("opened by %x resumed %v, want %x", id, resumed, p.ID())
+	}
+	q, ok := s.Resumption()
+	if !ok {
+		t.Fatal("no resumption")
+	}
+	_, rs = open(q)
+	if id, resumed := rs.Opened(); id != q.ID() || !resumed {
+		t.Fatalf("resumed session: opened by %x resumed %v, want %x", id, resumed, q.ID())
+	}
+}

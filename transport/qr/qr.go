@@ -18,6 +18,7 @@ import (
 const (
 	SinglePrefix = "OP1:"  // one QR code holds the whole message
 	MultiPrefix  = "OPM1:" // one frame of a multi-frame message
+	EnrolPrefix  = "OPE1:" // a one-time enrolment code and its ledger's URL (EncodeEnrol)
 )
 
 // MaxTextLen is the longest text any QR code holds (version 40, level L, alphanumeric
@@ -100,5 +101,28 @@ func DecodeText(s string) ([]byte, error) {
 // the prefix of one of the offpay text forms. It does not check the rest.
 func IsOffpay(s string) bool {
 	s = trim(s)
-	return strings.HasPrefix(s, SinglePrefix) || strings.HasPrefix(s, MultiPrefix)
+	return strings.HasPrefix(s, SinglePrefix) || strings.HasPrefix(s, MultiPrefix) || strings.HasPrefix(s, EnrolPrefix)
+}
+
+// EncodeEnrol is the text form of a one-time enrolment code: the account
+// it is for, the code and the URL of the ledger that issued it
+// ("OPE1:ACCOUNT/CODE@URL"), so that a device enrols from one scan. It
+// carries no protocol message (FORMAT.md).
+func EncodeEnrol(account, code, ledgerURL string) string {
+	return EnrolPrefix + account + "/" + code + "@" + ledgerURL
+}
+
+// DecodeEnrol reads EncodeEnrol's form: ErrNotOffpay for another text,
+// ErrCorrupt when a part is missing.
+func DecodeEnrol(text string) (account, code, ledgerURL string, err error) {
+	rest, ok := strings.CutPrefix(trim(text), EnrolPrefix)
+	if !ok {
+		return "", "", "", ErrNotOffpay
+	}
+	head, ledgerURL, ok1 := strings.Cut(rest, "@")
+	account, code, ok2 := strings.Cut(head, "/")
+	if !ok1 || !ok2 || account == "" || code == "" || ledgerURL == "" {
+		return "", "", "", fmt.Errorf("%w: an enrolment code form is ACCOUNT/CODE@URL", ErrCorrupt)
+	}
+	return account, code, ledgerURL, nil
 }

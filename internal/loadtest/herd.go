@@ -1,0 +1,195 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/offpay/offpay/internal/bench"
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/protocol"
+)
+
+// HerdOptions size a herd: the crowd of devices that comes back at once
+// after an outage.
+type HerdOptions struct {
+	Dir      string // the SQLite database and keys go here
+	Postgres string // if set, the ledger is on PostgreSQL (a schema of its own) instead of SQLite
+	Devices  int
+	Payments int // each device's payments while offline (default 3); it receives as many
+	// MaxConns bounds the client's connections (default 4,000): both ends
+	// of every connection are in this process, whose file limit is often
+	// 20,000. Devices beyond it wait for a connection, and that wait is in
+	// their latency.
+	MaxConns int
+	// MaxBatch is ledger.Options.MaxBatch: 1 applies each upload in a
+	// transaction of its own (what group commit gains); 0 the default.
+	MaxBatch int
+	// CPUProfile, if set, receives a CPU profile of the herd alone (from
+	// the release to the last answer: no set-up).
+	CPUProfile io.Writer
+}
+
+// HerdResult is what a herd run measured. Each latency is one device's,
+// from its request to its answer; Last is from the moment every device
+// was let go to the last answer.
+type HerdResult struct {
+	Store                   string
+	Devices, Payments       int
+	Entries                 int // uploaded in all
+	P50, P99, P999, Max     time.Duration
+	Last                    time.Duration
+	CPU                     time.Duration // this process's CPU time from the release to the last answer: the ledger's and its clients'
+	Setup                   time.Duration // enrolment and signing, not timed in the rest
+	Report                  *ledger.Report
+	Batches, BatchedUploads int64 // group commit: transactions and the uploads they applied
+}
+
+// CPUPerSync is the process's CPU time per device answered (the ledger's
+// work and its clients' HTTP, JSON and TCP work, all in this process): on
+// a shared machine it moves far less than the wall-time figures.
+func (r *HerdResult) CPUPerSync() time.Duration { return r.CPU / time.Duration(max(r.Devices, 1)) }
+
+// SyncsPerSecond is the devices answered over the time to the last answer.
+func (r *HerdResult) SyncsPerSecond() float64 { return float64(r.Devices) / r.Last.Seconds() }
+
+// Herd enrols the devices (each with an account and a Load), lets each
+// make its payments to others offline and receive as many, signs every
+// device's single upload, then lets all of them upload at the same
+// instant through the HTTP API and waits for every answer. Every upload
+// must be fully acknowledged, and the report must show every payment
+// settled exactly once and money conserved.
+func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
+	if o.Payments <= 0 {
+		o.Payments = 3
+	}
+	if o.MaxConns <= 0 {
+		o.MaxConns = 4000
+	}
+	l, err := start(ctx, o.Dir, o.Postgres, min(o.Devices, o.MaxConns), o.MaxBatch)
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
+	setup := time.Now()
+	fleet, err := bench.NewOfflineFleet(ctx, bench.ServiceAdmin{Service: l.svc}, "EUR", o.Devices, o.Payments)
+	if err != nil {
+		return nil, err
+	}
+	ups := fleet.Rounds[0]
+	res := &HerdResult{Store: l.store, Devices: o.Devices, Payments: fleet.Payments, Setup: time.Since(setup)}
+	for _, u := range ups {
+		res.Entries += len(u.Entries)
+	}
+	b0 := l.svc.Batches()
+	lat := make([]time.Duration, len(ups))
+	errs := make([]error, len(ups))
+	var ready, done sync.WaitGroup
+	release := make(chan struct{})
+	for i, up := range ups {
+		ready.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			ready.Done()
+			<-release
+			t := time.Now()
+			sr, err := l.client.Sync(ctx, up)
+			lat[i] = time.Since(t)
+			if err == nil && sr.Acked != lastEntry(up) {
+				err = fmt.Errorf("acknowledged %d, uploaded up to %d", sr.Acked, lastEntry(up))
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("device %d: %w", i, err)
+			}
+		}()
+	}
+	ready.Wait()
+	if o.CPUProfile != nil {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return nil, err
+		}
+	}
+	t0, cpu0 := time.Now(), bench.CPUTime()
+	close(release)
+	done.Wait()
+	if o.CPUProfile != nil {
+		pprof.StopCPUProfile()
+	}
+	res.Last, res.CPU = time.Since(t0), bench.CPUTime()-cpu0
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	b1 := l.svc.Batches()
+	res.Batches, res.BatchedUploads = b1.Batches-b0.Batches, b1.Uploads-b0.Uploads
+	slices.Sort(lat)
+	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)] }
+	res.P50, res.P99, res.P999, res.Max = q(0.50), q(0.99), q(0.999), lat[len(lat)-1]
+	if res.Report, err = l.client.Report(ctx); err != nil {
+		return nil, err
+	}
+	return res, fleet.Check(res.Report)
+}
+
+// Rows are the run's figures for offpay bench's table.
+func (r *HerdResult) Rows() []bench.Row {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	nan := math.NaN()
+	row := func(metric string, v float64, unit string) bench.Row {
+		return bench.Row{Metric: metric, Store: r.Store, N: r.Devices, Value: v, Unit: unit, Ratio: nan}
+	}
+	perBatch := float64(r.BatchedUploads) / math.Max(1, float64(r.Batches))
+	return []bench.Row{
+		row("herd_syncs", r.SyncsPerSecond(), "syncs/s"),
+		row("herd_latency_p50", ms(r.P50), "ms"),
+		row("herd_latency_p99", ms(r.P99), "ms"),
+		row("herd_latency_p999", ms(r.P999), "ms"),
+		row("herd_last_answer", ms(r.Last), "ms"),
+		row("herd_cpu_per_sync", float64(r.CPUPerSync().Microseconds()), "µs CPU (ledger and clients)"),
+		row("herd_uploads_per_commit", perBatch, "uploads/transaction"),
+	}
+}
+
+// HerdFunc runs the herd for offpay bench: devices devices on SQLite, and
+// on PostgreSQL too if pg is a URL. Up to 1,000 devices it runs each
+// herd again with one upload per transaction, and adds what group commit
+// gains (herd_group_commit_gain: syncs/s grouped over syncs/s alone).
+func HerdFunc(ctx context.Context, dir, pg string, devices int) ([]bench.Row, error) {
+	var rows []bench.Row
+	stores := []string{""} // SQLite
+	if pg != "" {
+		stores = append(stores, pg)
+	}
+	run := func(url string, maxBatch int) (*HerdResult, error) {
+		return Herd(ctx, HerdOptions{Dir: filepath.Join(dir, fmt.Sprintf("herd-%d", time.Now().UnixNano())), Postgres: url, Devices: devices, MaxBatch: maxBatch})
+	}
+	for _, url := range stores {
+		r, err := run(url, 0)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r.Rows()...)
+		if devices > 1000 {
+			continue
+		}
+		alone, err := run(url, 1)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows,
+			bench.Row{Metric: "herd_syncs_one_upload_per_commit", Store: r.Store, N: devices, Value: alone.SyncsPerSecond(), Unit: "syncs/s", Ratio: math.NaN()},
+			bench.Row{Metric: "herd_group_commit_gain", Store: r.Store, N: devices, Value: r.SyncsPerSecond() / alone.SyncsPerSecond(), Unit: "x (syncs/s)", Ratio: math.NaN()})
+	}
+	return rows, nil
+}
+
+// lastEntry is the counter of an upload's last entry.
+func lastEntry(u *protocol.SyncUpload) uint64 { return u.Entries[len(u.Entries)-1].Counter }

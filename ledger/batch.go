@@ -1,0 +1,197 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Group commit. Uploads are verified in parallel by their callers
+// (prepare); applying them is serialized per Service, since uploads contend
+// on popular payees' rows. Rather than one transaction per upload, the
+// uploads that queue up while one transaction runs are applied together in
+// the next, each inside a savepoint: one commit (and, on SQLite, one fsync
+// of the WAL) for many uploads, which is what a crowd of devices with a
+// few entries each needs after an outage. Each upload's answer is given
+// only after its batch has committed. An upload that fails on its own (a
+// bad chain, a gap, a revoked device) is rolled back to its savepoint and
+// answered with its error; the others commit. A failure of the store fails
+// the batch, and the store's retry (a serialization failure on
+// PostgreSQL) runs the whole batch again from the start. When nothing
+// waits, an upload is applied alone at once: no latency is added.
+
+// Bounds of one batch (Options.MaxBatch overrides the uploads).
+const (
+	defaultMaxBatch = 128
+	maxBatchEntries = 4 * protocol.MaxSyncEntries
+)
+
+type job struct {
+	ctx    context.Context
+	u      *upload
+	res    *protocol.SyncResult
+	fraud  error
+	err    error
+	broken *brokenSE
+	done   chan struct{}
+}
+
+// applyQueued queues j and waits for its batch. The first caller to find
+// no batch running applies batches until the queue is empty (there is no
+// goroutine of its own to stop).
+func (s *Service) applyQueued(j *job) {
+	j.done = make(chan struct{})
+	s.bmu.Lock()
+	s.queue = append(s.queue, j)
+	if s.leading {
+		s.bmu.Unlock()
+		<-j.done
+		return
+	}
+	s.leading = true
+	for {
+		n, entries := 0, 0
+		for n < len(s.queue) && n < s.maxBatch() && (n == 0 || entries+len(s.queue[n].u.entries) <= maxBatchEntries) {
+			entries += len(s.queue[n].u.entries)
+			n++
+		}
+		if n == 0 {
+			s.leading = false
+			s.bmu.Unlock()
+			break
+		}
+		batch := append([]*job(nil), s.queue[:n]...)
+		s.queue = s.queue[n:]
+		s.bmu.Unlock()
+		s.applyBatch(batch)
+		s.bmu.Lock()
+	}
+	<-j.done
+}
+
+// ownFailure says whether err fails only the upload it came from.
+func ownFailure(err error) bool {
+	var b *brokenSE
+	if errors.As(err, &b) {
+		return true
+	}
+	var oe *offpay.Error
+	return errors.As(err, &oe) && oe.Code != offpay.EINTERNAL && oe.Code != offpay.EUNAVAILABLE
+}
+
+// BatchStats counts group commits: transactions and the uploads they
+// applied.
+type BatchStats struct {
+	Batches, Uploads int64
+}
+
+// Batches reports the group commits so far.
+func (s *Service) Batches() BatchStats {
+	return BatchStats{Batches: s.batches.Load(), Uploads: s.batched.Load()}
+}
+
+func (s *Service) maxBatch() int {
+	if s.opts.MaxBatch > 0 {
+		return s.opts.MaxBatch
+	}
+	return defaultMaxBatch
+}
+
+// applyBatch applies the uploads of batch in one transaction, each in a
+// savepoint, and answers each.
+func (s *Service) applyBatch(batch []*job) {
+	s.batches.Add(1)
+	s.batched.Add(int64(len(batch)))
+	ctx := context.WithoutCancel(batch[0].ctx)
+	s.cpu <- struct{}{} // see Service.cpu
+	err := s.update(ctx, func(stx Tx) error {
+		tx := &batchTx{Tx: stx}
+		for i, j := range batch {
+			j.res, j.fraud, j.err, j.broken = nil, nil, nil, nil
+			if len(batch) == 1 {
+				var err error
+				if j.res, j.fraud, err = s.apply(ctx, tx, j.u); err != nil {
+					return err
+				}
+				break
+			}
+			sp := fmt.Sprintf("upload_%d", i)
+			if err := tx.Savepoint(ctx, sp); err != nil {
+				return err
+			}
+			mark := tx.mark()
+			res, fraud, err := s.apply(ctx, tx, j.u)
+			if err != nil {
+				if !ownFailure(err) {
+					return err
+				}
+				if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
+					return rerr
+				}
+				tx.undo(mark)
+				j.err = err
+				continue
+			}
+			if err := tx.Release(ctx, sp); err != nil {
+				return err
+			}
+			j.res, j.fraud = res, fraud
+		}
+		return tx.flush(ctx)
+	})
+	<-s.cpu
+	for _, j := range batch {
+		if err != nil && (len(batch) == 1 || !ownFailure(err)) {
+			j.err = err
+		}
+		if b := (*brokenSE)(nil); errors.As(j.err, &b) {
+			j.broken = b
+		}
+		close(j.done)
+	}
+}
+
+// batchTx holds back the statement lines and notifications of a whole
+// batch and writes them in one statement each before it commits (a
+// notification per settled payment made them a quarter of a small
+// upload's work). Settlement only appends these rows, never reads them
+// back, so holding them changes nothing the uploads see; an upload rolled
+// back to its savepoint drops its own (undo).
+type batchTx struct {
+	Tx
+	lines []LineRow
+	notes []OutboxRow
+}
+
+func (b *batchTx) InsertLines(_ context.Context, ls []LineRow) error {
+	b.lines = append(b.lines, ls...)
+	return nil
+}
+
+func (b *batchTx) InsertOutbox(_ context.Context, rs []OutboxRow) error {
+	b.notes = append(b.notes, rs...)
+	return nil
+}
+
+type batchMark struct{ lines, notes int }
+
+func (b *batchTx) mark() batchMark { return batchMark{len(b.lines), len(b.notes)} }
+
+func (b *batchTx) undo(m batchMark) {
+	b.lines, b.notes = b.lines[:m.lines], b.notes[:m.notes]
+}
+
+func (b *batchTx) flush(ctx context.Context) error {
+	if len(b.lines) > 0 {
+		if err := b.Tx.InsertLines(ctx, b.lines); err != nil {
+			return err
+		}
+	}
+	if len(b.notes) > 0 {
+		return b.Tx.InsertOutbox(ctx, b.notes)
+	}
+	return nil
+}

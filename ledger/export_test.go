@@ -1,0 +1,32 @@
+package ledger
+
+import (
+	"context"
+
+	"github.com/offpay/offpay/protocol"
+)
+
+// SyncBatchForTest applies ups in one group commit, as uploads that queued
+// up together are: a test of batching that does not depend on timing.
+func (s *Service) SyncBatchForTest(ctx context.Context, ups []*protocol.SyncUpload) ([]*protocol.SyncResult, []error) {
+	res, errs := make([]*protocol.SyncResult, len(ups)), make([]error, len(ups))
+	var batch []*job
+	var at []int
+	for i, up := range ups {
+		u, err := s.prepare(ctx, up)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		batch = append(batch, &job{ctx: ctx, u: u, done: make(chan struct{})})
+		at = append(at, i)
+	}
+	s.applyBatch(batch)
+	for k, j := range batch {
+		res[at[k]], errs[at[k]] = j.res, j.err
+		if j.fraud != nil {
+			res[at[k]], errs[at[k]] = nil, j.fraud
+		}
+	}
+	return res, errs
+}

@@ -1,0 +1,4 @@
+package postgres
+
+// EscalateAfter exposes escalateAfter to the external tests.
+const EscalateAfter = escalateAfter

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package vicc
+
+import "net"
+
+func quickAck(net.Conn) {}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package soundtest_test
+
+const raceEnabled = false
