@@ -21,7 +21,8 @@ func pcscCondition() (bool, error) {
 
 // pcscd: run pcscd with the virtual reader for this script (waiting for
 // any other test binary using it to finish); it stops when the script
-// ends.
+// ends. $READER_A and $READER_B are its two slots' addresses, for card
+// emulate --reader.
 // Scripts run in parallel, and the virtual reader's slots are fixed: one
 // script at a time has it (pcsctest's lock is per process).
 func cmdPCSCD(ts *testscript.TestScript, neg bool, args []string) {
@@ -30,6 +31,8 @@ func cmdPCSCD(ts *testscript.TestScript, neg bool, args []string) {
 		pcscScript.Unlock()
 		ts.Fatalf("pcscd: %v\n%s", err, pcsctest.Log())
 	}
+	ts.Setenv("READER_A", pcsctest.Readers[0].Addr())
+	ts.Setenv("READER_B", pcsctest.Readers[1].Addr())
 	ts.Defer(func() {
 		pcsctest.Stop()
 		pcscScript.Unlock()

@@ -24,8 +24,26 @@ import (
 const Driver = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 
 // Readers are the two slots of the virtual reader and the ports their
-// cards connect to.
-var Readers = []Reader{{"Virtual PCD 00 00", vicc.DefaultPort}, {"Virtual PCD 00 01", vicc.DefaultPort + 1}}
+// cards connect to: vpcd's defaults when a pcscd someone else started
+// serves them, else the ports Start chose (read them after Start).
+var Readers = readersAt(vicc.DefaultPort)
+
+func readersAt(port int) []Reader {
+	return []Reader{{"Virtual PCD 00 00", port}, {"Virtual PCD 00 01", port + 1}}
+}
+
+// The pcscd Start runs listens below Linux's ephemeral port range
+// (32768-60999): vpcd's default 35963 lies inside it, and on a busy
+// machine any outgoing connection can hold it, so that vpcd's bind fails
+// ("Address already in use") and the reader never appears. A bind that
+// fails all the same (someone listens there) is retried on the next pair.
+const (
+	firstPort  = 29163
+	portTries  = 4
+	readerWait = 15 * time.Second
+	addrInUse  = "Address already in use"
+	triesApart = 2
+)
 
 // Reader is one slot of the virtual reader.
 type Reader struct {
@@ -114,21 +132,29 @@ func Start() error {
 	}
 	lock = f
 	if hasReaders() {
+		Readers = readersAt(vicc.DefaultPort)
 		return nil
 	}
-	if err := start(); err != nil {
-		stop()
-		return err
+	for i := 0; i < portTries; i++ {
+		if err = start(firstPort + i*triesApart); err == nil {
+			return nil
+		}
+		stopDaemon()
+		if !strings.Contains(Log(), addrInUse) {
+			break
+		}
 	}
-	return nil
+	stop()
+	return err
 }
 
-func start() error {
+func start(port int) error {
 	dir, err := os.MkdirTemp("", "offpay-pcscd-")
 	if err != nil {
 		return err
 	}
-	conf := fmt.Sprintf("FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:0x%X\nLIBPATH %s\nCHANNELID 0x%X\n", vicc.DefaultPort, Driver, vicc.DefaultPort)
+	Readers = readersAt(port)
+	conf := fmt.Sprintf("FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME /dev/null:0x%X\nLIBPATH %s\nCHANNELID 0x%X\n", port, Driver, port)
 	if err := os.MkdirAll(filepath.Join(dir, "conf"), 0o755); err != nil {
 		return err
 	}
@@ -145,10 +171,13 @@ func start() error {
 	if err := daemon.Start(); err != nil {
 		return err
 	}
-	end := time.Now().Add(15 * time.Second)
+	end := time.Now().Add(readerWait)
 	for !hasReaders() {
+		if strings.Contains(Log(), addrInUse) {
+			return fmt.Errorf("vpcd could not listen on ports %d-%d", port, port+1)
+		}
 		if time.Now().After(end) {
-			return errors.New("the virtual reader did not appear within 15 s")
+			return fmt.Errorf("the virtual reader did not appear within %v", readerWait)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -185,12 +214,14 @@ func Stop() {
 }
 
 func stop() {
-	defer func() {
-		if lock != nil {
-			lock.Close()
-			lock = nil
-		}
-	}()
+	stopDaemon()
+	if lock != nil {
+		lock.Close()
+		lock = nil
+	}
+}
+
+func stopDaemon() {
 	if daemon != nil && daemon.Process != nil {
 		daemon.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
