@@ -420,11 +420,7 @@ func describe(args []js.Value) (any, error) {
 // amount is for an open request only ("" otherwise). Paying the same
 // request again gives the same payment: nothing is debited twice.
 func pay(args []js.Value) (any, error) {
-	a, err := open()
-	if err != nil {
-		return nil, err
-	}
-	env, err := decode(str(args, 0))
+	a, env, err := openWith(args)
 	if err != nil {
 		return nil, err
 	}
@@ -444,11 +440,7 @@ func pay(args []js.Value) (any, error) {
 // accept(paymentText) verifies and credits a payment; it returns the
 // receipt's text form.
 func accept(args []js.Value) (any, error) {
-	a, err := open()
-	if err != nil {
-		return nil, err
-	}
-	env, err := decode(str(args, 0))
+	a, env, err := openWith(args)
 	if err != nil {
 		return nil, err
 	}
@@ -461,11 +453,7 @@ func accept(args []js.Value) (any, error) {
 
 // confirm(receiptText) records the payee's receipt for a payment.
 func confirm(args []js.Value) (any, error) {
-	a, err := open()
-	if err != nil {
-		return nil, err
-	}
-	env, err := decode(str(args, 0))
+	a, env, err := openWith(args)
 	if err != nil {
 		return nil, err
 	}

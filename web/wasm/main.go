@@ -113,6 +113,19 @@ func open() (*app, error) {
 	return cur, nil
 }
 
+// openWith opens the wallet and decodes the scanned code in args[0].
+func openWith(args []js.Value) (*app, []byte, error) {
+	a, err := open()
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := decode(str(args, 0))
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, env, nil
+}
+
 func dirOf(name string) (string, error) {
 	if name == "" || len(name) > 32 || path.Base(name) != name || name[0] == '.' {
 		return "", fmt.Errorf("bad wallet name %q", name)

@@ -102,11 +102,7 @@ func fmtCap(v uint64, cur string) string {
 // The offline clock is the wallet's last sync. A payment already accepted
 // (its receipt asked again) is not checked again.
 func posAccept(args []js.Value) (any, error) {
-	a, err := open()
-	if err != nil {
-		return nil, err
-	}
-	env, err := decode(str(args, 0))
+	a, env, err := openWith(args)
 	if err != nil {
 		return nil, err
 	}
