@@ -163,7 +163,7 @@ func TestScripts(t *testing.T) {
 			"revledger":  cmdRevLedger,
 			"unenrolled": cmdUnenrolled,
 			"issuerid":   cmdIssuerID,
-			"hostport":   cmdHostPort,
+			"freeport":   cmdFreePort,
 			"idleconns":  cmdIdleConns,
 			// truncate FILE SIZE: cut a file short, as a damaged copy would be.
 			"truncate": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/offpay/offpay/hsm/pkcs11/softhsmtest"
+	"github.com/offpay/offpay/internal/freeport"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/setest"
@@ -146,15 +146,18 @@ func cmdIssuerID(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(args[0], k.Issuer.ID().String())
 }
 
-// hostport VAR URLFILE: set VAR to the host:port of the URL in URLFILE, to
-// serve a ledger again at the address its wallets know.
-func cmdHostPort(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 2 {
-		ts.Fatalf("usage: hostport VAR URLFILE")
+// freeport VAR: set VAR to 127.0.0.1:PORT (and VAR_PORT to PORT), a port
+// free now and below Linux's ephemeral range (internal/freeport), for a
+// server a script stops and serves again at the same address.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
 	}
-	u, err := url.Parse(strings.TrimSpace(ts.ReadFile(args[1])))
+	a, err := freeport.Addr()
 	ts.Check(err)
-	ts.Setenv(args[0], u.Host)
+	_, p, _ := net.SplitHostPort(a)
+	ts.Setenv(args[0], a)
+	ts.Setenv(args[0]+"_PORT", p)
 }
 
 // idleconns ADDR N: open N TCP connections to ADDR that never send a byte,

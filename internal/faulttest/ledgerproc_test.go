@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offpay/offpay/internal/freeport"
 	"github.com/offpay/offpay/ledgerclient"
 )
 
@@ -77,14 +77,13 @@ func newLedgerWith(t *testing.T, db string, args, env []string) *ledgerProc {
 }
 
 // serveData starts `offpay ledger serve` on the data folder data, on a
-// free loopback port.
+// free loopback port below the ephemeral range (internal/freeport), so
+// that it can be served again there.
 func serveData(t *testing.T, data, db string, args, env []string) *ledgerProc {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	p := &ledgerProc{t: t, bin: offpayBinary(t), data: data, db: db, addr: addr, args: args, env: env}
 	if err := p.start(); err != nil {
 		t.Fatal(err)
