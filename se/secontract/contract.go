@@ -89,7 +89,9 @@ func (p *pkiT) enrolNamed(t *testing.T, s se.SE, account, name string, lim proto
 	}
 }
 
-func (p *pkiT) enrol(t *testing.T, s se.SE, account string) { p.enrolNamed(t, s, account, "", p.Limits) }
+func (p *pkiT) enrol(t *testing.T, s se.SE, account string) {
+	p.enrolNamed(t, s, account, "", p.Limits)
+}
 
 // device is a fresh Device from f enrolled for account.
 func (p *pkiT) device(t *testing.T, f Factory, account string) se.SE {
