@@ -51,6 +51,7 @@ func Run(t *testing.T, f Factory) {
 		{"OpenRequest", testOpenRequest},
 		{"PayerRefusals", testPayerRefusals},
 		{"PayeeRefusals", testPayeeRefusals},
+		{"ExpiredPayer", testExpiredPayer},
 		{"Overflow", testOverflow},
 		{"Redeem", testRedeem},
 		{"Sync", testSync},

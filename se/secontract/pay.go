@@ -150,6 +150,23 @@ func testPayReceiveConfirm(t *testing.T, f Factory) {
 	for _, s := range []se.SE{a, b} {
 		checkChain(t, s)
 	}
+	// The payer's log: load, pay, confirm, receive.
+	es, err := a.Log(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []protocol.EntryKind{protocol.EntryLoad, protocol.EntryPay, protocol.EntryConfirm, protocol.EntryReceive}
+	if len(es) != len(kinds) {
+		t.Fatalf("%d entries in the payer's log", len(es))
+	}
+	for i, k := range kinds {
+		if es[i].Kind != k {
+			t.Fatalf("entry %d kind %d, want %d", i+1, es[i].Kind, k)
+		}
+	}
+	if pm.Counter != 2 {
+		t.Fatalf("the payment's counter %d: not its log entry's", pm.Counter)
+	}
 }
 
 // checkChain checks s's log from counter 1: consecutive counters, each
@@ -348,6 +365,16 @@ func testPayeeRefusals(t *testing.T, f Factory) {
 		t.Fatal(err)
 	}
 
+	// A request's nonce is taken once: another payer's payment of a
+	// request paid before is refused.
+	nr := request(t, b, 30)
+	if _, err := b.Receive(mustPay(t, c, nr), now); err != nil {
+		t.Fatal(err)
+	}
+	e := p.peer(t, "erin")
+	p.load(t, e, 500)
+	refused(t, se.ErrNonceUsed, receiveErr(b, mustPay(t, e, nr), now), b)
+
 	// An issuer b does not trust: a payer certified by another PKI.
 	rogue := newPKI("rogue")
 	key := prototest.Ed25519Key("mallory")
@@ -462,4 +489,27 @@ func clone(t *testing.T, b *protocol.PaymentBundle) *protocol.PaymentBundle {
 		t.Fatal(err)
 	}
 	return &out
+}
+
+func mustPay(t *testing.T, s se.SE, r *protocol.PaymentRequest) *protocol.PaymentBundle {
+	t.Helper()
+	b, err := s.Pay(r, 0, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ExpiredPayer: a payer whose certificate has expired is refused by the
+// payee, and pays nothing itself.
+func testExpiredPayer(t *testing.T, f Factory) {
+	p := newPKI("contract")
+	p.NotAfter = now + 100
+	a := p.device(t, f, "alice")
+	p.NotAfter = now + prototest.Year
+	b := p.device(t, f, "bob")
+	p.load(t, a, 500)
+	bundle := mustPay(t, a, request(t, b, 100))
+	refused(t, se.ErrExpired, receiveErr(b, bundle, now+150), b)
+	refused(t, se.ErrExpired, payErr(a, request(t, b, 50), 0, now+150), a)
 }

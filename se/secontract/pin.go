@@ -98,30 +98,40 @@ func testChangePIN(t *testing.T, f Factory) {
 	}
 }
 
-// SealData: data sealed under a label opens under that label only, and
-// a changed blob is refused (CodeBadData).
+// SealData: data sealed under a label opens under that label only, in a
+// new session too, and by no other SE; a changed blob, or one never
+// sealed, is refused (CodeBadData).
 func testSealData(t *testing.T, f Factory) {
-	d := f(t)
+	d, other := f(t), f(t)
 	ds, ok := d.SE.(se.DataSealer)
 	if !ok {
 		t.Fatalf("%T is not an se.DataSealer", d.SE)
 	}
-	plain := bytes.Repeat([]byte("history "), 100)
-	sealed, err := ds.SealData("history", plain)
+	plain := []byte(`{"records":[{"counterparty":"bob","amount_minor":1250}]}`)
+	sealed, err := ds.SealData("wallet/history", plain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(sealed, []byte("history history")) {
+	if bytes.Contains(sealed, []byte("counterparty")) {
 		t.Fatal("sealed data shows the plain text")
 	}
-	got, err := ds.OpenData("history", sealed)
+	s, err := d.Reopen(setest.PIN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds = s.(se.DataSealer)
+	got, err := ds.OpenData("wallet/history", sealed)
 	if err != nil || !bytes.Equal(got, plain) {
-		t.Fatalf("open: %v", err)
+		t.Fatalf("open in a new session: %q %v", got, err)
 	}
-	if _, err := ds.OpenData("channel", sealed); !errors.Is(err, se.ErrBadData) {
-		t.Fatalf("another label: %v", err)
-	}
-	if _, err := ds.OpenData("history", flip(sealed, len(sealed)/2)); !errors.Is(err, se.ErrBadData) {
-		t.Fatalf("a changed blob: %v", err)
+	for name, try := range map[string]func() error{
+		"another label":  func() error { _, err := ds.OpenData("wallet/archive", sealed); return err },
+		"another SE":     func() error { _, err := other.SE.(se.DataSealer).OpenData("wallet/history", sealed); return err },
+		"a changed byte": func() error { _, err := ds.OpenData("wallet/history", flip(sealed, len(sealed)-1)); return err },
+		"not sealed":     func() error { _, err := ds.OpenData("wallet/history", plain); return err },
+	} {
+		if err := try(); !errors.Is(err, se.ErrBadData) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -163,6 +163,9 @@ func testReceiveOnly(t *testing.T, f Factory) {
 	refused(t, se.ErrReceiveOnly, payErr(m, request(t, a, 100), 0, now), m)
 	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Redeem(100, now); return err }, m)
 	refused(t, se.ErrReceiveOnly, func() error { _, err := m.Reserve(100, protocol.Nonce{1}, now); return err }, m)
+	// Even past its offline deadline the refusal changes nothing (no
+	// clock floor raised).
+	refused(t, se.ErrReceiveOnly, payErr(m, request(t, a, 100), 0, now+30*86400), m)
 }
 
 // Refund: a merchant device refunds a sale it received, once (asking
