@@ -296,8 +296,8 @@ func (a *Applet) changePIN(c apdu.Command) apdu.Response {
 
 // unlock is RESET RETRY COUNTER: the unlock code sets a new PIN, ends a
 // lockout and leaves the PIN verified. It needs no VERIFY (it is for a
-// locked card). A wrong code changes nothing, is not counted, and is
-// answered 63CX with the PIN tries left.
+// locked card). A refusal (a wrong code: 63CX with the PIN tries left,
+// not counted) changes nothing, the session's verified PIN included.
 func (a *Applet) unlock(c apdu.Command) apdu.Response {
 	if c.P1 != 0 || c.P2 != 0x80 {
 		return sw(apdu.SWWrongP1P2)
@@ -306,7 +306,6 @@ func (a *Applet) unlock(c apdu.Command) apdu.Response {
 	if err := args(c.Data, &u); err != nil {
 		return sw(apdu.SWWrongData)
 	}
-	a.v = nil
 	v, err := vse.ResetPIN(a.dir, u.Code, u.PIN, a.opts)
 	if a.AfterExecute != nil {
 		a.AfterExecute(c.Ins)
