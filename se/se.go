@@ -88,6 +88,17 @@ type DataSealer interface {
 	OpenData(label string, sealed []byte) ([]byte, error)
 }
 
+// PINChanger is an SE whose holder changes its PIN (the virtual SE, a
+// card): opened with the current PIN, ChangePIN sets a new one (refused
+// with CodeWeakPIN, nothing changed, if shorter than the certificate's
+// MinPIN) and returns the SE's first unlock code if it had none (else "");
+// NewUnlockCode makes a new unlock code, returned to show once, and the
+// old one stops working.
+type PINChanger interface {
+	ChangePIN(pin string) (code string, err error)
+	NewUnlockCode() (string, error)
+}
+
 // Anchors are the certificates an SE trusts: pinned roots and issuers
 // signed by them.
 type Anchors struct {

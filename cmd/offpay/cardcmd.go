@@ -100,20 +100,29 @@ func cardEmulate(e *env, args []string) error {
 // openCard connects to the card in PC/SC reader and logs in with pin,
 // waiting up to 10 s for a card to be there.
 func openCard(reader, pin string) (se.SE, error) {
+	k, err := connectCard(reader)
+	if err != nil {
+		return nil, err
+	}
+	return card.Open(k, pin)
+}
+
+// connectCard connects to the card in PC/SC reader, waiting up to 10 s
+// for a card to be there.
+func connectCard(reader string) (*pcsc.Card, error) {
 	ctx, err := pcsc.New()
 	if err != nil {
 		return nil, err
 	}
-	var k *pcsc.Card
 	for end := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if k, err = ctx.Connect(reader); err == nil {
-			break
+		k, err := ctx.Connect(reader)
+		if err == nil {
+			return k, nil
 		}
 		if time.Now().After(end) || !(errors.Is(err, pcsc.ErrNoCard) || pcsc.Gone(err)) {
 			return nil, fmt.Errorf("no card in reader %q: %w", reader, err)
 		}
 	}
-	return card.Open(k, pin)
 }
 
 // openSE is the wallet's SE: its card if it was made on one (wallet init

@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/offpay/offpay/se/card/pcsc"
 	"github.com/offpay/offpay/se/card/pcsctest"
 )
 
@@ -40,3 +42,23 @@ func cmdPCSCD(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 var pcscScript sync.Mutex
+
+// cardout READER: wait (up to 10 s) until pcscd sees no card in the
+// reader named READER: a card process stopped, before another card is put
+// in its slot (else pcscd may take the new card for the old one).
+func cmdCardOut(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: cardout READER")
+	}
+	ctx, err := pcsc.New()
+	ts.Check(err)
+	defer ctx.Close()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		k, err := ctx.Connect(args[0])
+		if err != nil {
+			return
+		}
+		k.Close()
+	}
+	ts.Fatalf("a card is still in %s", args[0])
+}

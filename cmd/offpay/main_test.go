@@ -160,6 +160,7 @@ func TestScripts(t *testing.T) {
 			"jpeg":       cmdJPEG,
 			"softhsm":    cmdSoftHSM,
 			"pcscd":      cmdPCSCD,
+			"cardout":    cmdCardOut,
 			"revledger":  cmdRevLedger,
 			"unenrolled": cmdUnenrolled,
 			"issuerid":   cmdIssuerID,

@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/card"
 	"github.com/offpay/offpay/se/vse"
 )
 
@@ -101,7 +103,7 @@ func walletPIN(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	v, ok := w.SE().(*vse.VSE)
+	v, ok := w.SE().(se.PINChanger) // the virtual SE, or the card (CHANGE REFERENCE DATA)
 	if !ok {
 		return fmt.Errorf("this wallet's secure element cannot change its PIN here")
 	}
@@ -136,7 +138,8 @@ func walletUnlock(e *env, args []string) error {
 	if err := noArgs("wallet unlock", pos); err != nil {
 		return err
 	}
-	if _, err := loadConfig(*dir); err != nil {
+	cfg, err := loadConfig(*dir)
+	if err != nil {
 		return err
 	}
 	code := *codeFlag
@@ -152,9 +155,25 @@ func walletUnlock(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := vse.ResetPIN(filepath.Join(*dir, walletSEDir), code, pin, nil); err != nil {
+	if err := resetPIN(*dir, cfg, code, pin); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, "new PIN set; the wallet is unlocked")
 	return nil
+}
+
+// resetPIN sets pin with the unlock code on the wallet's SE: its card's
+// (RESET RETRY COUNTER, spec/card/CARD.md) if it was made on one, else
+// the virtual SE's in its folder.
+func resetPIN(dir string, cfg walletConfig, code, pin string) error {
+	if cfg.Card != "" {
+		k, err := connectCard(cfg.Card)
+		if err != nil {
+			return err
+		}
+		_, err = card.Unlock(k, code, pin)
+		return err
+	}
+	_, err := vse.ResetPIN(filepath.Join(dir, walletSEDir), code, pin, nil)
+	return err
 }

@@ -43,6 +43,7 @@ type Card struct {
 var (
 	_ se.SE         = (*Card)(nil)
 	_ se.DataSealer = (*Card)(nil)
+	_ se.PINChanger = (*Card)(nil)
 )
 
 // Open selects the applet on the card behind t and verifies pin.
@@ -200,4 +201,41 @@ func answer[M protocol.Message](b []byte, err error, m M) (M, error) {
 		return zero, fmt.Errorf("card: its answer: %w", err)
 	}
 	return m, nil
+}
+
+// ChangePIN implements se.PINChanger: CHANGE REFERENCE DATA with the new
+// PIN, in this session (the current PIN verified by Open or Login). It
+// returns the card's first unlock code if the card had none, else "".
+func (c *Card) ChangePIN(pin string) (string, error) {
+	if pin == "" {
+		return "", se.Errorf(se.CodeWeakPIN, "an empty PIN")
+	}
+	b, err := c.exchange(apdu.Command{Cla: apdu.ClaISO, Ins: apdu.InsChangePIN, P1: 0x01, P2: 0x80, Data: []byte(pin)})
+	return string(b), err
+}
+
+// NewUnlockCode implements se.PINChanger: NEW UNLOCK CODE. The card's old
+// code stops working; the new one is returned to show once.
+func (c *Card) NewUnlockCode() (string, error) {
+	b, err := c.call(apdu.InsNewUnlockCode, nil)
+	return string(b), err
+}
+
+// Unlock selects the applet on the card behind t and sends RESET RETRY
+// COUNTER: the unlock code sets pin as the card's PIN and ends a lockout.
+// A wrong code is se.ErrBadPIN (a *Refusal with the PIN tries left), is
+// not counted, and changes nothing. The card is then open under pin.
+func Unlock(t Transmitter, code, pin string) (*Card, error) {
+	c := &Card{t: t, mu: make(chan struct{}, 1)}
+	if _, err := c.exchange(apdu.Command{Cla: apdu.ClaISO, Ins: apdu.InsSelect, P1: 0x04, Data: apdu.AID}); err != nil {
+		return nil, fmt.Errorf("card: select the offpay applet: %w", err)
+	}
+	data, err := apdu.Enc.Marshal(apdu.UnlockArgs{Code: code, PIN: pin})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.exchange(apdu.Command{Cla: apdu.ClaISO, Ins: apdu.InsUnlock, P2: 0x80, Data: data}); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se"
+	"github.com/offpay/offpay/se/card"
+	"github.com/offpay/offpay/se/card/pcsctest"
 	"github.com/offpay/offpay/wallet"
 )
 
@@ -18,6 +20,20 @@ func TestMerchantCardStandingRequestAndRefund(t *testing.T) {
 	e := newEnv(t)
 	ca, _ := e.inProcess("alice")
 	cs, _ := e.inProcess("shop")
+	merchantFlow(t, e, ca, cs)
+}
+
+// The same through pcscd and the virtual reader: each card a process in a
+// slot of its own.
+func TestPCSCMerchantCardStandingRequestAndRefund(t *testing.T) {
+	p := pcsctest.Daemon(t)
+	e := newEnv(t)
+	ka, _, _ := e.reader(p, "alice", 0, 0)
+	ks, _, _ := e.reader(p, "shop", 1, 0)
+	merchantFlow(t, e, login(t, ka), login(t, ks))
+}
+
+func merchantFlow(t *testing.T, e *env, ca, cs *card.Card) {
 	a, shop := e.wallet("alice", ca), e.account("shop", true, cs)
 	if err := a.Reserve(ctx, 5000); err != nil {
 		t.Fatal(err)

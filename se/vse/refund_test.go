@@ -1,7 +1,6 @@
 package vse_test
 
 import (
-	"bytes"
 	"errors"
 	"testing"
 
@@ -108,33 +107,6 @@ func TestRefund(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Kind != protocol.EntryReceive {
 		t.Fatalf("alice's log: %v %+v", err, es)
 	}
-}
-
-// TestRefundTwiceGivesTheSameRefund: refunding a sale again (a lost code)
-// gives the same signed refund, and records nothing; another amount is
-// refused.
-func TestRefundTwiceGivesTheSameRefund(t *testing.T) {
-	t.Parallel()
-	f := newRefundFixture(t)
-	sid := f.sale.Payment.ID()
-	r1, err := f.till.Refund(sid, 0, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r1.Payment.Amount != 1000 {
-		t.Fatalf("amount 0 refunds the whole sale, got %d", r1.Payment.Amount)
-	}
-	st := status(t, f.till)
-	for _, amount := range []uint64{0, 1000} {
-		r2, err := f.till.Refund(sid, amount, now+3600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(protocol.Seal(r2), protocol.Seal(r1)) || status(t, f.till) != st {
-			t.Fatalf("refunding again (amount %d) made another refund or changed the SE", amount)
-		}
-	}
-	refused(t, se.ErrAlreadyRefunded, func() error { _, err := f.till.Refund(sid, 999, now); return err }, f.till)
 }
 
 // TestRefundRefusals: what the till refuses, changing nothing.

@@ -102,30 +102,6 @@ func TestSyncResetsOfflineLimitsAndPrunesLog(t *testing.T) {
 	}
 }
 
-func TestSyncAppliesLoadsOnceAndInOrder(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, nil)
-	l1 := *f.pki.Load(f.a.ID(), 1, 100, now)
-	l2 := *f.pki.Load(f.a.ID(), 2, 200, now)
-	if err := f.a.ApplySyncResult(syncResult(f.pki, f.a.ID(), 0, now, l2, l1)); err != nil {
-		t.Fatal(err)
-	}
-	// Applying the same result again (a retried sync) changes nothing.
-	if err := f.a.ApplySyncResult(syncResult(f.pki, f.a.ID(), 0, now, l1, l2)); err != nil {
-		t.Fatal(err)
-	}
-	if st := status(t, f.a); st.Balance != 300 || st.LoadSeq != 2 {
-		t.Fatalf("balance %d seq %d", st.Balance, st.LoadSeq)
-	}
-	// A load out of order, or for another device, is refused.
-	if err := f.a.ApplyLoad(f.pki.Load(f.a.ID(), 4, 1, now)); !errors.Is(err, se.ErrBadLoad) {
-		t.Fatalf("gap: %v", err)
-	}
-	if err := f.a.ApplyLoad(f.pki.Load(f.b.ID(), 3, 1, now)); !errors.Is(err, se.ErrBadLoad) {
-		t.Fatalf("other device: %v", err)
-	}
-}
-
 func TestClockTurnedBackDoesNotExtendOfflineLife(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)

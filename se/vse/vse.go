@@ -143,7 +143,10 @@ type VSE struct {
 	logSize  int64
 }
 
-var _ se.SE = (*VSE)(nil)
+var (
+	_ se.SE         = (*VSE)(nil)
+	_ se.PINChanger = (*VSE)(nil)
+)
 
 // Create makes a new SE in dir (created if needed) with a fresh key,
 // protected by pin, and an unlock code that sets a new PIN after a

@@ -22,6 +22,12 @@ const (
 	InsSelect      byte = 0xA4
 	InsVerify      byte = 0x20
 	InsGetResponse byte = 0xC0
+	// InsChangePIN is CHANGE REFERENCE DATA (P1 01: the new PIN only,
+	// the old one verified in this session).
+	InsChangePIN byte = 0x24
+	// InsUnlock is RESET RETRY COUNTER: the unlock code sets a new PIN
+	// and ends a lockout.
+	InsUnlock byte = 0x2C
 )
 
 // Proprietary instructions (class 0x80), one per se.SE operation.
@@ -50,6 +56,9 @@ const (
 	// (protocol.Attestation), public, answered without the PIN; 6A88 if
 	// the card has none.
 	InsAttestation byte = 0x5A
+	// InsNewUnlockCode is NEW UNLOCK CODE: the card makes a new unlock
+	// code (the old one stops working) and answers it, to show once.
+	InsNewUnlockCode byte = 0x5C
 )
 
 // AID is the applet's application identifier: a proprietary (category F)

@@ -126,3 +126,11 @@ type SaleItem struct {
 	Refunded uint64
 	RefundID protocol.Hash
 }
+
+// UnlockArgs is RESET RETRY COUNTER's data: the unlock code as typed and
+// the new PIN (a CBOR array, as their lengths vary).
+type UnlockArgs struct {
+	_    struct{} `cbor:",toarray"`
+	Code string
+	PIN  string
+}

@@ -165,9 +165,15 @@ func (a *Applet) execute(cla byte, c apdu.Command) apdu.Response {
 		switch c.Ins {
 		case apdu.InsSelect:
 			return a.selectApp(c)
-		case apdu.InsVerify:
+		case apdu.InsVerify, apdu.InsChangePIN, apdu.InsUnlock:
 			if !a.selected {
 				return sw(apdu.SWNoState)
+			}
+			switch c.Ins {
+			case apdu.InsChangePIN:
+				return a.changePIN(c)
+			case apdu.InsUnlock:
+				return a.unlock(c)
 			}
 			return a.verify(c)
 		}
@@ -262,4 +268,55 @@ func (a *Applet) attestation(c apdu.Command) apdu.Response {
 		return sw(apdu.SWNoData)
 	}
 	return apdu.Response{Data: a.att, SW: apdu.SWOK}
+}
+
+// changePIN is CHANGE REFERENCE DATA with P1 01 (the new PIN only: the
+// current one was verified in this session). The answer is the SE's first
+// unlock code if it had none (an SE made before they existed), else no
+// data.
+func (a *Applet) changePIN(c apdu.Command) apdu.Response {
+	if c.P1 != 0x01 || c.P2 != 0x80 {
+		return sw(apdu.SWWrongP1P2)
+	}
+	if a.v == nil {
+		return sw(apdu.SWNotVerified)
+	}
+	if len(c.Data) == 0 {
+		return sw(apdu.SWWrongData)
+	}
+	code, err := a.v.ChangePIN(string(c.Data))
+	if a.AfterExecute != nil {
+		a.AfterExecute(c.Ins)
+	}
+	if err != nil {
+		return apdu.RefusalOf(err, 0)
+	}
+	return apdu.Response{Data: []byte(code), SW: apdu.SWOK}
+}
+
+// unlock is RESET RETRY COUNTER: the unlock code sets a new PIN, ends a
+// lockout and leaves the PIN verified. It needs no VERIFY (it is for a
+// locked card). A refusal (a wrong code: 63CX with the PIN tries left,
+// not counted) changes nothing, the session's verified PIN included.
+func (a *Applet) unlock(c apdu.Command) apdu.Response {
+	if c.P1 != 0 || c.P2 != 0x80 {
+		return sw(apdu.SWWrongP1P2)
+	}
+	var u apdu.UnlockArgs
+	if err := args(c.Data, &u); err != nil {
+		return sw(apdu.SWWrongData)
+	}
+	v, err := vse.ResetPIN(a.dir, u.Code, u.PIN, a.opts)
+	if a.AfterExecute != nil {
+		a.AfterExecute(c.Ins)
+	}
+	if err != nil {
+		left := 0
+		if se.CodeOf(err) == se.CodeBadPIN {
+			left, _ = vse.TriesLeft(a.dir, a.opts)
+		}
+		return apdu.RefusalOf(err, left)
+	}
+	a.v = v
+	return sw(apdu.SWOK)
 }

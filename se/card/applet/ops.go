@@ -218,6 +218,13 @@ var ops = map[byte]op{
 		}
 		return enc(out)
 	},
+	apdu.InsNewUnlockCode: func(v *vse.VSE, d []byte) ([]byte, error) {
+		if len(d) != 0 {
+			return nil, &badData{fmt.Errorf("NEW UNLOCK CODE takes no data")}
+		}
+		code, err := v.NewUnlockCode()
+		return []byte(code), err
+	},
 	apdu.InsPending: func(v *vse.VSE, d []byte) ([]byte, error) {
 		if len(d) != 0 {
 			return nil, &badData{fmt.Errorf("PENDING takes no data")}

@@ -128,10 +128,16 @@ func build(t *testing.T) Vectors {
 	add("OPEN DATA", apdu.InsOpenData, apdu.DataArgs{Label: "history", Data: msg[:10]}, "")
 	add("GET STATUS", apdu.InsStatus, apdu.NowArgs{Now: 1700000000}, "")
 	add("LOG", apdu.InsLog, apdu.SinceArgs{Since: 1}, "")
+	unlock := encOf(t, apdu.UnlockArgs{Code: "ABCD-EFGH-JKMN-PQRS", PIN: "135790"})
+	v.Encodings = append(v.Encodings,
+		Encoding{Name: "CHANGE REFERENCE DATA", Ins: sw(uint16(apdu.ClaISO)<<8 | uint16(apdu.InsChangePIN)), Args: "135790", Data: h([]byte("135790")),
+			APDUs: []string{h(apdu.Command{Cla: apdu.ClaISO, Ins: apdu.InsChangePIN, P1: 0x01, P2: 0x80, Data: []byte("135790"), Le: apdu.MaxResponse}.Marshal())}, Comment: "P1 01 P2 80: the new PIN alone, UTF-8, not CBOR"},
+		Encoding{Name: "RESET RETRY COUNTER", Ins: sw(uint16(apdu.ClaISO)<<8 | uint16(apdu.InsUnlock)), Args: apdu.UnlockArgs{Code: "ABCD-EFGH-JKMN-PQRS", PIN: "135790"}, Data: h(unlock),
+			APDUs: []string{h(apdu.Command{Cla: apdu.ClaISO, Ins: apdu.InsUnlock, P2: 0x80, Data: unlock, Le: apdu.MaxResponse}.Marshal())}, Comment: "P2 80; the unlock code as typed and the new PIN"})
 	for _, c := range []struct {
 		name string
 		ins  byte
-	}{{"GET CERTIFICATE", apdu.InsCertificate}, {"PENDING", apdu.InsPending}, {"SALES", apdu.InsSales}, {"GET ATTESTATION", apdu.InsAttestation}} {
+	}{{"GET CERTIFICATE", apdu.InsCertificate}, {"PENDING", apdu.InsPending}, {"SALES", apdu.InsSales}, {"GET ATTESTATION", apdu.InsAttestation}, {"NEW UNLOCK CODE", apdu.InsNewUnlockCode}} {
 		v.Encodings = append(v.Encodings, Encoding{Name: c.name, Ins: sw(uint16(apdu.ClaProprietary)<<8 | uint16(c.ins)), Args: nil, APDUs: []string{h(apdu.Command{Cla: apdu.ClaProprietary, Ins: c.ins, Le: apdu.MaxResponse}.Marshal())}})
 	}
 	cmd := func(cla, ins, p1, p2 byte, data []byte, le int) []byte {
@@ -146,6 +152,7 @@ func build(t *testing.T) Vectors {
 		apdu []byte
 	}{
 		{"GET STATUS before SELECT", cmd(0x80, apdu.InsStatus, 0, 0, status, 256)},
+		{"RESET RETRY COUNTER before SELECT", cmd(0, apdu.InsUnlock, 0, 0x80, unlock, 0)},
 		{"SELECT another AID", cmd(0, apdu.InsSelect, 4, 0, []byte{0xA0, 0, 0, 0, 1}, 0)},
 		{"SELECT with P1 0", cmd(0, apdu.InsSelect, 0, 0, apdu.AID, 0)},
 		{"SELECT the applet", sel},
@@ -156,6 +163,11 @@ func build(t *testing.T) Vectors {
 		{"VERIFY with P2 0", cmd(0, apdu.InsVerify, 0, 0, []byte(setest.PIN), 0)},
 		{"VERIFY the PIN", verify(setest.PIN)},
 		{"VERIFY without data: verified", cmd(0, apdu.InsVerify, 0, 0x80, nil, 0)},
+		{"CHANGE REFERENCE DATA with P1 00", cmd(0, apdu.InsChangePIN, 0, 0x80, []byte("135790"), 0)},
+		{"CHANGE REFERENCE DATA to a PIN too short", cmd(0, apdu.InsChangePIN, 1, 0x80, []byte("12"), 0)},
+		{"CHANGE REFERENCE DATA to the same PIN", cmd(0, apdu.InsChangePIN, 1, 0x80, []byte(setest.PIN), 0)},
+		{"NEW UNLOCK CODE with data", cmd(0x80, apdu.InsNewUnlockCode, 0, 0, status, 256)},
+		{"VERIFY the PIN again", verify(setest.PIN)},
 		{"GET CERTIFICATE before INSTALL: none", cmd(0x80, apdu.InsCertificate, 0, 0, nil, 256)},
 		{"PENDING: none", cmd(0x80, apdu.InsPending, 0, 0, nil, 256)},
 		{"SALES: none", cmd(0x80, apdu.InsSales, 0, 0, nil, 256)},
@@ -184,6 +196,11 @@ func build(t *testing.T) Vectors {
 		{"VERIFY the right PIN: locked", verify(setest.PIN)},
 		{"VERIFY without data: locked", cmd(0, apdu.InsVerify, 0, 0x80, nil, 0)},
 		{"GET STATUS on a locked card", cmd(0x80, apdu.InsStatus, 0, 0, status, 256)},
+		{"CHANGE REFERENCE DATA on a locked card", cmd(0, apdu.InsChangePIN, 1, 0x80, []byte("135790"), 0)},
+		{"RESET RETRY COUNTER with data not CBOR", cmd(0, apdu.InsUnlock, 0, 0x80, []byte("ABCD-EFGH-JKMN-PQRS"), 0)},
+		{"RESET RETRY COUNTER with P1 01", cmd(0, apdu.InsUnlock, 1, 0x80, unlock, 0)},
+		{"RESET RETRY COUNTER with a wrong code: no tries left", cmd(0, apdu.InsUnlock, 0, 0x80, unlock, 0)},
+		{"VERIFY without data: still locked", cmd(0, apdu.InsVerify, 0, 0x80, nil, 0)},
 	}
 	a := fresh(t)
 	for _, s := range steps {
