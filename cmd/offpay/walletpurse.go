@@ -154,10 +154,22 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 		}
 		return withFlag(rest, "dir", pd), false, nil
 	}
-	if dir == "" || (cmd != "balance" && cmd != "pay") {
+	if dir == "" || cmd == "init" || cmd == "purses" {
 		return args, false, nil
 	}
 	ps, err := purses(dir)
+	if err == nil && len(ps) > 0 && ps[0].Name != "" {
+		if cmd != "balance" {
+			var names []string
+			for _, p := range ps {
+				names = append(names, p.Name)
+			}
+			return nil, false, usageErrorf("%s holds purses (%s) but no wallet of its own: choose one with --purse", dir, strings.Join(names, ", "))
+		}
+	}
+	if cmd != "balance" && cmd != "pay" {
+		return args, false, nil
+	}
 	if err != nil || len(ps) < 2 && (len(ps) == 0 || ps[0].Name == "") {
 		return args, false, err // one wallet, as before: nothing to choose
 	}
