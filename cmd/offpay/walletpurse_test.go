@@ -5,6 +5,10 @@ import (
 	"testing"
 )
 
+func init() {
+	documentedFlags["wallet purses"] = []string{"dir", "json"}
+}
+
 func TestPurseFlags(t *testing.T) {
 	for _, c := range []struct {
 		args []string
