@@ -119,8 +119,8 @@ func withFlag(args []string, name, value string) []string {
 }
 
 // purseArgs points an offpay wallet command (args from "wallet") at a
-// purse: with --purse NAME, DIR/purses/NAME; without it, wallet pay at the
-// purse of the request's currency. wallet balance without --purse on a
+// purse: with --purse NAME, DIR/purses/NAME; without it, wallet pay and
+// wallet accept at the purse of the request's or payment's currency. wallet balance without --purse on a
 // folder with purses lists them all (done).
 func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 	if len(args) < 2 || isHelp(args[1]) || len(args) > 2 && isHelp(args[2]) {
@@ -167,7 +167,7 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 			return nil, false, usageErrorf("%s holds purses (%s) but no wallet of its own: choose one with --purse", dir, strings.Join(names, ", "))
 		}
 	}
-	if cmd != "balance" && cmd != "pay" {
+	if cmd != "balance" && cmd != "pay" && cmd != "accept" {
 		return args, false, nil
 	}
 	if err != nil || len(ps) < 2 && (len(ps) == 0 || ps[0].Name == "") {
@@ -183,10 +183,10 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 	return withFlag(args, "dir", p.Dir), false, nil
 }
 
-// purseFor picks the purse of the currency the request of wallet pay
-// names (nil: the folder's own wallet, whose SE refuses a request in
-// another currency anyway). A request read from stdin is left to the
-// folder's own wallet, or --purse.
+// purseFor picks the purse of the currency the request of wallet pay, or
+// the payment of wallet accept, names (nil: the folder's own wallet, whose
+// SE refuses one in another currency anyway). A message read from stdin
+// is left to the folder's own wallet, or --purse.
 func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	_, _, in, err := flagAt(args, "in")
 	if err != nil || in == "" || in == "-" {
@@ -196,8 +196,15 @@ func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r protocol.PaymentRequest
-	if err := protocol.OpenAs(raw, &r); err != nil {
+	var r struct{ Currency string }
+	var req protocol.PaymentRequest
+	var b protocol.PaymentBundle
+	switch {
+	case args[1] == "pay" && protocol.OpenAs(raw, &req) == nil:
+		r.Currency = req.Currency
+	case args[1] == "accept" && protocol.OpenAs(raw, &b) == nil:
+		r.Currency = b.Payment.Currency
+	default:
 		return nil, nil // the command says what is wrong with it
 	}
 	var match []purseInfo
@@ -211,15 +218,19 @@ func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	switch len(match) {
 	case 1:
 		if match[0].Name != "" {
-			fmt.Fprintf(e.stderr, "paying from purse %s (%s)\n", match[0].Name, r.Currency)
+			verb := "paying from"
+			if args[1] == "accept" {
+				verb = "accepting into"
+			}
+			fmt.Fprintf(e.stderr, "%s purse %s (%s)\n", verb, match[0].Name, r.Currency)
 		}
 		return &match[0], nil
 	case 0:
 		if ps[0].Name == "" && ps[0].Currency == "" {
 			return nil, nil // not known yet: the SE decides
 		}
-		return nil, se.Errorf(se.CodeCurrency, "the request is in %s and no purse of %s holds %s (purses: %s): nothing paid",
-			r.Currency, ps[0].Dir, r.Currency, strings.Join(have, ", "))
+		return nil, se.Errorf(se.CodeCurrency, "the %s is in %s and no purse of %s holds %s (purses: %s): nothing paid",
+			map[string]string{"pay": "request", "accept": "payment"}[args[1]], r.Currency, ps[0].Dir, r.Currency, strings.Join(have, ", "))
 	}
 	return nil, usageErrorf("purses %s all hold %s: choose one with --purse", strings.Join(have, ", "), r.Currency)
 }
