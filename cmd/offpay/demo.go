@@ -39,6 +39,7 @@ type demo struct {
 	offset  atomic.Int64 // the demo clock's lead over the real one (see now)
 	// unclaimed is the payment Alice showed and Shop never scanned.
 	unclaimed protocol.Hash
+	fed       *demoFed // the scheme and its second provider (demofed.go)
 }
 
 func runDemo(e *env, args []string) error {
@@ -99,10 +100,11 @@ func (d *demo) run(seed uint64) error {
 	if err := os.MkdirAll(d.qrDir, 0o755); err != nil {
 		return err
 	}
-	d.say("The ledger starts: root and issuer keys, SQLite database and HTTP API in %s.", d.dir)
-	if _, err := initLedgerData(filepath.Join(d.dir, "ledger"), "EUR", nil, "", nil); err != nil {
+	d.say("The ledger starts: provider bankA of a scheme whose root certified its issuer key; SQLite database and HTTP API in %s.", d.dir)
+	if err := d.initSchemeLedger(); err != nil {
 		return err
 	}
+	defer d.closeFed()
 	h, err := startLedger(d.ctx, hostOptions{dataDir: filepath.Join(d.dir, "ledger"), listen: "127.0.0.1:0",
 		logger: slog.New(slog.NewTextHandler(io.Discard, nil)), clock: d.now, deviceRate: server.RateLimit{PerSecond: 1000, Burst: 1000}})
 	if err != nil {
@@ -194,7 +196,10 @@ func (d *demo) run(seed uint64) error {
 	d.syncAll(order)
 	d.checkUnclaimed(aliceAcct.Balance)
 
-	return d.reconcile()
+	if err := d.reconcile(); err != nil {
+		return err
+	}
+	return d.federation()
 }
 
 // The demo's wallets' PIN, and the name the ledger certifies Shop with.

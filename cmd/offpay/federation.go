@@ -52,7 +52,8 @@ func startFederation(ctx context.Context, svc *ledger.Service, o fedOptions, log
 	if err := install(); err != nil {
 		return nil, err
 	}
-	bus, err := natsfwd.Dial(ctx, o.nats, natsfwd.Config{})
+	root, _ := svc.Trust()
+	bus, err := natsfwd.Dial(ctx, o.nats, busConfig(root))
 	if err != nil {
 		return nil, err
 	}

@@ -89,6 +89,13 @@ func dispatch(e *env, args []string) error {
 	case "sim":
 		return runSim(e, args[1:])
 	}
+	if args[0] == "wallet" { // --purse NAME (walletpurse.go)
+		var done bool
+		var err error
+		if args, done, err = purseArgs(e, args); done || err != nil {
+			return err
+		}
+	}
 	cmds, ok := groups[args[0]]
 	if !ok {
 		return usageErrorf("unknown command %q%s (run offpay --help)", args[0], didYouMean(args[0], topCommands()))

@@ -116,7 +116,7 @@ func walletInit(e *env, args []string) error {
 		os.RemoveAll(filepath.Join(*dir, walletSEDir))
 		return err
 	}
-	cfg, _ := json.MarshalIndent(walletConfig{Ledger: *url, Account: *account, LedgerCA: string(caPEM)}, "", "  ")
+	cfg, _ := json.MarshalIndent(walletConfig{Ledger: *url, Account: *account, LedgerCA: string(caPEM), Currency: w.SE().Certificate().Currency}, "", "  ")
 	if err := os.WriteFile(filepath.Join(*dir, walletConfigFile), cfg, 0o600); err != nil {
 		return err
 	}

@@ -31,6 +31,10 @@ type walletConfig struct {
 	// Card is the PC/SC reader whose card is this wallet's SE (wallet init
 	// --card); empty: the virtual SE in the folder.
 	Card string `json:"card,omitempty"`
+	// Currency is the purse's, from its certificate: what wallet pay
+	// picks a purse by (walletpurse.go). Older wallets learn it when next
+	// opened.
+	Currency string `json:"currency,omitempty"`
 }
 
 // clientLedger adapts the HTTP client to what the wallet needs.
@@ -137,6 +141,7 @@ func openWallet(e *env, dir string) (*openedWallet, error) {
 	if err != nil {
 		return nil, err
 	}
+	rememberCurrency(dir, &cfg, w.SE().Certificate())
 	return &openedWallet{Wallet: w, cfg: cfg}, nil
 }
 
