@@ -51,6 +51,13 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 		if lineTotal != r.Accounts {
 			ok = false
 		}
+		// Every online payment is one debit and one credit of its amount.
+		if r.OnlinePayments, r.Online, err = tx.OnlineTotals(ctx); err != nil {
+			return err
+		}
+		if sums[LineOnlineOut] != -r.Online || sums[LineOnlineIn] != r.Online {
+			ok = false
+		}
 		devs, err := tx.AllDevices(ctx)
 		if err != nil {
 			return err

@@ -213,6 +213,29 @@ type Tx interface {
 	InsertForwards(ctx context.Context, rows []ForwardRow) error
 	Forwards(ctx context.Context, limit int) ([]ForwardRow, error)
 	MarkForwarded(ctx context.Context, ids []protocol.Hash, at int64) error
+
+	// Online payments (online.go). OnlinePayment returns the payment of
+	// payee's request nonce, or nil; InsertOnlinePayment records one (a
+	// duplicate (payee, nonce) fails: Update retries and fn finds it);
+	// OnlineTotals counts them and sums their amounts.
+	OnlinePayment(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*OnlineRow, error)
+	InsertOnlinePayment(ctx context.Context, r *OnlineRow) error
+	OnlineTotals(ctx context.Context) (count, value int64, err error)
+}
+
+// OnlineRow is an online payment as stored: the request it paid (Payee,
+// Nonce), the payment's ID, its payer, both accounts, the amount and the
+// receipt's encoding.
+type OnlineRow struct {
+	Payee        protocol.KeyID
+	Nonce        protocol.Nonce
+	ID           protocol.Hash
+	Payer        protocol.KeyID
+	PayerAccount string
+	PayeeAccount string
+	Amount       int64
+	Receipt      []byte
+	CreatedAt    int64
 }
 
 // ForwardRow is a payment's evidence for its payer's provider: ID is the

@@ -50,6 +50,9 @@ const (
 	// (protocol.Attestation), public, answered without the PIN; 6A88 if
 	// the card has none.
 	InsAttestation byte = 0x5A
+	// InsPayOnline is PAY ONLINE: PAY's data, answered with an
+	// OnlinePayment (the card's purse unchanged).
+	InsPayOnline byte = 0x5C
 )
 
 // AID is the applet's application identifier: a proprietary (category F)
