@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,6 +16,10 @@ const (
 	LineOnlineOut = "online_out"
 	LineOnlineIn  = "online_in"
 )
+
+// ErrInsufficientFunds is wrapped by the refusal (ELIMIT) of an online
+// payment larger than the payer account's balance.
+var ErrInsufficientFunds = errors.New("insufficient funds")
 
 // PayOnline pays a payee's request from the payer device's account at
 // once (README "Online payments"): p is signed by the payer's SE and
@@ -136,8 +141,8 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 			}
 		}
 		if a.Balance < amount {
-			return offpay.Errorf(offpay.ELIMIT, "insufficient funds: %s to pay, %s in the account: %w",
-				money(amount, s.opts.Currency), money(a.Balance, s.opts.Currency), protocol.ErrLimit)
+			return offpay.Errorf(offpay.ELIMIT, "%w: %s to pay, %s in the account",
+				ErrInsufficientFunds, money(amount, s.opts.Currency), money(a.Balance, s.opts.Currency))
 		}
 		if avail, _, err := free(ctx, tx, a); err != nil {
 			return err
