@@ -37,7 +37,8 @@ var ErrInsufficientFunds = errors.New("insufficient funds")
 // change nothing: EUNAUTHORIZED (unknown payer, bad signature), EFORBIDDEN
 // (revoked payer or payee, expired request or certificate, frozen
 // account), ENOTFOUND (unknown payee), EINVALID (currency, amount,
-// standing request, payer pays itself), ELIMIT (insufficient free funds).
+// standing request, payer pays itself), ELIMIT (insufficient free funds,
+// wrapping ErrInsufficientFunds, or a receive-only payer).
 func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error) {
 	var op protocol.OnlinePayment
 	if err := protocol.Unmarshal(p.Marshal(), &op); err != nil {
@@ -109,6 +110,11 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 		}
 		if now >= cert.NotAfter {
 			return offpay.Errorf(offpay.EFORBIDDEN, "device certificate expired: sync to renew it")
+		}
+		if cert.Limits.PerPayment == 0 {
+			// A device that may not pay offline (a till) does not pay
+			// online either: its SE refuses, and so does the ledger.
+			return offpay.Errorf(offpay.ELIMIT, "device %v is receive-only (its certificate allows no payment)", d.ID)
 		}
 		if pd == nil {
 			return offpay.Errorf(offpay.ENOTFOUND, "payee %v is not a device of this ledger: %w", payee, protocol.ErrWrongPayee)

@@ -1,0 +1,294 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay"
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/protocol"
+)
+
+// Online payments (ledger/online.go, SPEC.md 7.18): a payee's request
+// paid from the payer's account at once. The honest flow, every refusal
+// (typed, nothing moved), then the attacks: forged, tampered and replayed
+// payments, another payee's request, and a payer and payee colluding.
+
+// onlineWorld is alice (1000 in her account), bob (empty), a shop with a
+// till, and their devices.
+type onlineWorld struct {
+	e       *Env
+	a, b, m *ledgertest.Device
+	n       uint64
+}
+
+func newOnlineWorld(t *testing.T, open Opener) *onlineWorld {
+	e := NewEnv(t, open)
+	e.Account("alice", false, 1000)
+	e.Account("bob", false, 0)
+	e.Account("shop", true, 0)
+	w := &onlineWorld{e: e, a: e.Device("on-a", "alice"), b: e.Device("on-b", "bob"), m: e.Device("on-m", "shop")}
+	for _, d := range []*ledgertest.Device{w.a, w.b, w.m} {
+		d.Time = uint64(e.Now().Unix())
+	}
+	return w
+}
+
+// request is a fresh request of payee for amount, valid five minutes.
+func (w *onlineWorld) request(payee *ledgertest.Device, amount uint64) *protocol.PaymentRequest {
+	w.n++
+	return payee.Request(amount, w.n, uint64(w.e.Now().Add(5*time.Minute).Unix()))
+}
+
+// pay pays p and checks the receipt's signature and fields.
+func (w *onlineWorld) pay(p *protocol.OnlinePayment) *protocol.OnlineReceipt {
+	w.e.T.Helper()
+	rc, err := w.e.Svc.PayOnline(w.e.Ctx, p)
+	if err != nil {
+		w.e.T.Fatalf("pay online: %v", err)
+	}
+	_, iss := w.e.Svc.Trust()
+	if err := rc.Verify(iss); err != nil {
+		w.e.T.Fatalf("receipt signature: %v", err)
+	}
+	if !rc.Answers(&p.Request) || rc.Payer != p.Payer || rc.Amount != p.Amount {
+		w.e.T.Fatalf("receipt %+v does not answer the payment", rc)
+	}
+	return rc
+}
+
+// refused fails unless p is refused with code, and checks that nothing
+// moved: balances and the online payments made are as before.
+func (w *onlineWorld) refused(p *protocol.OnlinePayment, code offpay.Code) error {
+	w.e.T.Helper()
+	before := w.balances()
+	n := w.e.Conserved().OnlinePayments
+	_, err := w.e.Svc.PayOnline(w.e.Ctx, p)
+	Code(w.e.T, err, code)
+	if after := w.balances(); after != before {
+		w.e.T.Fatalf("a refused payment moved money: %v -> %v", before, after)
+	}
+	if got := w.e.Conserved().OnlinePayments; got != n {
+		w.e.T.Fatalf("a refused payment was recorded: %d online payments, %d before", got, n)
+	}
+	return err
+}
+
+func (w *onlineWorld) balances() [3]int64 {
+	return [3]int64{w.e.Balance("alice"), w.e.Balance("bob"), w.e.Balance("shop")}
+}
+
+func testOnline(t *testing.T, open Opener) {
+	w := newOnlineWorld(t, open)
+	e := w.e
+	req := w.request(w.m, 250)
+	p := w.a.PayOnline(req, 250)
+	rc := w.pay(p)
+	if rc.Payment != p.ID() || e.Balance("alice") != 750 || e.Balance("shop") != 250 {
+		t.Fatalf("after paying 250: alice %d, shop %d", e.Balance("alice"), e.Balance("shop"))
+	}
+	if out, in := e.lines("alice", ledger.LineOnlineOut), e.lines("shop", ledger.LineOnlineIn); len(out) != 1 || len(in) != 1 || out[0].Amount != -250 || in[0].Amount != 250 {
+		t.Fatalf("statement lines: %+v %+v", out, in)
+	}
+	// The same bytes again, and the same request signed again later (a
+	// retry after a lost answer): the same receipt, nothing moves.
+	again := w.pay(p)
+	e.Advance(time.Minute)
+	w.a.Time += 60
+	resigned := w.pay(w.a.PayOnline(req, 250))
+	if !bytes.Equal(again.Marshal(), rc.Marshal()) || !bytes.Equal(resigned.Marshal(), rc.Marshal()) {
+		t.Fatal("a retried online payment got another receipt")
+	}
+	if e.Balance("alice") != 750 || e.Balance("shop") != 250 {
+		t.Fatalf("a retry moved money: alice %d, shop %d", e.Balance("alice"), e.Balance("shop"))
+	}
+	// The payee looks its request up.
+	got, err := e.Svc.OnlineReceipt(e.Ctx, w.m.ID, req.Nonce)
+	if err != nil || !bytes.Equal(got.Marshal(), rc.Marshal()) {
+		t.Fatalf("lookup: %v", err)
+	}
+	open2 := w.request(w.b, 0)
+	_, err = e.Svc.OnlineReceipt(e.Ctx, w.b.ID, open2.Nonce)
+	Code(t, err, offpay.ENOTFOUND)
+	// An open request: the payer says how much. A retry after the request
+	// expired still gets its receipt.
+	w.pay(w.a.PayOnline(open2, 40))
+	e.Advance(10 * time.Minute)
+	w.pay(w.a.PayOnline(open2, 40))
+	if e.Balance("alice") != 710 || e.Balance("bob") != 40 {
+		t.Fatalf("after the open request: alice %d, bob %d", e.Balance("alice"), e.Balance("bob"))
+	}
+	r := e.Conserved()
+	if r.OnlinePayments != 2 || r.Online != 290 || r.Issued != 1000 {
+		t.Fatalf("report: %d online payments of %d, issued %d", r.OnlinePayments, r.Online, r.Issued)
+	}
+	// Money paid in online is the payee's: bob reserves it into his purse.
+	e.Load(w.b, 40)
+}
+
+func testOnlineRefusals(t *testing.T, open Opener) {
+	w := newOnlineWorld(t, open)
+	e := w.e
+	now := uint64(e.Now().Unix())
+	// Insufficient funds.
+	err := w.refused(w.a.PayOnline(w.request(w.m, 1001), 1001), offpay.ELIMIT)
+	if !errors.Is(err, ledger.ErrInsufficientFunds) {
+		t.Fatalf("insufficient funds: %v does not say so", err)
+	}
+	// An unknown payee: certified by this ledger's issuer, never enrolled.
+	ghost := e.newDev("on-ghost")
+	ghost.Cert = scenarioPKI().Device(ghost.Key, "ghost")
+	err = w.refused(w.a.PayOnline(ghost.Request(10, 1, now+300), 10), offpay.ENOTFOUND)
+	if !errors.Is(err, protocol.ErrWrongPayee) {
+		t.Fatalf("unknown payee: %v", err)
+	}
+	// An expired request.
+	err = w.refused(w.a.PayOnline(w.m.Request(10, 99, now), 10), offpay.EFORBIDDEN)
+	if !errors.Is(err, protocol.ErrExpired) {
+		t.Fatalf("expired request: %v", err)
+	}
+	// Wrong currency: of the payment, and of the request.
+	p := w.a.PayOnline(w.request(w.m, 10), 10)
+	p.Currency = "USD"
+	if err := p.Sign(w.a.Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.refused(p, offpay.EINVALID); !errors.Is(err, protocol.ErrCurrency) {
+		t.Fatalf("wrong currency: %v", err)
+	}
+	usd := w.request(w.m, 10)
+	usd.Currency = "USD"
+	if err := usd.Sign(w.m.Key); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(w.a.PayOnline(usd, 10), offpay.EINVALID)
+	// Another amount than the request asks.
+	w.refused(w.a.PayOnline(w.request(w.m, 100), 50), offpay.EINVALID)
+	// The standing request: no nonce to pay it once.
+	standing := w.m.Request(0, 0, now+300)
+	standing.Nonce = protocol.Nonce{}
+	if err := standing.Sign(w.m.Key); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(w.a.PayOnline(standing, 10), offpay.EINVALID)
+	// Paying itself, or its own account.
+	w.refused(w.a.PayOnline(w.request(w.a, 10), 10), offpay.EINVALID)
+	a2 := e.Device("on-a2", "alice")
+	w.refused(w.a.PayOnline(w.request(a2, 10), 10), offpay.EINVALID)
+	// A receive-only till pays nothing online.
+	w.refused(w.m.PayOnline(w.request(w.b, 10), 10), offpay.ELIMIT)
+	// A revoked payee, then a revoked payer.
+	if err := e.Svc.Revoke(e.Ctx, a2.ID, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(w.b.PayOnline(w.request(a2, 10), 10), offpay.EFORBIDDEN)
+	req := w.request(w.m, 10)
+	if err := e.Svc.Revoke(e.Ctx, w.a.ID, "stolen"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.refused(w.a.PayOnline(req, 10), offpay.EFORBIDDEN); !errors.Is(err, protocol.ErrRevoked) {
+		t.Fatalf("revoked payer: %v", err)
+	}
+	// A malformed payment: its request's signature field emptied.
+	bad := w.b.PayOnline(w.request(w.m, 10), 10)
+	bad.Request.Sig = nil
+	if _, err := e.Svc.PayOnline(e.Ctx, bad); err == nil {
+		t.Fatal("a malformed online payment was accepted")
+	}
+}
+
+func testOnlineAttacks(t *testing.T, open Opener) {
+	w := newOnlineWorld(t, open)
+	e := w.e
+	req := w.request(w.m, 100)
+	// A thief who knows alice's account name and device ID but not her
+	// key: a payment in her device's name signed by another key.
+	thief := e.newDev("on-thief")
+	forged := thief.PayOnline(req, 100)
+	forged.Payer = w.a.ID
+	if err := forged.Sign(thief.Key); err != nil {
+		t.Fatal(err)
+	}
+	w.refused(forged, offpay.EUNAUTHORIZED)
+	// Nor with its own, unenrolled key.
+	w.refused(thief.PayOnline(req, 100), offpay.EUNAUTHORIZED)
+	// A payment tampered with after the SE signed it: the amount of an
+	// open request, the payee (another request put in), the nonce.
+	open2 := w.request(w.b, 0)
+	p := w.a.PayOnline(open2, 5)
+	p.Amount = 500
+	w.refused(p, offpay.EUNAUTHORIZED)
+	p = w.a.PayOnline(req, 100)
+	p.Request = *w.request(w.b, 100)
+	w.refused(p, offpay.EUNAUTHORIZED)
+	p = w.a.PayOnline(req, 100)
+	p.Request.Nonce[0] ^= 1
+	w.refused(p, offpay.EUNAUTHORIZED)
+	// Wrong payee: bob rewrites the shop's request to name himself (his
+	// certificate, the shop's nonce and amount): the shop's signature no
+	// longer verifies, and he cannot make his own request look like the
+	// shop's. The payer's SE signed what it was shown, and nothing moves.
+	stolen := *req
+	stolen.Payee = *w.b.Cert
+	w.refused(w.a.PayOnline(&stolen, 100), offpay.EUNAUTHORIZED)
+	// Replays: the paid payment again moves nothing; the paid request by
+	// another payer, or again for another amount, is a conflict.
+	good := w.a.PayOnline(req, 100)
+	w.pay(good)
+	for range 3 {
+		w.pay(good)
+	}
+	if e.Balance("alice") != 900 || e.Balance("shop") != 100 {
+		t.Fatalf("replays moved money: alice %d, shop %d", e.Balance("alice"), e.Balance("shop"))
+	}
+	e.Load(w.a, 50) // value in a purse is outstanding, not in accounts
+	_, err := e.Svc.PayOnline(e.Ctx, w.b.PayOnline(req, 100))
+	Code(t, err, offpay.ECONFLICT)
+	w.pay(w.a.PayOnline(open2, 5))
+	w.refused(w.a.PayOnline(open2, 6), offpay.ECONFLICT)
+	// Payer and payee colluding cannot create money: alice and bob race
+	// the same request from many goroutines, and two requests that
+	// together ask more than alice has; every payment is debited once,
+	// never below zero, and the total across accounts is what was issued.
+	race := w.request(w.b, 300)
+	other := w.request(w.b, 600)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := race
+			amount := uint64(300)
+			if i%2 == 1 {
+				r, amount = other, 600
+			}
+			_, err := e.Svc.PayOnline(e.Ctx, w.a.PayOnline(r, amount))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil && offpay.ErrorCode(err) != offpay.ELIMIT {
+			t.Fatalf("racing online payments: %v", err)
+		}
+	}
+	rep := e.Conserved()
+	total := e.Balance("alice") + e.Balance("bob") + e.Balance("shop")
+	if total+rep.Outstanding != rep.Issued || e.Balance("alice") < 0 {
+		t.Fatalf("money created or lost: accounts %d + purses %d, issued %d", total, rep.Outstanding, rep.Issued)
+	}
+	// alice had 845 (1000 - 100 - 5 - 50): both requests together (900)
+	// are more, so exactly one of them was paid.
+	if a := e.Balance("alice"); a != 845-300 && a != 845-600 {
+		t.Fatalf("alice %d after racing 300 and 600 against 845", a)
+	}
+	if rep.OnlinePayments != 3 {
+		t.Fatalf("%d online payments recorded, want 3", rep.OnlinePayments)
+	}
+}
