@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/offpay/offpay"
@@ -117,10 +118,13 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 			return offpay.Errorf(offpay.ELIMIT, "device %v is receive-only (its certificate allows no payment)", d.ID)
 		}
 		if pd == nil {
+			if p, err := s.foreignProvider(&req.Payee); err == nil {
+				return offpay.Errorf(offpay.EFORBIDDEN, "payee %v is a device of provider %s: online payments stay within one provider", payee, p)
+			}
 			return offpay.Errorf(offpay.ENOTFOUND, "payee %v is not a device of this ledger: %w", payee, protocol.ErrWrongPayee)
 		}
 		if foreign(pd) {
-			return offpay.Errorf(offpay.EFORBIDDEN, "payee %v is a device of another provider (%s): online payments stay within one provider", payee, pd.Account)
+			return offpay.Errorf(offpay.EFORBIDDEN, "payee %v is a device of provider %s: online payments stay within one provider", payee, strings.TrimPrefix(pd.Account, ForeignPrefix))
 		}
 		if pd.Revoked {
 			return revoked(pd.ID)

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -290,5 +291,26 @@ func testOnlineAttacks(t *testing.T, open Opener) {
 	}
 	if rep.OnlinePayments != 3 {
 		t.Fatalf("%d online payments recorded, want 3", rep.OnlinePayments)
+	}
+}
+
+// testOnlineForeignPayee: a payee of another provider of the scheme,
+// mirrored here (it paid one of ours) or not, is refused: online payments
+// stay within one provider (README "Online payments"), and nothing moves.
+func testOnlineForeignPayee(t *testing.T, open Opener) {
+	w := newOnlineWorld(t, open)
+	e := w.e
+	e.federate()
+	e.Load(w.a, 100)
+	x, z := foreignDevice("on-x"), foreignDevice("on-z")
+	px := x.Pay(w.b.ID, 10) // mirrors x here when bob syncs
+	w.b.Receive(px)
+	e.SyncAll(w.b)
+	for _, d := range []*ledgertest.Device{x, z} {
+		d.Time = uint64(e.Now().Unix())
+		err := w.refused(w.a.PayOnline(w.request(d, 10), 10), offpay.EFORBIDDEN)
+		if !strings.Contains(err.Error(), "provider there") {
+			t.Fatalf("foreign payee %s: %v", d.Cert.Account, err)
+		}
 	}
 }

@@ -108,6 +108,7 @@ func Run(t *testing.T, open Opener) {
 		{"Online", testOnline},
 		{"OnlineRefusals", testOnlineRefusals},
 		{"OnlineAttacks", testOnlineAttacks},
+		{"OnlineForeignPayee", testOnlineForeignPayee},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}
