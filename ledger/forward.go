@@ -60,6 +60,9 @@ type ForwardResult struct {
 // the scheme, or entry not signed by it), EFORBIDDEN (no scheme), ECONFLICT (the
 // payee's SE signed another entry with this counter).
 func (s *Service) SettleForwarded(ctx context.Context, data []byte) (*ForwardResult, error) {
+	if of, ok := onlineForward(data); ok {
+		return s.settleOnlineForward(ctx, of)
+	}
 	fws, errs := s.checkForwards(ctx, [][]byte{data})
 	if errs[0] != nil {
 		return nil, errs[0]
@@ -83,8 +86,22 @@ func (s *Service) SettleForwarded(ctx context.Context, data []byte) (*ForwardRes
 // others back; if the shared transaction fails, each is settled alone.
 func (s *Service) SettleForwardedBatch(ctx context.Context, data [][]byte) ([]*ForwardResult, []error) {
 	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
-	fws, cerrs := s.checkForwards(ctx, data)
-	copy(errs, cerrs)
+	// Online payments across providers (onlinefwd.go) settle one by one;
+	// the rest as offline evidence.
+	offline := make([][]byte, len(data))
+	for i, d := range data {
+		if of, ok := onlineForward(d); ok {
+			res[i], errs[i] = s.settleOnlineForward(ctx, of)
+		} else {
+			offline[i] = d
+		}
+	}
+	fws, cerrs := s.checkForwards(ctx, offline)
+	for i, e := range cerrs {
+		if offline[i] != nil {
+			errs[i] = e
+		}
+	}
 	// One settlement per payee: its forwarded entries settle together,
 	// as they would in one upload of its log.
 	var order []protocol.KeyID

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/offpay/offpay"
@@ -117,36 +116,49 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 			// online either: its SE refuses, and so does the ledger.
 			return offpay.Errorf(offpay.ELIMIT, "device %v is receive-only (its certificate allows no payment)", d.ID)
 		}
-		if pd == nil {
-			if p, err := s.foreignProvider(&req.Payee); err == nil {
-				return offpay.Errorf(offpay.EFORBIDDEN, "payee %v is a device of provider %s: online payments stay within one provider", payee, p)
+		// The payee: a device enrolled here, or (in a scheme) a device of
+		// another provider, paid through clearing.
+		prov := ""
+		if pd == nil || foreign(pd) {
+			p, err := s.foreignProvider(&req.Payee)
+			if err != nil {
+				if pd == nil {
+					return offpay.Errorf(offpay.ENOTFOUND, "payee %v is not a device of this ledger nor of the scheme: %w", payee, protocol.ErrWrongPayee)
+				}
+				return err
 			}
-			return offpay.Errorf(offpay.ENOTFOUND, "payee %v is not a device of this ledger: %w", payee, protocol.ErrWrongPayee)
+			if s.fed.p.Load().suspended[p] {
+				return offpay.Errorf(offpay.EFORBIDDEN, "payee %v: its provider %s is suspended from the scheme", payee, p)
+			}
+			if now < req.Payee.NotBefore || now >= req.Payee.NotAfter {
+				return offpay.Errorf(offpay.EFORBIDDEN, "the payee's certificate is not valid now: %w", protocol.ErrExpired)
+			}
+			prov = p
+		} else {
+			if pd.Revoked {
+				return revoked(pd.ID)
+			}
+			// The request's certificate must chain to this ledger's issuers
+			// (the stored one may be a renewal of it, for the same key).
+			if err := s.trust.VerifyDevice(&req.Payee, now, nil); err != nil {
+				return offpay.Errorf(offpay.EFORBIDDEN, "the payee's certificate: %w", err)
+			}
+			if pd.Account == d.Account {
+				return invalid("payer and payee share the account %q: nothing to move", d.Account)
+			}
 		}
-		if foreign(pd) {
-			return offpay.Errorf(offpay.EFORBIDDEN, "payee %v is a device of provider %s: online payments stay within one provider", payee, strings.TrimPrefix(pd.Account, ForeignPrefix))
-		}
-		if pd.Revoked {
-			return revoked(pd.ID)
-		}
-		// The request's certificate must chain to this ledger's issuers
-		// (the stored one may be a renewal of it, for the same key).
-		if err := s.trust.VerifyDevice(&req.Payee, now, nil); err != nil {
-			return offpay.Errorf(offpay.EFORBIDDEN, "the payee's certificate: %w", err)
-		}
-		if pd.Account == d.Account {
-			return invalid("payer and payee share the account %q: nothing to move", d.Account)
-		}
-		accts, err := tx.AccountsNamed(ctx, []string{d.Account, pd.Account})
+		a, err := mustAccount(ctx, tx, d.Account)
 		if err != nil {
 			return err
 		}
-		a, b := accts[d.Account], accts[pd.Account]
-		if a == nil || b == nil {
-			return offpay.Errorf(offpay.EINTERNAL, "account of device %v or %v missing", d.ID, pd.ID)
+		var b *AccountRow // the payee's account; nil across providers
+		if prov == "" {
+			if b, err = mustAccount(ctx, tx, pd.Account); err != nil {
+				return err
+			}
 		}
 		for _, x := range []*AccountRow{a, b} {
-			if x.Frozen {
+			if x != nil && x.Frozen {
 				return offpay.Errorf(offpay.EFORBIDDEN, "account %q is frozen", x.Name)
 			}
 		}
@@ -159,20 +171,29 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 		} else if avail < amount {
 			return heldError(a, amount, avail, s.opts.Currency)
 		}
-		if _, err := offpay.AddMinor(b.Balance, amount); err != nil {
-			return err
-		}
 		rc = &protocol.OnlineReceipt{Version: protocol.Version, Payment: id, Payer: op.Payer, Payee: payee, Nonce: req.Nonce,
 			Amount: op.Amount, Currency: s.opts.Currency, Time: now, Signer: s.keys.Issuer.ID()}
 		if err := rc.Sign(s.keys.IssuerKey); err != nil {
 			return offpay.Errorf(offpay.EINTERNAL, "signing online receipt: %w", err)
 		}
-		if err := tx.InsertOnlinePayment(ctx, &OnlineRow{Payee: payee, Nonce: req.Nonce, ID: id, Payer: op.Payer,
-			PayerAccount: a.Name, PayeeAccount: b.Name, Amount: amount, Receipt: rc.Marshal(), CreatedAt: s.now().UnixNano()}); err != nil {
-			return err
-		}
+		row := &OnlineRow{Payee: payee, Nonce: req.Nonce, ID: id, Payer: op.Payer,
+			PayerAccount: a.Name, Amount: amount, Receipt: rc.Marshal(), CreatedAt: s.now().UnixNano()}
 		ref := fmt.Sprintf("online:%v", id)
 		if err := s.postFor(ctx, tx, a, LineOnlineOut, -amount, ref, []string{id.String()}); err != nil {
+			return err
+		}
+		if err := tx.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		if prov != "" {
+			row.PayeeAccount = ForeignAccount(prov)
+			if err := tx.InsertOnlinePayment(ctx, row); err != nil {
+				return err
+			}
+			return s.owe(ctx, tx, &op, rc, cert, prov)
+		}
+		row.PayeeAccount = b.Name
+		if err := tx.InsertOnlinePayment(ctx, row); err != nil {
 			return err
 		}
 		if err := s.postFor(ctx, tx, b, LineOnlineIn, amount, ref, []string{id.String()}); err != nil {
@@ -180,9 +201,6 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 		}
 		// Money in may cover the payee's devices' proven debt.
 		if err := s.cover(ctx, tx, b); err != nil {
-			return err
-		}
-		if err := tx.UpdateAccount(ctx, a); err != nil {
 			return err
 		}
 		return tx.UpdateAccount(ctx, b)

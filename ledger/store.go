@@ -217,15 +217,23 @@ type Tx interface {
 	// Online payments (online.go). OnlinePayment returns the payment of
 	// payee's request nonce, or nil; InsertOnlinePayment records one (a
 	// duplicate (payee, nonce) fails: Update retries and fn finds it);
-	// OnlineTotals counts them and sums their amounts.
+	// OnlineTotals counts and sums them.
 	OnlinePayment(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*OnlineRow, error)
 	InsertOnlinePayment(ctx context.Context, r *OnlineRow) error
-	OnlineTotals(ctx context.Context) (count, value int64, err error)
+	OnlineTotals(ctx context.Context) (OnlineTotals, error)
+}
+
+// OnlineTotals are the online payments recorded: how many, their value,
+// and of it what this ledger's accounts paid (payer here) and received
+// (payee here); a payment across providers counts on one side only.
+type OnlineTotals struct {
+	Count, Value, Paid, Received int64
 }
 
 // OnlineRow is an online payment as stored: the request it paid (Payee,
-// Nonce), the payment's ID, its payer, both accounts, the amount and the
-// receipt's encoding.
+// Nonce), the payment's ID, its payer, both accounts (the clearing account
+// ForeignAccount(provider) for a device of another provider), the amount
+// and the encoding of the receipt this ledger signed.
 type OnlineRow struct {
 	Payee        protocol.KeyID
 	Nonce        protocol.Nonce

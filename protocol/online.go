@@ -143,3 +143,50 @@ func (r *OnlineReceipt) validate() error {
 	}
 	return checkSig(r.SigAlg, r.Sig)
 }
+
+// OnlineForward is what a payer's provider sends the payee's provider
+// when an online payment crosses providers (SPEC.md 20.1): the payment as
+// the payer's SE signed it, the payer's device certificate (checked
+// against the scheme's register), and the payer's provider's receipt,
+// signed by its issuer, which is its word that it debited the payer and
+// owes the amount. It travels without an envelope, in the same stream as
+// Forward, which has three elements where it has four.
+type OnlineForward struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint8
+	Payer   Certificate
+	Payment OnlinePayment
+	Receipt OnlineReceipt
+}
+
+// MaxOnlineForwardSize bounds an OnlineForward's encoding.
+const MaxOnlineForwardSize = 16 + MaxCertificateSize + MaxOnlinePaymentSize + MaxOnlineReceiptSize
+
+// Marshal returns the canonical encoding.
+func (f *OnlineForward) Marshal() []byte { return encode(f) }
+
+// UnmarshalOnlineForward decodes an OnlineForward, accepting only its
+// canonical encoding of a well-formed value; the signatures are the
+// receiver's to check.
+func UnmarshalOnlineForward(data []byte) (*OnlineForward, error) {
+	f := new(OnlineForward)
+	if err := decodeStrict(data, f, MaxOnlineForwardSize); err != nil {
+		return nil, err
+	}
+	if err := checkVersion(f.Version); err != nil {
+		return nil, err
+	}
+	if err := f.Payer.validate(); err != nil {
+		return nil, err
+	}
+	if err := f.Payment.validate(); err != nil {
+		return nil, err
+	}
+	if err := f.Receipt.validate(); err != nil {
+		return nil, err
+	}
+	if f.Payer.Role != RoleDevice || f.Payment.Payer != f.Payer.ID() {
+		return nil, errf(ClassBadField, "the certificate is not the payer's device certificate")
+	}
+	return f, nil
+}

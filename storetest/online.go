@@ -3,7 +3,6 @@ package storetest
 import (
 	"bytes"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -294,23 +293,121 @@ func testOnlineAttacks(t *testing.T, open Opener) {
 	}
 }
 
-// testOnlineForeignPayee: a payee of another provider of the scheme,
-// mirrored here (it paid one of ours) or not, is refused: online payments
-// stay within one provider (README "Online payments"), and nothing moves.
-func testOnlineForeignPayee(t *testing.T, open Opener) {
+// testOnlineAcross: online payments across providers of a scheme. As the
+// payer's provider, this ledger debits its payer, owes the payee's
+// provider the amount (a clearing position, Obligations) and queues the
+// payment with its receipt for that provider, once. As the payee's
+// provider, it credits its payee from another provider's forwarded
+// payment once, checking the payer's certificate and the receipt's signer
+// against the register, and refuses what does not add up.
+func testOnlineAcross(t *testing.T, open Opener) {
 	w := newOnlineWorld(t, open)
 	e := w.e
 	e.federate()
-	e.Load(w.a, 100)
-	x, z := foreignDevice("on-x"), foreignDevice("on-z")
-	px := x.Pay(w.b.ID, 10) // mirrors x here when bob syncs
-	w.b.Receive(px)
-	e.SyncAll(w.b)
-	for _, d := range []*ledgertest.Device{x, z} {
-		d.Time = uint64(e.Now().Unix())
-		err := w.refused(w.a.PayOnline(w.request(d, 10), 10), offpay.EFORBIDDEN)
-		if !strings.Contains(err.Error(), "provider there") {
-			t.Fatalf("foreign payee %s: %v", d.Cert.Account, err)
+	now := uint64(e.Now().Unix())
+
+	// This ledger pays "there": z is a device of the other provider, not
+	// known here yet.
+	z := foreignDevice("on-z")
+	z.Time = now
+	zreq := w.request(z, 70)
+	p := w.a.PayOnline(zreq, 70)
+	rc := w.pay(p)
+	w.pay(p) // a retry: no second debit, no second forward
+	if e.Balance("alice") != 930 {
+		t.Fatalf("alice %d after paying 70 across", e.Balance("alice"))
+	}
+	r := e.Conserved()
+	if r.Clearing != 70 || r.OnlinePayments != 1 {
+		t.Fatalf("clearing %d, %d online payments", r.Clearing, r.OnlinePayments)
+	}
+	if o := e.obligations(); len(o) != 1 || o[0].Provider != "there" || o[0].Owe != 70 || o[0].Due != 0 {
+		t.Fatalf("obligations %+v", o)
+	}
+	rows, err := e.Svc.PendingForwards(e.Ctx, 10)
+	if err != nil || len(rows) != 1 || rows[0].Provider != "there" || rows[0].ID != rc.Payment {
+		t.Fatalf("forwards %+v %v", rows, err)
+	}
+	of, err := protocol.UnmarshalOnlineForward(rows[0].Data)
+	if err != nil || !bytes.Equal(of.Receipt.Marshal(), rc.Marshal()) || of.Payer.ID() != w.a.ID {
+		t.Fatalf("forwarded %+v %v", of, err)
+	}
+	// Evidence of a payer of this provider is not this provider's to
+	// credit from (it is "there"'s): refused.
+	if _, err := e.Svc.SettleForwarded(e.Ctx, rows[0].Data); err == nil {
+		t.Fatal("this ledger credited its own payer's forwarded online payment")
+	}
+
+	// "there" pays this ledger's bob: x is its payer, its issuer signs
+	// the receipt.
+	iss, issKey := otherIssuer()
+	x := foreignDevice("on-x")
+	x.Time = now
+	forward := func(op *protocol.OnlinePayment, f func(rc *protocol.OnlineReceipt), signer protocol.Signer, payer *protocol.Certificate) []byte {
+		rc := &protocol.OnlineReceipt{Version: protocol.Version, Payment: op.ID(), Payer: op.Payer, Payee: op.Request.Payee.ID(),
+			Nonce: op.Request.Nonce, Amount: op.Amount, Currency: "EUR", Time: now, Signer: iss.ID()}
+		if f != nil {
+			f(rc)
 		}
+		if err := rc.Sign(signer); err != nil {
+			t.Fatal(err)
+		}
+		return (&protocol.OnlineForward{Version: protocol.Version, Payer: *payer, Payment: *op, Receipt: *rc}).Marshal()
+	}
+	breq := w.request(w.b, 30)
+	xop := x.PayOnline(breq, 30)
+	good := forward(xop, nil, issKey, x.Cert)
+	before := w.balances()
+	refuse := func(data []byte, code offpay.Code) {
+		t.Helper()
+		_, err := e.Svc.SettleForwarded(e.Ctx, data)
+		Code(t, err, code)
+		if w.balances() != before {
+			t.Fatal("a refused forward moved money")
+		}
+	}
+	// Truncated; the receipt raised after "there" signed it; signed by
+	// this ledger's own issuer; a payment its payer did not sign ("there"
+	// inventing one); a receipt of another amount, signed.
+	refuse(forward(xop, nil, issKey, x.Cert)[:40], offpay.EINVALID) // truncated
+	tampered := forward(xop, nil, issKey, x.Cert)
+	of2, _ := protocol.UnmarshalOnlineForward(tampered)
+	of2.Receipt.Amount = 3000
+	refuse(of2.Marshal(), offpay.EUNAUTHORIZED)
+	own := forward(xop, func(rc *protocol.OnlineReceipt) { _, i := e.Svc.Trust(); rc.Signer = i.ID() }, scenarioPKI().IssuerKey, x.Cert)
+	refuse(own, offpay.EUNAUTHORIZED)
+	invented := *xop
+	invented.Amount = 3000
+	refuse(forward(&invented, nil, issKey, x.Cert), offpay.EUNAUTHORIZED)
+	refuse(forward(xop, func(rc *protocol.OnlineReceipt) { rc.Amount = 31 }, issKey, x.Cert), offpay.EINVALID)
+	// A payee not enrolled here.
+	ghost := e.newDev("on-ghost2")
+	ghost.Cert = scenarioPKI().Device(ghost.Key, "ghost")
+	refuse(forward(x.PayOnline(ghost.Request(5, 1, now+300), 5), nil, issKey, x.Cert), offpay.ENOTFOUND)
+
+	for i, dup := range []bool{false, true} {
+		res, err := e.Svc.SettleForwarded(e.Ctx, good)
+		if err != nil || res.Duplicate != dup || res.Payment != xop.ID() {
+			t.Fatalf("delivery %d: %+v %v", i, res, err)
+		}
+	}
+	if e.Balance("bob") != 30 {
+		t.Fatalf("bob %d after 30 from there", e.Balance("bob"))
+	}
+	// The same request paid again by another payment of x: a conflict.
+	x.Time += 5
+	before = w.balances()
+	refuse(forward(x.PayOnline(breq, 30), nil, issKey, x.Cert), offpay.ECONFLICT)
+	// Bob's wallet asks its own ledger, and gets this ledger's receipt.
+	got, err := e.Svc.OnlineReceipt(e.Ctx, w.b.ID, breq.Nonce)
+	if _, mine := e.Svc.Trust(); err != nil || got.Verify(mine) != nil || got.Payment != xop.ID() || got.Amount != 30 {
+		t.Fatalf("bob's receipt %+v %v", got, err)
+	}
+	r = e.Conserved()
+	if r.Clearing != 70-30 || r.OnlinePayments != 2 {
+		t.Fatalf("clearing %d, %d online payments", r.Clearing, r.OnlinePayments)
+	}
+	if o := e.obligations(); len(o) != 1 || o[0].Owe != 70 || o[0].Due != 30 {
+		t.Fatalf("obligations %+v", o)
 	}
 }

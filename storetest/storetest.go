@@ -108,7 +108,7 @@ func Run(t *testing.T, open Opener) {
 		{"Online", testOnline},
 		{"OnlineRefusals", testOnlineRefusals},
 		{"OnlineAttacks", testOnlineAttacks},
-		{"OnlineForeignPayee", testOnlineForeignPayee},
+		{"OnlineAcross", testOnlineAcross},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}

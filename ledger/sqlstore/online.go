@@ -38,7 +38,11 @@ func (t *Tx) InsertOnlinePayment(ctx context.Context, r *ledger.OnlineRow) error
 }
 
 // OnlineTotals implements ledger.Tx.
-func (t *Tx) OnlineTotals(ctx context.Context) (count, value int64, err error) {
-	err = t.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM online_payments`).Scan(&count, &value)
-	return count, value, err
+func (t *Tx) OnlineTotals(ctx context.Context) (ledger.OnlineTotals, error) {
+	var o ledger.OnlineTotals
+	err := t.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(amount), 0),
+		COALESCE(SUM(CASE WHEN payer_account LIKE $1 THEN 0 ELSE amount END), 0),
+		COALESCE(SUM(CASE WHEN payee_account LIKE $1 THEN 0 ELSE amount END), 0) FROM online_payments`,
+		ledger.ForeignPrefix+"%").Scan(&o.Count, &o.Value, &o.Paid, &o.Received)
+	return o, err
 }
