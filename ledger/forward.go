@@ -85,23 +85,33 @@ func (s *Service) SettleForwarded(ctx context.Context, data []byte) (*ForwardRes
 // for data[i]. A refused message changes nothing and does not hold the
 // others back; if the shared transaction fails, each is settled alone.
 func (s *Service) SettleForwardedBatch(ctx context.Context, data [][]byte) ([]*ForwardResult, []error) {
-	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
 	// Online payments across providers (onlinefwd.go) settle one by one;
-	// the rest as offline evidence.
-	offline := make([][]byte, len(data))
+	// the rest together, as offline evidence.
+	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
+	var offline [][]byte
+	var at []int
 	for i, d := range data {
 		if of, ok := onlineForward(d); ok {
 			res[i], errs[i] = s.settleOnlineForward(ctx, of)
 		} else {
-			offline[i] = d
+			offline, at = append(offline, d), append(at, i)
 		}
 	}
-	fws, cerrs := s.checkForwards(ctx, offline)
-	for i, e := range cerrs {
-		if offline[i] != nil {
-			errs[i] = e
-		}
+	if len(offline) == 0 {
+		return res, errs
 	}
+	r, e := s.settleOfflineBatch(ctx, offline)
+	for k, i := range at {
+		res[i], errs[i] = r[k], e[k]
+	}
+	return res, errs
+}
+
+// settleOfflineBatch is SettleForwardedBatch for Forwards alone.
+func (s *Service) settleOfflineBatch(ctx context.Context, data [][]byte) ([]*ForwardResult, []error) {
+	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
+	fws, cerrs := s.checkForwards(ctx, data)
+	copy(errs, cerrs)
 	// One settlement per payee: its forwarded entries settle together,
 	// as they would in one upload of its log.
 	var order []protocol.KeyID
