@@ -27,9 +27,11 @@ var ErrInsufficientFunds = errors.New("insufficient funds")
 // payer (enrolled here, its signature, not revoked, certificate valid), the
 // request (signed by its payee, not expired, a request with a nonce, in
 // the ledger's currency, the amount it asks), the payee (a device enrolled
-// here, not revoked, another account) and the payer account's free
-// balance; then it debits the payer's account, credits the payee's and
-// returns an OnlineReceipt signed by its issuer key.
+// here, not revoked, another account; or a device of another provider of
+// the scheme, onlinefwd.go) and the payer account's free balance; then it
+// debits the payer's account, credits the payee's (or owes the payee's
+// provider and forwards the payment to it) and returns an OnlineReceipt
+// signed by its issuer key.
 //
 // The request's (payee, nonce) is the payment's idempotency key: the same
 // payment again returns the same receipt and moves nothing; the request
@@ -120,20 +122,23 @@ func (s *Service) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*pr
 		// another provider, paid through clearing.
 		prov := ""
 		if pd == nil || foreign(pd) {
-			p, err := s.foreignProvider(&req.Payee)
+			other, err := s.foreignProvider(&req.Payee)
 			if err != nil {
 				if pd == nil {
 					return offpay.Errorf(offpay.ENOTFOUND, "payee %v is not a device of this ledger nor of the scheme: %w", payee, protocol.ErrWrongPayee)
 				}
 				return err
 			}
-			if s.fed.p.Load().suspended[p] {
-				return offpay.Errorf(offpay.EFORBIDDEN, "payee %v: its provider %s is suspended from the scheme", payee, p)
+			if pd != nil && pd.Revoked {
+				return revoked(pd.ID)
+			}
+			if s.fed.p.Load().suspended[other] {
+				return offpay.Errorf(offpay.EFORBIDDEN, "payee %v: its provider %s is suspended from the scheme", payee, other)
 			}
 			if now < req.Payee.NotBefore || now >= req.Payee.NotAfter {
 				return offpay.Errorf(offpay.EFORBIDDEN, "the payee's certificate is not valid now: %w", protocol.ErrExpired)
 			}
-			prov = p
+			prov = other
 		} else {
 			if pd.Revoked {
 				return revoked(pd.ID)
