@@ -410,4 +410,12 @@ func testOnlineAcross(t *testing.T, open Opener) {
 	if o := e.obligations(); len(o) != 1 || o[0].Owe != 70 || o[0].Due != 30 {
 		t.Fatalf("obligations %+v", o)
 	}
+	// The scheme suspends "there": its payees are paid online no more.
+	if err := e.Svc.SetFederation(ledger.Federation{Self: "here", Providers: []ledger.Provider{
+		{Name: "here", Issuers: []*protocol.Certificate{scenarioPKI().Issuer}},
+		{Name: "there", Issuers: []*protocol.Certificate{iss}, Suspended: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	before = w.balances()
+	w.refused(w.a.PayOnline(w.request(z, 5), 5), offpay.EFORBIDDEN)
 }
