@@ -60,6 +60,9 @@ type ForwardResult struct {
 // the scheme, or entry not signed by it), EFORBIDDEN (no scheme), ECONFLICT (the
 // payee's SE signed another entry with this counter).
 func (s *Service) SettleForwarded(ctx context.Context, data []byte) (*ForwardResult, error) {
+	if of, ok := onlineForward(data); ok {
+		return s.settleOnlineForward(ctx, of)
+	}
 	fws, errs := s.checkForwards(ctx, [][]byte{data})
 	if errs[0] != nil {
 		return nil, errs[0]
@@ -82,6 +85,30 @@ func (s *Service) SettleForwarded(ctx context.Context, data []byte) (*ForwardRes
 // for data[i]. A refused message changes nothing and does not hold the
 // others back; if the shared transaction fails, each is settled alone.
 func (s *Service) SettleForwardedBatch(ctx context.Context, data [][]byte) ([]*ForwardResult, []error) {
+	// Online payments across providers (onlinefwd.go) settle one by one;
+	// the rest together, as offline evidence.
+	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
+	var offline [][]byte
+	var at []int
+	for i, d := range data {
+		if of, ok := onlineForward(d); ok {
+			res[i], errs[i] = s.settleOnlineForward(ctx, of)
+		} else {
+			offline, at = append(offline, d), append(at, i)
+		}
+	}
+	if len(offline) == 0 {
+		return res, errs
+	}
+	r, e := s.settleOfflineBatch(ctx, offline)
+	for k, i := range at {
+		res[i], errs[i] = r[k], e[k]
+	}
+	return res, errs
+}
+
+// settleOfflineBatch is SettleForwardedBatch for Forwards alone.
+func (s *Service) settleOfflineBatch(ctx context.Context, data [][]byte) ([]*ForwardResult, []error) {
 	res, errs := make([]*ForwardResult, len(data)), make([]error, len(data))
 	fws, cerrs := s.checkForwards(ctx, data)
 	copy(errs, cerrs)

@@ -51,6 +51,17 @@ func (s *Service) Report(ctx context.Context) (*Report, error) {
 		if lineTotal != r.Accounts {
 			ok = false
 		}
+		// Every online payment debited its payer here, or credited its
+		// payee here, or both, by its amount (across providers, the other
+		// side is a clearing position).
+		ot, err := tx.OnlineTotals(ctx)
+		if err != nil {
+			return err
+		}
+		r.OnlinePayments, r.Online = ot.Count, ot.Value
+		if sums[LineOnlineOut] != -ot.Paid || sums[LineOnlineIn] != ot.Received {
+			ok = false
+		}
 		devs, err := tx.AllDevices(ctx)
 		if err != nil {
 			return err

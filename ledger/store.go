@@ -213,6 +213,37 @@ type Tx interface {
 	InsertForwards(ctx context.Context, rows []ForwardRow) error
 	Forwards(ctx context.Context, limit int) ([]ForwardRow, error)
 	MarkForwarded(ctx context.Context, ids []protocol.Hash, at int64) error
+
+	// Online payments (online.go). OnlinePayment returns the payment of
+	// payee's request nonce, or nil; InsertOnlinePayment records one (a
+	// duplicate (payee, nonce) fails: Update retries and fn finds it);
+	// OnlineTotals counts and sums them.
+	OnlinePayment(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*OnlineRow, error)
+	InsertOnlinePayment(ctx context.Context, r *OnlineRow) error
+	OnlineTotals(ctx context.Context) (OnlineTotals, error)
+}
+
+// OnlineTotals are the online payments recorded: how many, their value,
+// and of it what this ledger's accounts paid (payer here) and received
+// (payee here); a payment across providers counts on one side only.
+type OnlineTotals struct {
+	Count, Value, Paid, Received int64
+}
+
+// OnlineRow is an online payment as stored: the request it paid (Payee,
+// Nonce), the payment's ID, its payer, both accounts (the clearing account
+// ForeignAccount(provider) for a device of another provider), the amount
+// and the encoding of the receipt this ledger signed.
+type OnlineRow struct {
+	Payee        protocol.KeyID
+	Nonce        protocol.Nonce
+	ID           protocol.Hash
+	Payer        protocol.KeyID
+	PayerAccount string
+	PayeeAccount string
+	Amount       int64
+	Receipt      []byte
+	CreatedAt    int64
 }
 
 // ForwardRow is a payment's evidence for its payer's provider: ID is the

@@ -113,6 +113,12 @@ type Report struct {
 	// providers less what they owe it. 0 outside a scheme. With it,
 	// Issued + Losses + Unassessed == Accounts + Outstanding + Clearing.
 	Clearing int64 `json:"clearing_minor,omitempty"`
+	// OnlinePayments and Online count and sum the online payments made
+	// (online.go): account to account, they change neither Issued nor
+	// the total of Accounts, and ConservationOK requires that they
+	// debited their payers and credited their payees by exactly Online.
+	OnlinePayments int64 `json:"online_payments"`
+	Online         int64 `json:"online_minor"`
 }
 
 // BehindDevice is a device the ledger is behind.

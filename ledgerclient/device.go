@@ -2,6 +2,7 @@ package ledgerclient
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 
@@ -107,6 +108,39 @@ func (c *Client) Reserve(ctx context.Context, req *protocol.ReserveRequest) (*pr
 		return nil, err
 	}
 	return l, nil
+}
+
+// PayOnline pays the request p carries from the payer's account and
+// returns the ledger's signed receipt. It is retried: the ledger answers
+// the same request (payee and nonce) with the same receipt and never
+// debits twice.
+func (c *Client) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error) {
+	b, err := c.postMessage(ctx, "/v1/online-payments", p, false, true, contentType, envelopeLimit(protocol.TypeOnlineReceipt))
+	if err != nil {
+		return nil, err
+	}
+	rc := new(protocol.OnlineReceipt)
+	if err := openAnswer(b, rc); err != nil {
+		return nil, err
+	}
+	return rc, nil
+}
+
+// OnlineReceipt looks up the receipt of the online payment of payee's
+// request nonce (an ENOTFOUND APIError while nobody paid it online). The
+// caller verifies its signature against the issuer it trusts.
+func (c *Client) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*protocol.OnlineReceipt, error) {
+	path := "/v1/online-payments/" + payee.String() + "/" + hex.EncodeToString(nonce[:])
+	b, err := c.do(ctx, call{method: http.MethodGet, path: path, idempotent: true},
+		contentType, int64(envelopeLimit(protocol.TypeOnlineReceipt)))
+	if err != nil {
+		return nil, err
+	}
+	rc := new(protocol.OnlineReceipt)
+	if err := openAnswer(b, rc); err != nil {
+		return nil, err
+	}
+	return rc, nil
 }
 
 // Sync uploads the device's log entries and returns the ledger's signed

@@ -299,3 +299,11 @@ func TestLoserRunsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func BenchmarkPayOnline(b *testing.B) {
+	for _, w := range []int{1, 8} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			storetest.BenchOnline(b, func(tb testing.TB) ledger.Store { return open(tb) }, w)
+		})
+	}
+}

@@ -34,6 +34,8 @@ var typeNames = map[string]protocol.Type{
 	"enrolment_request": protocol.TypeEnrolment,
 	"reserve_request":   protocol.TypeReserve,
 	"sync_applied":      protocol.TypeSyncApplied,
+	"online_payment":    protocol.TypeOnlinePayment,
+	"online_receipt":    protocol.TypeOnlineReceipt,
 }
 
 // loadVectors reads every vector file; it fails the test if there are none.
@@ -174,6 +176,13 @@ func verifyMessage(t testing.TB, v vectors.Vector, m protocol.Message) error {
 		return m.Verify(signer())
 	case *protocol.SyncResult:
 		return m.Verify(signer())
+	case *protocol.OnlinePayment:
+		if err := m.Request.Verify(); err != nil {
+			return err
+		}
+		return m.Verify(signer())
+	case *protocol.OnlineReceipt:
+		return m.Verify(signer())
 	case *protocol.SyncApplied:
 		return nil // unsigned: the EntrySync log entry that carries it is signed
 	case *protocol.Attestation:
@@ -224,6 +233,8 @@ func checkOutput(t testing.TB, v vectors.Vector, env []byte, m protocol.Message)
 			got["payment id"] = p.ID().String()
 		case *protocol.PaymentBundle:
 			got["payment id"] = p.Payment.ID().String()
+		case *protocol.OnlinePayment:
+			got["payment id"] = p.ID().String()
 		}
 	}
 	if o.EntryHashHex != "" {

@@ -3,14 +3,14 @@ package protocol
 // DeviceSignature is what checking the sender of a device-signed request
 // needs, read from its envelope without decoding it: see PeekDeviceSignature.
 type DeviceSignature struct {
-	Type   Type   // TypeReserve or TypeSyncUpload
+	Type   Type   // TypeReserve, TypeSyncUpload or TypeOnlinePayment
 	Device KeyID  // the device the request names
 	Input  []byte // the signing input, if the envelope is the canonical encoding of a message of Type
 	Sig    []byte // the signature it carries (aliases the envelope)
 }
 
 // PeekDeviceSignature reads the device, signature and signing input of a
-// ReserveRequest or SyncUpload envelope from its bytes, without decoding
+// ReserveRequest, SyncUpload or OnlinePayment envelope from its bytes, without decoding
 // the message. A server checks with them who sent a request (up to a 6 MB
 // upload) before it spends anything on it, or on the device it names.
 //
@@ -37,6 +37,8 @@ func PeekDeviceSignature(env []byte) (ds DeviceSignature, ok bool) {
 		ctx, fields = CtxReserve, 8
 	case TypeSyncUpload:
 		ctx, fields = CtxSyncUpload, 6
+	case TypeOnlinePayment:
+		ctx, fields = CtxOnlinePayment, 8
 	default:
 		return ds, false
 	}

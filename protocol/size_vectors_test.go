@@ -145,7 +145,25 @@ func sizeCases(t testing.TB) []sizeCase {
 		{"LogEntry (receive a refund)", protocol.TypeLogEntry, refEntry(ed, &protocol.PaymentBundle{Payment: *refEd, Cert: *shopEd}),
 			refEntry(ed, &protocol.PaymentBundle{Payment: *refP, Cert: *shopP}),
 			&protocol.LogEntry{Version: 1, Counter: u64, Kind: protocol.EntryReceive, Time: u64, Body: mxRefundBundle.Marshal(), SigAlg: alg, Sig: s}},
+		{"OnlinePayment (its request with channel)", protocol.TypeOnlinePayment, online(ed, req(shopEd, ed)), online(p, req(shopP, p)),
+			&protocol.OnlinePayment{Version: 1, Request: *mxReq, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
+		{"OnlineReceipt", protocol.TypeOnlineReceipt, signed(onlineRcpt(), ed), signed(onlineRcpt(), p),
+			&protocol.OnlineReceipt{Version: 1, Amount: protocol.MaxAmount, Currency: cur, Time: u64, SigAlg: alg, Sig: s}},
 	}
+}
+
+// online is devEd's online payment of req.
+func online(k protocol.Signer, req *protocol.PaymentRequest) protocol.Message {
+	x := &protocol.OnlinePayment{Version: 1, Payer: protocol.KeyID{1}, Request: *req, Amount: req.Amount, Currency: "EUR", Time: prototest.Epoch}
+	if err := x.Sign(k); err != nil {
+		panic(err)
+	}
+	return x
+}
+
+func onlineRcpt() *protocol.OnlineReceipt {
+	return &protocol.OnlineReceipt{Version: 1, Payment: protocol.Hash{1}, Payer: protocol.KeyID{2}, Payee: protocol.KeyID{3}, Nonce: protocol.Nonce{4},
+		Amount: 1250, Currency: "EUR", Time: prototest.Epoch, Signer: protocol.KeyID{5}}
 }
 
 func recv(k protocol.Signer, pay *protocol.Payment, dev *protocol.Certificate) *protocol.LogEntry {

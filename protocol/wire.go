@@ -96,6 +96,10 @@ func New(t Type) (Message, error) {
 		return new(Attestation), nil
 	case TypeAttestedEnrolment:
 		return new(AttestedEnrolment), nil
+	case TypeOnlinePayment:
+		return new(OnlinePayment), nil
+	case TypeOnlineReceipt:
+		return new(OnlineReceipt), nil
 	}
 	return nil, errf(ClassUnknownType, "type %d", t)
 }
@@ -135,6 +139,10 @@ func MaxSize(t Type) int {
 		return MaxAttestationSize
 	case TypeAttestedEnrolment:
 		return MaxAttestedEnrolmentSize
+	case TypeOnlinePayment:
+		return MaxOnlinePaymentSize
+	case TypeOnlineReceipt:
+		return MaxOnlineReceiptSize
 	}
 	return 0
 }

@@ -33,6 +33,11 @@ type SE interface {
 	// Pay verifies the request and its payee, debits the purse and signs a
 	// payment. amount is used only for an open request (Amount 0).
 	Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*protocol.PaymentBundle, error)
+	// PayOnline verifies the request and its payee as Pay does and signs
+	// an OnlinePayment: the ledger pays the request from the account at
+	// once. It changes no state; the purse is not debited. amount is used
+	// only for an open request.
+	PayOnline(req *protocol.PaymentRequest, amount uint64, now uint64) (*protocol.OnlinePayment, error)
 	// Receive verifies a payment addressed to this SE against one of its
 	// own open nonces (or its standing request), credits the purse and
 	// countersigns. A payment protocol.ClaimWindow or more older than the

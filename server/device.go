@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -391,4 +392,48 @@ func (s *Server) trust(w http.ResponseWriter, r *http.Request) {
 	if err := writeSet(w, root, issuer); err != nil {
 		s.writeError(w, r, err)
 	}
+}
+
+// payOnline serves POST /v1/online-payments: an OnlinePayment signed by
+// the payer's SE, authenticated on its bytes as reserve and sync are.
+func (s *Server) payOnline(w http.ResponseWriter, r *http.Request) {
+	s.device(w, r, protocol.TypeOnlinePayment, func(r *http.Request, m protocol.Message) (protocol.Message, error) {
+		rc, err := s.ledger.PayOnline(r.Context(), m.(*protocol.OnlinePayment))
+		if err == nil && rc == nil {
+			err = errorf(offpay.EINTERNAL, "ledger returned no online receipt")
+		}
+		return rc, err
+	})
+}
+
+// onlineReceipt serves GET /v1/online-payments/{payee}/{nonce}: the
+// receipt of the payee's request, if a payer paid it online. The nonce,
+// known to the payee and whom it showed the request, is the right to
+// ask; guesses are charged to the client address.
+func (s *Server) onlineReceipt(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
+		return
+	}
+	payee, err := protocol.ParseKeyID(r.PathValue("payee"))
+	if err != nil {
+		s.writeError(w, r, errorf(offpay.EINVALID, "payee: %v", err))
+		return
+	}
+	var nonce protocol.Nonce
+	b, err := hex.DecodeString(r.PathValue("nonce"))
+	if err != nil || len(b) != len(nonce) {
+		s.writeError(w, r, errorf(offpay.EINVALID, "nonce: %d hex digits expected", 2*len(nonce)))
+		return
+	}
+	copy(nonce[:], b)
+	rc, err := s.ledger.OnlineReceipt(r.Context(), payee, nonce)
+	if err == nil && rc == nil {
+		err = errorf(offpay.EINTERNAL, "ledger returned no online receipt")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeEnvelope(w, rc)
 }

@@ -5,6 +5,8 @@
 //	POST /v1/enrol                           EnrolmentRequest -> [device cert, issuer cert, root cert, revocation list]  (admin token)
 //	POST /v1/reserve                         ReserveRequest -> Load
 //	POST /v1/sync                            SyncUpload -> SyncResult
+//	POST /v1/online-payments                 OnlinePayment -> OnlineReceipt
+//	GET  /v1/online-payments/{payee}/{nonce} -> OnlineReceipt  (the payee's lookup; hex KeyID and nonce)
 //	GET  /v1/revocation-list                 -> RevocationList
 //	GET  /v1/trust                           -> [root cert, issuer cert]
 //	POST /v1/admin/accounts                  {"name","merchant"} -> Account (201)

@@ -30,6 +30,10 @@ type Ledger interface {
 	// device for it.
 	DeviceCertificate(ctx context.Context, id protocol.KeyID) (*protocol.Certificate, error)
 	Reserve(ctx context.Context, req *protocol.ReserveRequest) (*protocol.Load, error)
+	// PayOnline pays a payee's request from the payer device's account
+	// (ledger/online.go); OnlineReceipt looks the receipt of a request up.
+	PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error)
+	OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*protocol.OnlineReceipt, error)
 	Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error)
 	RevocationList(ctx context.Context) (*protocol.RevocationList, error)
 	Trust() (root, issuer *protocol.Certificate)
@@ -179,6 +183,8 @@ func newServer(l Ledger, opts Options) *Server {
 	// authenticated by the SE signature inside (the ledger verifies it).
 	s.handle("POST /v1/enrol", s.enrolAuth)
 	s.handle("POST /v1/reserve", s.reserve)
+	s.handle("POST /v1/online-payments", s.payOnline)
+	s.handle("GET /v1/online-payments/{payee}/{nonce}", s.onlineReceipt)
 	s.handle("POST /v1/sync", s.sync)
 	s.handle("POST /v1/acknowledgement", s.acknowledgement)
 	s.handle("GET /v1/revocation-list", s.revocationList)

@@ -152,21 +152,29 @@ FIELDS = {
     "attestation": [("version", U8), ("key_alg", U8), ("key", BYTES), ("class", U8), ("maker", B16),
                     ("made", U64), ("sig_alg", U8), ("sig", BYTES)],
     "attested_enrolment": [("request", ("msg", "enrolment_request")), ("attestation", ("msg", "attestation"))],
+    "online_payment": [("version", U8), ("payer", B16), ("request", ("msg", "payment_request")), ("amount", U64),
+                       ("currency", TEXT), ("time", U64), ("sig_alg", U8), ("sig", BYTES)],
+    "online_receipt": [("version", U8), ("payment", B32), ("payer", B16), ("payee", B16), ("nonce", B16),
+                       ("amount", U64), ("currency", TEXT), ("time", U64), ("signer", B16),
+                       ("sig_alg", U8), ("sig", BYTES)],
 }
 TYPES = {1: "certificate", 2: "revocation_list", 3: "load", 4: "payment_request", 5: "payment",
          6: "payment_bundle", 7: "receipt", 8: "redeem", 9: "log_entry", 10: "sync_upload",
          11: "sync_result", 12: "enrolment_request", 13: "reserve_request",
-         14: "sync_applied", 15: "attestation", 16: "attested_enrolment"}
+         14: "sync_applied", 15: "attestation", 16: "attested_enrolment", 17: "online_payment",
+         18: "online_receipt"}
 NUMBER = {v: k for k, v in TYPES.items()}
 LIMIT = {"certificate": 288, "revocation_list": 1700144, "load": 192, "payment_request": 640,
          "payment": 192, "payment_bundle": 464, "receipt": 160, "redeem": 160, "log_entry": 640,
          "sync_upload": 6410128, "sync_result": 2522890, "enrolment_request": 192, "reserve_request": 192,
-         "sync_applied": 96, "attestation": 192, "attested_enrolment": 385}
+         "sync_applied": 96, "attestation": 192, "attested_enrolment": 385, "online_payment": 768,
+         "online_receipt": 224}
 CONTEXT = {"certificate": "certificate", "revocation_list": "revocation-list", "load": "load",
            "payment_request": "payment-request", "payment": "payment", "receipt": "receipt",
            "redeem": "redeem", "log_entry": "log-entry", "sync_upload": "sync-upload",
            "sync_result": "sync-result", "enrolment_request": "enrolment-request",
-           "reserve_request": "reserve-request", "attestation": "attestation"}
+           "reserve_request": "reserve-request", "attestation": "attestation",
+           "online_payment": "online-payment", "online_receipt": "online-receipt"}
 
 
 class Msg(dict):
@@ -491,13 +499,29 @@ def reserve_rules(m):
     sig_rule(m)
 
 
+def online_payment_rules(m):
+    version(m)
+    payment_request_rules(m["request"])
+    amount(m["amount"])
+    currency(m["currency"])
+    sig_rule(m)
+
+
+def online_receipt_rules(m):
+    version(m)
+    amount(m["amount"])
+    currency(m["currency"])
+    sig_rule(m)
+
+
 RULES = {"certificate": certificate_rules, "revocation_list": revocation_list_rules, "load": load_rules,
          "payment_request": payment_request_rules, "payment": payment_rules,
          "payment_bundle": bundle_rules, "receipt": receipt_rules, "redeem": redeem_rules,
          "log_entry": log_entry_rules, "sync_upload": sync_upload_rules,
          "sync_result": sync_result_rules, "enrolment_request": enrolment_rules,
          "reserve_request": reserve_rules, "sync_applied": sync_applied_rules,
-         "attestation": attestation_rules, "attested_enrolment": attested_enrolment_rules}
+         "attestation": attestation_rules, "attested_enrolment": attested_enrolment_rules,
+         "online_payment": online_payment_rules, "online_receipt": online_receipt_rules}
 
 
 # ---------------------------------------------------------------- identifiers (SPEC 5.1, 6)

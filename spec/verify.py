@@ -211,12 +211,15 @@ def check_message(v, m):
         r = m["request"]
         verify_by(r, {"key_alg": r["key_alg"], "key": r["key"]})
         return check_attestation(m["attestation"], inp.get("manufacturers", []))
+    if kind == "online_payment":
+        verify_by(m["request"], m["request"]["payee"])  # the request as its payee signed it (SPEC 7.18)
     if kind == "sync_applied":
         return None  # unsigned: the sync log entry that carries it is signed (SPEC 7.14)
     signer = cert_input(inp["signer_cert_hex"])
     id_field = {"load": "signer", "sync_result": "signer", "sync_upload": "device",
                 "reserve_request": "device", "payment": "payer", "receipt": "payee",
-                "redeem": "device", "log_entry": "device"}.get(kind)
+                "redeem": "device", "log_entry": "device", "online_payment": "payer",
+                "online_receipt": "signer"}.get(kind)
     return verify_by(m, signer, id_field)
 
 
@@ -228,7 +231,7 @@ def check_output(v, m):
         got["signing_input_hex"] = signing_input(target).hex()
     if "key_id_hex" in out:
         got["key_id_hex"] = cert_id(m).hex()
-    if "payment_id_hex" in out:
+    if "payment_id_hex" in out:  # a payment's, a bundle's payment's, an online payment's
         got["payment_id_hex"] = hashlib.sha256(signing_input(target)).hexdigest()
     if "entry_hash_hex" in out:
         got["entry_hash_hex"] = hashlib.sha256(signing_input(m)).hexdigest()

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -66,3 +67,17 @@ func TestReopen(t *testing.T) {
 // TestScenarios replays the stateful conformance vectors of
 // spec/scenarios (SPEC.md section 17) on SQLite.
 func TestScenarios(t *testing.T) { storetest.RunScenarios(t, open, "../spec/scenarios") }
+
+func BenchmarkPayOnline(b *testing.B) {
+	open := func(tb testing.TB) ledger.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "ledger.db"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}
+	for _, w := range []int{1, 8} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) { storetest.BenchOnline(b, open, w) })
+	}
+}

@@ -105,6 +105,10 @@ func Run(t *testing.T, open Opener) {
 		{"Federation", testFederation},
 		{"Forwards", testForwards},
 		{"FederationRefunds", testFederationRefunds},
+		{"Online", testOnline},
+		{"OnlineRefusals", testOnlineRefusals},
+		{"OnlineAttacks", testOnlineAttacks},
+		{"OnlineAcross", testOnlineAcross},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}

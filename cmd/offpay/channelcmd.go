@@ -260,6 +260,7 @@ func walletReceive(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	addrOut := fs.String("addr-out", "", "write the address actually listened on to this file (with --listen 127.0.0.1:0)")
 	advertise := fs.String("advertise", "", "the IP:PORT payers connect to, put in the pairing code (default: the address listened on; with 0.0.0.0, this machine's first network address)")
+	onlineEvery := fs.Duration("online-every", time.Second, "while a code is on show, ask the ledger this often whether a payer paid it online (wallet pay --online); 0: never")
 	snd := addSoundOut(fs, "the pairing request")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -276,6 +277,9 @@ func walletReceive(e *env, args []string) error {
 	}
 	if *timeout <= 0 {
 		return usageErrorf("--timeout must be positive")
+	}
+	if *onlineEvery < 0 {
+		return usageErrorf("--online-every cannot be negative")
 	}
 	w, err := openWallet(e, *dir)
 	if err != nil {
@@ -325,6 +329,7 @@ func walletReceive(e *env, args []string) error {
 	defer wait()
 	defer stop()
 	life := min(*timeout, channel.DefaultPairingTTL)
+	onlinePaid := 0
 	for i := 0; i < *count; i++ {
 		req, pairing, err := p.request(amount, life)
 		if err != nil {
@@ -334,9 +339,17 @@ func walletReceive(e *env, args []string) error {
 			return err
 		}
 		say(e, "listening on %s (payers connect to %s); pairing code in %s\n", ln.Addr(), shown, codeName(*out, *text, snd, req))
-		paid, why, err := awaitPayment(ctx, srv, ends, i+1, pairing.ID(), life)
+		octx, stopWatch := context.WithCancel(ctx)
+		online := watchOnline(octx, w, req, *onlineEvery)
+		paid, rc, why, err := awaitPayment(ctx, srv, ends, i+1-onlinePaid, pairing.ID(), life, online)
+		stopWatch()
 		if err != nil {
 			return err
+		}
+		if rc != nil {
+			onlinePaid++
+			say(e, "paid online: %s into the account, receipt %s (signed by the ledger)\n", w.fmt(rc.Amount), rc.Payment.String()[:16])
+			continue
 		}
 		if !paid {
 			// The code is spent (or expired): a new one, in the same place.

@@ -12,6 +12,7 @@ import (
 	"github.com/offpay/offpay/se"
 	"github.com/offpay/offpay/transport/qr"
 	"github.com/offpay/offpay/transport/sound"
+	"github.com/offpay/offpay/wallet"
 )
 
 // Exit codes. They are part of the command line's interface (README,
@@ -87,6 +88,17 @@ func classify(err error) (string, int) {
 	}
 	if errors.Is(err, exchange.ErrRefused) {
 		return err.Error(), exitRefused
+	}
+	var fe *fundsError
+	if errors.As(err, &fe) {
+		return fe.Error(), exitFunds
+	}
+	var np *notPaidOnline
+	if errors.As(err, &np) {
+		return np.Error(), exitError
+	}
+	if errors.Is(err, wallet.ErrBadOnlineReceipt) {
+		return err.Error() + ": nothing is recorded as paid", exitRefused
 	}
 	var pm *payeeMismatch
 	if errors.As(err, &pm) {

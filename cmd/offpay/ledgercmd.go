@@ -728,6 +728,7 @@ func printReport(w io.Writer, r *ledger.Report) {
 		fmt.Fprintf(w, "  clearing with other providers    %14s  (what it owes them, less what they owe it)\n", fmtMinor(r.Clearing, r.Currency))
 	}
 	fmt.Fprintf(w, "  settled payments                 %14d\n", r.Settled)
+	fmt.Fprintf(w, "  online payments                  %14d  (%s moved account to account)\n", r.OnlinePayments, fmtMinor(r.Online, r.Currency))
 	if r.RestoredAt != nil {
 		fmt.Fprintf(w, "  last restore recorded            %s  (assessment deadlines count from no earlier)\n", r.RestoredAt.Format(time.RFC3339))
 	}

@@ -84,6 +84,7 @@ func posRun(e *env, args []string) error {
 	advertise := fs.String("advertise", "", "the IP:PORT customers connect to, put in every code (default: the address listened on; with 0.0.0.0, this machine's first network address)")
 	retryFirst := fs.Duration("upload-retry", 5*time.Second, "after a failed upload, try again after this long, doubling up to 5m while log entries are queued")
 	nfcReader := fs.String("nfc", "", "take payments by card taps on this PC/SC reader (a contactless reader) instead of QR codes: the card's PIN from "+cardPINEnv+"; the amount from --amount or one line of standard input per customer")
+	onlineEvery := fs.Duration("online-every", time.Second, "while a code is on show, ask the ledger this often whether a payer paid it online (wallet pay --online); 0: never")
 	snd := addSoundOut(fs, "each request (%d as in --pairing-out)")
 	snd.perCode = true
 	pos, err := parse(fs, args)
@@ -99,8 +100,8 @@ func posRun(e *env, args []string) error {
 	if *retryFirst <= 0 {
 		return usageErrorf("--upload-retry must be positive")
 	}
-	if *count < 0 || *maxOff < 0 || *timeout < 0 {
-		return usageErrorf("--count, --max-offline and --timeout cannot be negative")
+	if *count < 0 || *maxOff < 0 || *timeout < 0 || *onlineEvery < 0 {
+		return usageErrorf("--count, --max-offline, --timeout and --online-every cannot be negative")
 	}
 	if *pngOut != "" {
 		first := *pngOut
@@ -243,7 +244,7 @@ func posRun(e *env, args []string) error {
 		ln.Addr(), w.cfg.Account, certifiedAs(w.Wallet), reach)
 	up.now()
 	go posCommands(ctx, e, w, e.stdin, *refundOut, *quiet)
-	shown := 0
+	shown, onlinePaid := 0, 0
 	for n := 0; *count == 0 || n < *count; n++ {
 		shown++
 		req, pairing, err := p.request(amount, posCodeTTL)
@@ -271,10 +272,18 @@ func posRun(e *env, args []string) error {
 			}
 		}
 		fmt.Fprintf(e.stdout, "waiting for payment %d (request %s...)\n", n+1, hex.EncodeToString(req[len(req)-8:]))
-		paid, why, err := awaitPayment(ctx, srv, ends, n+1, pairing.ID(), posCodeTTL-posCodeMargin)
+		octx, stopWatch := context.WithCancel(ctx)
+		online := watchOnline(octx, w, req, *onlineEvery)
+		paid, rc, why, err := awaitPayment(ctx, srv, ends, n+1-onlinePaid, pairing.ID(), posCodeTTL-posCodeMargin, online)
+		stopWatch()
 		if err != nil {
 			fmt.Fprintln(e.stdout, "terminal stopped")
 			return nil
+		}
+		if rc != nil {
+			onlinePaid++
+			fmt.Fprintf(e.stdout, "PAID ONLINE: %s into the account, receipt %s (signed by the ledger)\n", w.fmt(rc.Amount), rc.Payment.String()[:16])
+			continue
 		}
 		if !paid {
 			if why != "" {
@@ -302,7 +311,11 @@ const (
 // n payments were accepted (paid), or until the code is spent without a
 // payment (a session it opened ended unpaid: why says what happened), or
 // until it is about to expire (why is empty), or until ctx ends (err).
-func awaitPayment(ctx context.Context, srv *exchange.Payee, ends <-chan exchange.SessionEnd, n int, code [channel.IDLen]byte, life time.Duration) (paid bool, why string, err error) {
+//
+// A receipt on online (the code paid online, watchOnline) ends the wait
+// too: paid, with the receipt.
+func awaitPayment(ctx context.Context, srv *exchange.Payee, ends <-chan exchange.SessionEnd, n int, code [channel.IDLen]byte, life time.Duration,
+	online <-chan *protocol.OnlineReceipt) (paid bool, rc *protocol.OnlineReceipt, why string, err error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -312,7 +325,13 @@ func awaitPayment(ctx context.Context, srv *exchange.Payee, ends <-chan exchange
 	for {
 		select {
 		case err := <-done:
-			return err == nil, "", err
+			return err == nil, nil, "", err
+		case rc = <-online:
+			cancel()
+			if <-done == nil { // paid by channel meanwhile too: two payments
+				return true, nil, "", nil
+			}
+			return true, rc, "", nil
 		case <-expire.C:
 		case end := <-ends:
 			if end.Resumed || end.Pairing != code || end.Paid {
@@ -322,13 +341,39 @@ func awaitPayment(ctx context.Context, srv *exchange.Payee, ends <-chan exchange
 		}
 		cancel()
 		if <-done == nil { // paid meanwhile (another session)
-			return true, "", nil
+			return true, nil, "", nil
 		}
 		if ctx.Err() != nil {
-			return false, "", ctx.Err()
+			return false, nil, "", ctx.Err()
 		}
-		return false, why, nil
+		return false, nil, why, nil
 	}
+}
+
+// watchOnline asks the ledger every so often, until ctx ends or the
+// answer comes, whether a payer paid req online; the checked receipt is
+// sent on the channel it returns. every 0, or no ledger: it never sends.
+func watchOnline(ctx context.Context, w *openedWallet, req []byte, every time.Duration) <-chan *protocol.OnlineReceipt {
+	out := make(chan *protocol.OnlineReceipt, 1)
+	if every <= 0 || w.cfg.Ledger == "" {
+		return out
+	}
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if rc, err := w.OnlineReceipt(ctx, req); err == nil {
+				out <- rc
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // notPaid says why a session ended without a payment.

@@ -19,7 +19,8 @@ func init() {
 		command{"reserve", "move money from the account into the purse (online)", walletReserve},
 		command{"balance", "where the money stands: purse, pending, limits, sync deadline", walletBalance},
 		command{"request", "make a payment request QR code (payee, offline)", walletRequest},
-		command{"pay", "pay a request, giving a payment QR code (payer, offline)", walletPay},
+		command{"pay", "pay a request, giving a payment QR code (payer, offline), or with --online from the account through the ledger", walletPay},
+		command{"paid", "did a payer pay this request online? (payee, online)", walletPaid},
 		command{"accept", "accept a payment, giving a receipt QR code (payee, offline)", walletAccept},
 		command{"confirm", "record the payee's receipt (payer, offline)", walletConfirm},
 		command{"receive", "receive payments over the encrypted channel (payee)", walletReceive},
@@ -244,19 +245,30 @@ func outName(png, text string) string {
 }
 
 func walletPay(e *env, args []string) error {
-	fs := newFlags(e, "wallet pay", "--dir DIR --in REQUEST --out PAYMENT.png [--text FILE] [AMOUNT for an open request]")
+	fs := newFlags(e, "wallet pay", "--dir DIR --in REQUEST --out PAYMENT.png [--text FILE] [AMOUNT for an open request]\n       offpay wallet pay --online --dir DIR --request REQUEST [--ledger URL] [AMOUNT for an open request]")
 	dir := fs.String("dir", "", "the wallet's folder")
 	in := fs.String("in", "", "the request: PNG or JPEG of its code, its text form, a WAV recording of its sound, or - for stdin")
-	out := fs.String("out", "", "write the payment's QR code as PNG")
-	text := fs.String("text", "", "write the payment's text form (- for stdout)")
+	fs.StringVar(in, "request", "", "the same as --in")
+	out := fs.String("out", "", "write the payment's QR code as PNG (--online: the ledger's receipt, optional)")
+	text := fs.String("text", "", "write the payment's text form (- for stdout; --online: the receipt's, optional)")
 	expect := fs.String("payee", "", "pay only if the payee is certified with this name (a merchant's name, a person's account)")
+	online := fs.Bool("online", false, "pay from the account at once through the ledger (the purse is not touched); paying the same request again pays nothing twice")
+	url := fs.String("ledger", "", "--online: the ledger to pay through (default: the wallet's)")
 	snd := addSoundOut(fs, "the payment")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := checkCodeOutputs("out", *out, *text, snd); err != nil {
-		return err
+	if !*online && *url != "" {
+		return usageErrorf("--ledger goes with --online (offline payments need no ledger)")
+	}
+	if *online && *snd.path != "" {
+		return usageErrorf("--sound-out goes with offline payments: an online payment hands the payee nothing")
+	}
+	if !*online {
+		if err := checkCodeOutputs("out", *out, *text, snd); err != nil {
+			return err
+		}
 	}
 	amt, err := optAmount("wallet pay", pos)
 	if err != nil {
@@ -266,7 +278,7 @@ func walletPay(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	w, err := openWallet(e, *dir)
+	w, err := openWalletAt(e, *dir, *url)
 	if err != nil {
 		return err
 	}
@@ -275,6 +287,9 @@ func walletPay(e *env, args []string) error {
 		if amount, err = w.amountArg(amt); err != nil {
 			return err
 		}
+	}
+	if *online {
+		return payOnline(e, w, req, amount, *expect, *out, *text)
 	}
 	bundle, repeat, err := w.PayRetry(req, amount, showPayee(e, w, amount, *expect))
 	if err != nil {

@@ -75,6 +75,15 @@ func (l clientLedger) Sync(ctx context.Context, u *protocol.SyncUpload) (*protoc
 	return l.c.Sync(ctx, u)
 }
 
+// PayOnline and OnlineReceipt make clientLedger a wallet.OnlineLedger.
+func (l clientLedger) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error) {
+	return l.c.PayOnline(ctx, p)
+}
+
+func (l clientLedger) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*protocol.OnlineReceipt, error) {
+	return l.c.OnlineReceipt(ctx, payee, nonce)
+}
+
 // Acknowledge implements wallet.Acknowledger.
 func (l clientLedger) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
 	return l.c.Acknowledge(ctx, res)
@@ -110,6 +119,12 @@ type openedWallet struct {
 }
 
 func openWallet(e *env, dir string) (*openedWallet, error) {
+	return openWalletAt(e, dir, "")
+}
+
+// openWalletAt opens the wallet in dir with ledgerURL, if set, in place
+// of the ledger its configuration names (checked against the same CA).
+func openWalletAt(e *env, dir, ledgerURL string) (*openedWallet, error) {
 	if dir == "" {
 		return nil, usageErrorf("--dir DIR is required")
 	}
@@ -126,6 +141,9 @@ func openWallet(e *env, dir string) (*openedWallet, error) {
 		return nil, err
 	}
 	opts := &wallet.Options{}
+	if ledgerURL != "" {
+		cfg.Ledger = ledgerURL
+	}
 	if cfg.Ledger != "" {
 		hc, err := httpClient([]byte(cfg.LedgerCA), 10*time.Second)
 		if err != nil {

@@ -146,6 +146,13 @@ func (l walletLedger) Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (
 	return &wallet.Enrolment{Device: e.Device, Issuer: e.Issuer, Root: e.Root, RevList: e.RevList}, nil
 }
 
+// Trust makes walletLedger a wallet.TrustSource (online receipts are
+// checked against the issuer it names).
+func (l walletLedger) Trust(context.Context) (root, issuer *protocol.Certificate, err error) {
+	root, issuer = l.Service.Trust()
+	return root, issuer, nil
+}
+
 // wallet enrols name at provider p (an account with deposit), installs
 // every provider's issuer from the register in its SE and reserves load.
 func (f *fed) wallet(p, name string, merchant bool, deposit int64, load uint64) *member {

@@ -221,3 +221,22 @@ func must(err error) {
 		panic(err)
 	}
 }
+
+// Request returns a payment request of the device (its certificate must
+// be set) for amount (0: open) with nonce derived from n, valid until
+// expiry, signed by its key as its SE would.
+func (d *Device) Request(amount uint64, n uint64, expiry uint64) *protocol.PaymentRequest {
+	r := &protocol.PaymentRequest{Version: protocol.Version, Payee: *d.Cert, Amount: amount, Currency: d.Currency, Expiry: expiry}
+	h := sha256.Sum256(binary.BigEndian.AppendUint64(append([]byte("request"), d.ID[:]...), n))
+	copy(r.Nonce[:], h[:])
+	must(r.Sign(d.Key))
+	return r
+}
+
+// PayOnline returns the device's signed online payment of req for amount,
+// at the device's time. It checks nothing, as a broken SE would not.
+func (d *Device) PayOnline(req *protocol.PaymentRequest, amount uint64) *protocol.OnlinePayment {
+	p := &protocol.OnlinePayment{Version: protocol.Version, Payer: d.ID, Request: *req, Amount: amount, Currency: d.Currency, Time: d.Time}
+	must(p.Sign(d.Key))
+	return p
+}

@@ -95,6 +95,7 @@ func All() []Vector {
 	out = append(out, w.keyVectors()...)
 	out = append(out, w.refundVectors()...)
 	out = append(out, w.attestVectors()...)
+	out = append(out, w.onlineVectors()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	for i := 1; i < len(out); i++ {
 		if out[i].Name == out[i-1].Name {

@@ -77,6 +77,12 @@ func (c *Card) Pay(req *protocol.PaymentRequest, amount uint64, now uint64) (*pr
 	return answer(b, err, new(protocol.PaymentBundle))
 }
 
+// PayOnline implements se.SE.
+func (c *Card) PayOnline(req *protocol.PaymentRequest, amount uint64, now uint64) (*protocol.OnlinePayment, error) {
+	b, err := c.call(apdu.InsPayOnline, apdu.PayArgs{Request: req.Marshal(), Amount: amount, Now: now})
+	return answer(b, err, new(protocol.OnlinePayment))
+}
+
 // Receive implements se.SE.
 func (c *Card) Receive(bu *protocol.PaymentBundle, now uint64) (*protocol.Receipt, error) {
 	b, err := c.call(apdu.InsReceive, apdu.MessageArgs{Msg: bu.Marshal(), Now: now})

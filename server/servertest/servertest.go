@@ -112,6 +112,39 @@ func (f *Ledger) Reserve(_ context.Context, req *protocol.ReserveRequest) (*prot
 	return f.PKI.Load(req.Device, f.loads[req.Device], req.Amount, prototest.Epoch), nil
 }
 
+// PayOnline answers a payment signed by an enrolled device with a
+// receipt signed by the PKI's issuer; it keeps nothing.
+func (f *Ledger) PayOnline(_ context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error) {
+	if err := f.enter(); err != nil {
+		f.Unlock()
+		return nil, err
+	}
+	defer f.Unlock()
+	c, err := f.device(p.Payer)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Verify(c); err != nil {
+		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "online payment: %w", err)
+	}
+	rc := &protocol.OnlineReceipt{Version: protocol.Version, Payment: p.ID(), Payer: p.Payer, Payee: p.Request.Payee.ID(),
+		Nonce: p.Request.Nonce, Amount: p.Amount, Currency: p.Currency, Time: prototest.Epoch, Signer: f.PKI.Issuer.ID()}
+	if err := rc.Sign(f.PKI.IssuerKey); err != nil {
+		return nil, err
+	}
+	return rc, nil
+}
+
+// OnlineReceipt finds nothing: the fake keeps no online payments.
+func (f *Ledger) OnlineReceipt(context.Context, protocol.KeyID, protocol.Nonce) (*protocol.OnlineReceipt, error) {
+	if err := f.enter(); err != nil {
+		f.Unlock()
+		return nil, err
+	}
+	defer f.Unlock()
+	return nil, offpay.Errorf(offpay.ENOTFOUND, "no online payment of that request")
+}
+
 func (f *Ledger) Sync(_ context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {
 	if err := f.enter(); err != nil {
 		f.Unlock()

@@ -37,6 +37,8 @@ type Ledger struct {
 var (
 	_ wallet.Ledger       = (*Ledger)(nil)
 	_ wallet.Acknowledger = (*Ledger)(nil)
+	_ wallet.OnlineLedger = (*Ledger)(nil)
+	_ wallet.TrustSource  = (*Ledger)(nil)
 )
 
 // New starts a ledger (currency EUR, policy Policy) in a temporary folder
@@ -68,6 +70,13 @@ func (l *Ledger) Enrol(ctx context.Context, r *protocol.EnrolmentRequest) (*wall
 // Acknowledge implements wallet.Acknowledger.
 func (l *Ledger) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
 	return l.Service.Acknowledged(ctx, res)
+}
+
+// Trust implements wallet.TrustSource (the Service's own Trust takes no
+// context).
+func (l *Ledger) Trust(context.Context) (root, issuer *protocol.Certificate, err error) {
+	root, issuer = l.Service.Trust()
+	return root, issuer, nil
 }
 
 // Open creates account name (a merchant's if merchant) with deposit in it.

@@ -59,6 +59,9 @@ const (
 	// InsNewUnlockCode is NEW UNLOCK CODE: the card makes a new unlock
 	// code (the old one stops working) and answers it, to show once.
 	InsNewUnlockCode byte = 0x5C
+	// InsPayOnline is PAY ONLINE: PAY's data, answered with an
+	// OnlinePayment (the card's purse unchanged).
+	InsPayOnline byte = 0x5E
 )
 
 // AID is the applet's application identifier: a proprietary (category F)

@@ -63,7 +63,7 @@ func RequestArgsOf(p se.RequestParams, now uint64) RequestArgs {
 	return RequestArgs{Amount: p.Amount, Name: p.Name, Expiry: p.Expiry, ChannelKey: p.ChannelKey, Pairing: p.Pairing, Address: p.Address, Now: now}
 }
 
-// PayArgs is PAY's data.
+// PayArgs is the data of PAY and PAY ONLINE.
 type PayArgs struct {
 	_       struct{} `cbor:",toarray"`
 	Request []byte

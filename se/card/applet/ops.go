@@ -119,6 +119,18 @@ var ops = map[byte]op{
 		b, err := v.Pay(req, a.Amount, a.Now)
 		return marshal(b, err)
 	},
+	apdu.InsPayOnline: func(v *vse.VSE, d []byte) ([]byte, error) {
+		var a apdu.PayArgs
+		if err := args(d, &a); err != nil {
+			return nil, err
+		}
+		req := new(protocol.PaymentRequest)
+		if err := msg(a.Request, req); err != nil {
+			return nil, err
+		}
+		p, err := v.PayOnline(req, a.Amount, a.Now)
+		return marshal(p, err)
+	},
 	apdu.InsReceive: func(v *vse.VSE, d []byte) ([]byte, error) {
 		var a apdu.MessageArgs
 		b := new(protocol.PaymentBundle)

@@ -118,6 +118,7 @@ func build(t *testing.T) Vectors {
 	add("NEW REQUEST", apdu.InsNewRequest, apdu.RequestArgs{Amount: 1200, Name: "", Expiry: 1700000060, ChannelKey: msg[:32], Pairing: msg[:16], Address: nil, Now: 1700000000}, "")
 	add("STANDING REQUEST", apdu.InsStanding, apdu.RequestArgs{Now: 1700000000}, "")
 	add("PAY", apdu.InsPay, apdu.PayArgs{Request: msg, Amount: 0, Now: 1700000000}, "a 300-byte request: two chained blocks")
+	add("PAY ONLINE", apdu.InsPayOnline, apdu.PayArgs{Request: msg, Amount: 0, Now: 1700000000}, "PAY's arguments; the answer is an OnlinePayment")
 	add("RECEIVE", apdu.InsReceive, apdu.MessageArgs{Msg: msg[:200], Now: 1700000001}, "")
 	add("CONFIRM RECEIPT", apdu.InsConfirmReceipt, apdu.MessageArgs{Msg: msg[:100], Now: 1700000002}, "")
 	add("REFUND", apdu.InsRefund, apdu.RefundArgs{Sale: sale, Amount: 0, Now: 1700000000}, "")
