@@ -54,6 +54,7 @@ func Run(t *testing.T, f Factory) {
 		{"ExpiredPayer", testExpiredPayer},
 		{"Overflow", testOverflow},
 		{"Redeem", testRedeem},
+		{"PayOnline", testPayOnline},
 		{"Sync", testSync},
 		{"StandingRequest", testStanding},
 		{"ReceiveOnly", testReceiveOnly},
