@@ -78,6 +78,9 @@ type Record struct {
 	// it refunds; Refund, on a sale's record, the refund that returned it.
 	Sale   string `json:"sale,omitempty"`
 	Refund string `json:"refund,omitempty"`
+	// Request is, for a payment made online (KindOnlinePay), the request's
+	// nonce (hex): the wallet never pays that request again from the purse.
+	Request string `json:"request,omitempty"`
 }
 
 // ClaimDeadline is, for a payment out (KindPay), the time from which its
@@ -175,6 +178,17 @@ func (h *history) save(dir string, hook atomicfile.Hook, sealer se.DataSealer) e
 func (h *history) get(id string) *Record {
 	if i, ok := h.index[id]; ok {
 		return &h.Records[i]
+	}
+	return nil
+}
+
+// paidOnline returns the record of the online payment of payee's request
+// nonce, or nil.
+func (h *history) paidOnline(payee, nonce string) *Record {
+	for i := range h.Records {
+		if r := &h.Records[i]; r.Kind == KindOnlinePay && r.Request == nonce && r.Counterparty == payee {
+			return r
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -96,7 +97,7 @@ func (w *Wallet) payOnline(ctx context.Context, reqWire []byte, amount uint64, c
 	}
 	w.h.add(Record{ID: rc.Payment.String(), Kind: KindOnlinePay, Amount: rc.Amount, Counterparty: rc.Payee.String(),
 		CounterpartyAccount: req.Payee.Account, CounterpartyName: req.Payee.Name, Time: rc.Time, State: Settled,
-		Reason: "paid online from the account"})
+		Reason: "paid online from the account", Request: hex.EncodeToString(req.Nonce[:])})
 	return rc, w.save()
 }
 

@@ -46,6 +46,16 @@ func TestPayOnline(t *testing.T) {
 	if e.led.Balance("alice") != startBalance-1000-2500 {
 		t.Fatal("a retry debited again")
 	}
+	// The same request paid again from the purse (the person taps "pay"
+	// offline after the online payment went through): refused, nothing
+	// paid twice; the payee's SE would have accepted it.
+	var s *se.Error
+	if _, err := alice.Pay(req, 0); !errors.As(err, &s) || s.Code != se.CodeNonceUsed {
+		t.Fatalf("paying from the purse a request paid online: %v", err)
+	}
+	if st(t, alice).SE.Balance != 1000 || st(t, alice).SE.PendingCount != 0 {
+		t.Fatal("the purse paid a request already paid online")
+	}
 	got, err := shop.OnlineReceipt(ctx, req)
 	if err != nil || got.Payment != rc.Payment {
 		t.Fatalf("the shop's lookup: %v", err)

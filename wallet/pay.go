@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -134,6 +135,9 @@ func (w *Wallet) PayRetry(reqWire []byte, amount uint64, confirm func(Payee) err
 	r := *req
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if rec := w.h.paidOnline(r.Payee.ID().String(), hex.EncodeToString(r.Nonce[:])); rec != nil && r.Nonce != (protocol.Nonce{}) {
+		return nil, false, se.Errorf(se.CodeNonceUsed, "this request was paid online from the account (payment %.16s): nothing is paid twice", rec.ID)
+	}
 	st, err := w.se.Status(w.clock())
 	if err != nil {
 		return nil, false, err
