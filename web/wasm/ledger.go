@@ -52,3 +52,13 @@ func (l clientLedger) Sync(ctx context.Context, u *protocol.SyncUpload) (*protoc
 func (l clientLedger) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
 	return l.c.Acknowledge(ctx, res)
 }
+
+// PayOnline and OnlineReceipt make clientLedger a wallet.OnlineLedger
+// (README "Online payments").
+func (l clientLedger) PayOnline(ctx context.Context, p *protocol.OnlinePayment) (*protocol.OnlineReceipt, error) {
+	return l.c.PayOnline(ctx, p)
+}
+
+func (l clientLedger) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*protocol.OnlineReceipt, error) {
+	return l.c.OnlineReceipt(ctx, payee, nonce)
+}

@@ -47,7 +47,7 @@ async function history() {
   ul.textContent = '';
   for (const r of JSON.parse(await api.history())) {
     const li = document.createElement('li');
-    const sign = r.kind === 'pay' || r.kind === 'redeem' ? '−' : '+';
+    const sign = r.kind === 'pay' || r.kind === 'redeem' || r.kind === 'online_pay' ? '−' : '+';
     li.innerHTML = '<div class="row"><b></b><span class="amt"></span></div><div class="row small"><span class="who"></span><span class="state"></span></div>';
     li.querySelector('b').textContent = r.kind;
     li.querySelector('.amt').textContent = sign + r.amount;
@@ -89,7 +89,41 @@ async function showCode(what, text) {
   next.dataset.scan = screens[3] || '';
   document.body.dataset.code = what;
   show('code');
+  if (what === 'request') watchPaid(text);
   await core.showCode($('qr'), text);
+}
+
+// watchPaid asks the ledger every few seconds, while the request is on
+// screen and the phone online, whether a payer paid it online (as
+// `offpay wallet receive` does); the answer ends the wait: "Paid online".
+let watching = 0;
+function watchPaid(text) {
+  const mine = ++watching;
+  const shown = () => mine === watching && document.body.dataset.screen === 'code' && document.body.dataset.code === 'request';
+  const tick = async () => {
+    if (!shown()) return;
+    if (navigator.onLine) {
+      try {
+        const r = JSON.parse(await api.paidOnline(text));
+        if (!shown()) return;
+        if (r.paid) { done('Paid online', `${r.amount} into your account.`, r); return; }
+      } catch (e) {
+        console.log('paid online? ' + core.message(e)); // the ledger out of reach: ask again
+      }
+    }
+    setTimeout(tick, 3000);
+  };
+  setTimeout(tick, 3000);
+}
+
+// done shows the end of a payment; rc, an online payment's receipt.
+function done(title, text, rc) {
+  $('done-title').textContent = title;
+  $('done-text').textContent = text;
+  $('done-receipt').textContent = rc ? `Receipt ${rc.receipt.slice(0, 16)}, signed by the ledger` : '';
+  $('done-receipt').hidden = !rc;
+  if (rc) document.body.dataset.receipt = rc.receipt; else delete document.body.dataset.receipt;
+  show('done');
 }
 
 function scan(what) {
@@ -117,6 +151,8 @@ async function scanned(what, text) {
     $('pay-amount').textContent = p.amount_minor ? p.amount : '';
     $('pay-amount-label').hidden = !!p.amount_minor;
     $('pay-amount-in').value = '';
+    $('pay-online-go').dataset.standing = p.standing ? 'true' : '';
+    onlineButton();
     show('confirm');
   } else if (kind === 'payment') {
     const receipt = await api.accept(text);
@@ -124,13 +160,19 @@ async function scanned(what, text) {
     toast('Payment received', false);
   } else if (kind === 'receipt') {
     await api.confirm(text);
-    $('done-title').textContent = 'Paid';
-    $('done-text').textContent = 'The payee confirmed the payment.';
-    show('done');
+    done('Paid', 'The payee confirmed the payment.');
   } else {
     toast('This code is not for a wallet');
     show('home');
   }
+}
+
+// onlineButton offers to pay the scanned request online, from the
+// account, while the phone is online (a standing request, the payee's
+// card, cannot be paid online).
+function onlineButton() {
+  const b = $('pay-online-go');
+  b.hidden = !navigator.onLine || b.dataset.standing === 'true';
 }
 
 async function online(f, ok) {
@@ -176,13 +218,20 @@ function bind() {
     pendingRequest = null;
     await showCode('payment', bundle);
   });
+  $('pay-online-go').onclick = () => act($('pay-online-go'), async () => {
+    const r = JSON.parse(await api.payOnline(pendingRequest, $('pay-amount-label').hidden ? '' : $('pay-amount-in').value));
+    pendingRequest = null;
+    const to = r.name || r.account;
+    if (r.repeat) done('Already paid', `This request was paid online before: ${r.amount} to ${to}, from your account. Nothing was paid twice.`, r);
+    else done('Paid online', `${r.amount} to ${to}, from your account.`, r);
+  });
   $('scan-cancel').onclick = () => show('home');
   $('scan-paste').onclick = () => act($('scan-paste'), async () => {
     const what = $('scan-title').textContent.includes('enrolment') ? 'enrol' : 'any';
     if (scanner) scanner.stop();
     await scanned(what, $('scan-text').value.trim());
   });
-  const net = () => { $('net').textContent = navigator.onLine ? 'online' : 'offline'; document.body.dataset.online = navigator.onLine; };
+  const net = () => { $('net').textContent = navigator.onLine ? 'online' : 'offline'; document.body.dataset.online = navigator.onLine; onlineButton(); };
   addEventListener('online', net); addEventListener('offline', net); net();
 }
 
