@@ -285,7 +285,8 @@ func history([]js.Value) (any, error) {
 }
 
 // sales(sinceUnix) sums the payments received since then, newest first:
-// the till's day. waiting counts those not yet settled by the ledger.
+// the till's day, with the requests paid online (kind online_receive,
+// settled). waiting counts those not yet settled by the ledger.
 func sales(args []js.Value) (any, error) {
 	a, err := open()
 	if err != nil {
@@ -308,7 +309,7 @@ func sales(args []js.Value) (any, error) {
 	rs := a.w.History()
 	for i := len(rs) - 1; i >= 0; i-- {
 		r := rs[i]
-		if r.Kind != wallet.KindReceive || r.Time < since {
+		if (r.Kind != wallet.KindReceive && r.Kind != wallet.KindOnlineReceive) || r.Time < since {
 			continue
 		}
 		r.Receipt = nil

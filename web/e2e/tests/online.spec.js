@@ -112,3 +112,52 @@ test('wallet: pay a request online, from the account; the payee sees it paid', a
     await payee.close();
   }
 });
+
+// The till: a request on its screen paid online from the customer's
+// account shows as paid there, and is among the day's sales, settled.
+test('pos: a request paid online shows paid on the till', async () => {
+  test.setTimeout(180_000);
+  const till = new Phone('online-till'), c = new Phone('online-customer');
+  try {
+    const shopCode = await account('online-shop', 0, true);
+    const customerCode = await account('online-customer', 2000);
+    let p = await till.launch({ page: 'pos' });
+    await wallet.enrol(p, shopCode);
+    await p.click('#s-unlock-code button');
+    await expect(p.locator('#s-charge')).toBeVisible({ timeout: 30_000 });
+    let w = await c.launch();
+    await wallet.enrol(w, customerCode);
+    await w.click('#s-unlock-code button');
+
+    for (const k of '4.75') await p.click(`#keypad button:text-is("${k}")`);
+    await p.click('#charge-go');
+    await expect(p.locator('#s-request #qr')).toBeVisible();
+    await till.film('#qr', c);
+    await w.click('#b-scan');
+    await expect(w.locator('#pay-name')).toHaveText('online-shop', { timeout: 30_000 });
+    await w.click('#pay-online-go');
+    await expect(w.locator('#done-title')).toHaveText('Paid online', { timeout: 30_000 });
+    const receipt = await w.evaluate(() => document.body.dataset.receipt);
+
+    await expect(p.locator('#s-receipt')).toBeVisible({ timeout: 30_000 });
+    await expect(p.locator('#paid-title')).toHaveText('Paid online');
+    await expect(p.locator('#paid-amount')).toHaveText('4.75 EUR');
+    await expect(p.locator('#receipt-qr')).toBeHidden();
+    expect(await p.evaluate(() => document.body.dataset.receipt)).toBe(receipt);
+    await till.shot('online-06-till-paid');
+    await p.click('#next');
+    await p.click('[data-go="sales"]');
+    await expect(p.locator('#sales tr[data-kind="online_receive"][data-state="settled"]')).toHaveCount(1);
+    await expect(p.locator('#sales-total')).toHaveText('4.75 EUR');
+    await expect(p.locator('#sales tr[data-kind="online_receive"] button.refund')).toHaveCount(0);
+    await till.shot('online-07-till-sales');
+    expect((await admin('GET', '/v1/admin/accounts/online-shop')).balance_minor).toBe(475);
+    expect((await admin('GET', '/v1/admin/accounts/online-customer')).balance_minor).toBe(1525);
+  } catch (e) {
+    for (const ph of [till, c]) console.log('at the failure, ' + await ph.state());
+    throw e;
+  } finally {
+    await till.close();
+    await c.close();
+  }
+});

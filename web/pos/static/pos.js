@@ -49,14 +49,16 @@ async function sales() {
   for (const r of day.sales || []) {
     const tr = document.createElement('tr');
     tr.dataset.state = r.state;
-    for (const [text, cls] of [[new Date(r.time * 1000).toLocaleTimeString(), ''], [r.amount, 'num'], [LABELS[r.state] || r.state, '']]) {
+    const label = (LABELS[r.state] || r.state) + (r.kind === 'online_receive' ? ' · online' : '');
+    tr.dataset.kind = r.kind;
+    for (const [text, cls] of [[new Date(r.time * 1000).toLocaleTimeString(), ''], [r.amount, 'num'], [label, '']]) {
       const td = document.createElement('td');
       td.textContent = text;
       if (cls) td.className = cls;
       tr.append(td);
     }
     const td = document.createElement('td');
-    if (r.state !== 'rejected') {
+    if (r.state !== 'rejected' && r.kind === 'receive') { // a payment online is refunded from the account, not here
       const b = document.createElement('button');
       b.className = 'secondary refund';
       b.textContent = 'Refund';
@@ -96,7 +98,43 @@ async function charge() {
   const st = JSON.parse(await api.status());
   $('request-amount').textContent = `${typed} ${st.currency}`;
   show('request');
+  watchPaid(text);
   await core.showCode($('qr'), text);
+}
+
+// watchPaid asks the ledger every few seconds, while the request is on
+// screen and the till online, whether the customer paid it online, from
+// their account (as offpay pos run does): then the till shows it paid.
+let watching = 0;
+function watchPaid(text) {
+  const mine = ++watching;
+  const shown = () => mine === watching && document.body.dataset.screen === 'request';
+  const tick = async () => {
+    if (!shown()) return;
+    if (navigator.onLine) {
+      try {
+        const r = JSON.parse(await api.paidOnline(text));
+        if (!shown()) return;
+        if (r.paid) { paid(r.amount, r); return; }
+      } catch (e) {
+        console.warn('paid online?', core.message(e)); // asked again at the next tick
+      }
+    }
+    setTimeout(tick, 3000);
+  };
+  setTimeout(tick, 3000);
+}
+
+// paid shows a sale taken: with its receipt code for a payment scanned,
+// or, paid online (rc), the ledger's receipt: nothing to scan.
+async function paid(amount, rc, receipt) {
+  $('paid-title').textContent = rc ? 'Paid online' : 'Paid';
+  $('paid-amount').textContent = amount;
+  $('paid-hint').textContent = rc ? `From the customer's account, through the ledger. Receipt ${rc.receipt.slice(0, 16)}.` : 'The customer may scan the receipt.';
+  $('receipt-qr').hidden = !!rc;
+  if (rc) document.body.dataset.receipt = rc.receipt; else delete document.body.dataset.receipt;
+  show('receipt');
+  if (receipt) await core.showCode($('receipt-qr'), receipt);
 }
 
 function scan() {
@@ -168,9 +206,7 @@ async function take(text) {
     return;
   }
   const day = await today();
-  $('paid-amount').textContent = day.sales && day.sales.length ? day.sales[0].amount : '';
-  show('receipt');
-  await core.showCode($('receipt-qr'), receipt);
+  await paid(day.sales && day.sales.length ? day.sales[0].amount : '', null, receipt);
   queue();
 }
 
