@@ -89,6 +89,23 @@ test('wallet: pay a request online, from the account; the payee sees it paid', a
     await expect(b.locator('#history li[data-kind="online_receive"]')).toHaveCount(1);
     await expect(b.locator('#history li[data-kind="online_receive"] .amt')).toHaveText('+12.50 EUR');
 
+    // More than the account holds: refused, in one line, nothing moves.
+    await wallet.home(b);
+    await b.click('#b-receive');
+    await b.fill('#request-amount', '200');
+    await b.click('#request-go');
+    await payee.film('#qr', payer);
+    await wallet.home(a);
+    await a.click('#b-scan');
+    await expect(a.locator('#pay-amount')).toHaveText('200.00 EUR', { timeout: 30_000 });
+    await a.click('#pay-online-go');
+    await expect(a.locator('.toast.show')).toContainText('not enough money in the account', { timeout: 30_000 });
+    await expect(a.locator('.toast.show')).toContainText('nothing was paid');
+    await expect(a.locator('#s-confirm')).toBeVisible();
+    expect(await balance('online-payer')).toBe(8750);
+    expect(await balance('online-payee')).toBe(1250);
+    await expect(b.locator('#s-code')).toBeVisible();
+
     // Offline, the choice is not offered.
     await wallet.home(a);
     await payer.ctx.setOffline(true);
