@@ -159,6 +159,15 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 	}
 	ps, err := purses(dir)
 	if err == nil && len(ps) > 0 && ps[0].Name != "" {
+		if cmd == "pay" || cmd == "accept" || cmd == "paid" {
+			// only purses: the message's currency may choose one
+			if p, err := purseFor(e, args, ps); err != nil || p != nil {
+				if err != nil {
+					return nil, false, err
+				}
+				return withFlag(args, "dir", p.Dir), false, nil
+			}
+		}
 		if cmd != "balance" {
 			var names []string
 			for _, p := range ps {
@@ -167,7 +176,7 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 			return nil, false, usageErrorf("%s holds purses (%s) but no wallet of its own: choose one with --purse", dir, strings.Join(names, ", "))
 		}
 	}
-	if cmd != "balance" && cmd != "pay" && cmd != "accept" {
+	if cmd != "balance" && cmd != "pay" && cmd != "accept" && cmd != "paid" {
 		return args, false, nil
 	}
 	if err != nil || len(ps) < 2 && (len(ps) == 0 || ps[0].Name == "") {
@@ -183,12 +192,16 @@ func purseArgs(e *env, args []string) (out []string, done bool, err error) {
 	return withFlag(args, "dir", p.Dir), false, nil
 }
 
-// purseFor picks the purse of the currency the request of wallet pay, or
-// the payment of wallet accept, names (nil: the folder's own wallet, whose
-// SE refuses one in another currency anyway). A message read from stdin
-// is left to the folder's own wallet, or --purse.
+// purseFor picks the purse of the currency the request of wallet pay
+// (offline or --online) or wallet paid, or the payment of wallet accept,
+// names (nil: the folder's own wallet, whose SE refuses one in another
+// currency anyway). A message read from stdin is left to the folder's own
+// wallet, or --purse.
 func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	_, _, in, err := flagAt(args, "in")
+	if err == nil && in == "" {
+		_, _, in, err = flagAt(args, "request") // wallet pay's other name for --in; wallet paid's
+	}
 	if err != nil || in == "" || in == "-" {
 		return nil, err
 	}
@@ -200,7 +213,7 @@ func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	var req protocol.PaymentRequest
 	var b protocol.PaymentBundle
 	switch {
-	case args[1] == "pay" && protocol.OpenAs(raw, &req) == nil:
+	case (args[1] == "pay" || args[1] == "paid") && protocol.OpenAs(raw, &req) == nil:
 		r.Currency = req.Currency
 	case args[1] == "accept" && protocol.OpenAs(raw, &b) == nil:
 		r.Currency = b.Payment.Currency
@@ -218,10 +231,7 @@ func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 	switch len(match) {
 	case 1:
 		if match[0].Name != "" {
-			verb := "paying from"
-			if args[1] == "accept" {
-				verb = "accepting into"
-			}
+			verb := map[string]string{"pay": "paying from", "accept": "accepting into", "paid": "looking up for"}[args[1]]
 			fmt.Fprintf(e.stderr, "%s purse %s (%s)\n", verb, match[0].Name, r.Currency)
 		}
 		return &match[0], nil
@@ -229,8 +239,13 @@ func purseFor(e *env, args []string, ps []purseInfo) (*purseInfo, error) {
 		if ps[0].Name == "" && ps[0].Currency == "" {
 			return nil, nil // not known yet: the SE decides
 		}
-		return nil, se.Errorf(se.CodeCurrency, "the %s is in %s and no purse of %s holds %s (purses: %s): nothing paid",
-			map[string]string{"pay": "request", "accept": "payment"}[args[1]], r.Currency, ps[0].Dir, r.Currency, strings.Join(have, ", "))
+		folder := ps[0].Dir
+		if ps[0].Name != "" {
+			folder = filepath.Dir(filepath.Dir(folder)) // DIR/purses/NAME
+		}
+		return nil, se.Errorf(se.CodeCurrency, "the %s is in %s and no purse of %s holds %s (purses: %s)%s",
+			map[string]string{"pay": "request", "paid": "request", "accept": "payment"}[args[1]], r.Currency, folder, r.Currency, strings.Join(have, ", "),
+			map[bool]string{true: ": nothing paid"}[args[1] != "paid"])
 	}
 	return nil, usageErrorf("purses %s all hold %s: choose one with --purse", strings.Join(have, ", "), r.Currency)
 }
