@@ -47,14 +47,7 @@ func fill(t *testing.T, dir string) string {
 // "try again later" (a wallet exits 3), /readyz fails, and nothing is
 // half applied; once space is freed the same upload settles, once.
 func TestLedgerOnAFullDisk(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "fs")
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=4m"); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v): the disk-full case is not exercised", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, 0) })
+	dir := tmpfs(t, "4m")
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, ledgerDB))
 	if err != nil {
