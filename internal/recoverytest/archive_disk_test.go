@@ -413,5 +413,3 @@ func sameNonZero(got, moved map[string]int64) bool {
 	}
 	return true
 }
-
-
