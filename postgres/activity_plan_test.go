@@ -1,0 +1,55 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/offpay/offpay/ledger/sqlstore"
+	"github.com/offpay/offpay/postgres"
+)
+
+// TestActivityPlan: the console's activity query can read each of its
+// three tables (payments, conflicts, payments_archive) through its
+// created_at index (migration 012). Sequential scans are discouraged for
+// the check: on the test's empty tables the planner would rightly prefer
+// them, on a ledger's it does not (BenchmarkActivity).
+func TestActivityPlan(t *testing.T) {
+	s := open(t).(*postgres.Store)
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.QueryContext(ctx, `EXPLAIN `+sqlstore.ActivitySQL, int64(1), int64(2), int64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	for _, table := range []string{"payments", "conflicts", "payments_archive"} {
+		idx := table + "_created"
+		// "Index (Only) Scan using IDX on TABLE" or "Bitmap Index Scan on IDX".
+		if !strings.Contains(all, " using "+idx+" on "+table) && !strings.Contains(all, "Bitmap Index Scan on "+idx+" ") {
+			t.Errorf("the activity query does not read %s by its index %s_created; plan:\n%s", table, table, all)
+		}
+	}
+	if strings.Contains(all, "Seq Scan") {
+		t.Errorf("the activity query scans a table; plan:\n%s", all)
+	}
+}

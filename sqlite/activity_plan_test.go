@@ -1,0 +1,53 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/offpay/offpay/ledger/sqlstore"
+	"github.com/offpay/offpay/sqlite"
+)
+
+// TestActivityPlan: the console's activity query reads each of its three
+// tables (payments, conflicts, payments_archive) through its created_at
+// index (migration 012), never by scanning the table.
+func TestActivityPlan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlstore.ActivitySQL, int64(1), int64(2), int64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	for _, table := range []string{"payments", "conflicts", "payments_archive"} {
+		want := "SEARCH " + table + " USING COVERING INDEX " + table + "_created (created_at>? AND created_at<?)"
+		if !strings.Contains(all, want) {
+			t.Errorf("the activity query does not read %s by its index (want %q); plan:\n%s", table, want, all)
+		}
+	}
+}
