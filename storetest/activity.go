@@ -8,6 +8,7 @@ import (
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/sqlstore"
 	"github.com/offpay/offpay/protocol"
 )
 
@@ -112,6 +113,18 @@ func BenchActivity(b *testing.B, open func(testing.TB) ledger.Store, n int) {
 			b.Fatal(err)
 		}
 	}
+	// The bytes of the payments' indexes, per payment (the created_at
+	// index of migration 012, and on PostgreSQL the primary key).
+	var indexBytes float64
+	if s, ok := st.(interface {
+		Sizes(context.Context) (*sqlstore.Sizes, error)
+	}); ok {
+		sz, err := s.Sizes(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		indexBytes = float64(sz.Indexes["payments"]) / float64(n)
+	}
 	for _, q := range []struct {
 		name       string
 		span, step time.Duration
@@ -127,6 +140,9 @@ func BenchActivity(b *testing.B, open func(testing.TB) ledger.Store, n int) {
 				if err != nil || len(got) == 0 {
 					b.Fatalf("%v %d", err, len(got))
 				}
+			}
+			if indexBytes > 0 {
+				b.ReportMetric(indexBytes, "index-B/payment")
 			}
 		})
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/postgres"
 	"github.com/offpay/offpay/sqlite"
@@ -86,6 +88,17 @@ func ledgerArchive(e *env, args []string) error {
 	}
 	if err != nil && res == nil {
 		return err // refused before anything moved (a cut inside the claim window)
+	}
+	var oe *offpay.Error
+	if errors.As(err, &oe) && oe.Code == offpay.EUNAVAILABLE {
+		// Not the storage error's own "nothing was changed": only the
+		// transaction that failed changed nothing.
+		detail := oe.Message
+		if oe.Err != nil {
+			detail = oe.Err.Error()
+		}
+		return fmt.Errorf("archive stopped: the database's disk is full, read-only or failing (%s); the batch being moved stayed whole where it was, "+
+			"and what was archived before it stays archived: free space and run it again to go on", detail)
 	}
 	if err != nil {
 		return fmt.Errorf("archive stopped (what was archived stays archived; run it again to go on): %w", err)

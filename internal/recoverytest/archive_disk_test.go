@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -39,6 +42,7 @@ func tmpfs(t *testing.T, size string) string {
 // notification delivered), its clock then past the retention: all of it
 // archivable. It returns the service, its store and the clock.
 type archiveHistory struct {
+	start   time.Time
 	svc     *ledger.Service
 	st      *sqlite.Store
 	now     time.Time
@@ -46,7 +50,7 @@ type archiveHistory struct {
 	keys    *ledger.Keys
 }
 
-func newArchiveHistory(t *testing.T, path string, rounds, per int) *archiveHistory {
+func newArchiveHistory(t *testing.T, path string, start time.Time, rounds, per int) *archiveHistory {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, path)
@@ -58,7 +62,7 @@ func newArchiveHistory(t *testing.T, path string, rounds, per int) *archiveHisto
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &archiveHistory{st: st, now: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), keys: keys}
+	h := &archiveHistory{st: st, start: start, now: start, keys: keys}
 	h.svc = ledger.New(st, keys, ledger.Options{Clock: func() time.Time { return h.now }})
 	for _, name := range []string{"alice", "bob", "carol"} {
 		if _, err := h.svc.CreateAccount(ctx, name, false); err != nil {
@@ -179,8 +183,8 @@ func (h *archiveHistory) look(t *testing.T) lookups {
 		}
 		l.Accounts, l.Statements, l.Devices = append(l.Accounts, a), append(l.Statements, s), append(l.Devices, d)
 	}
-	start := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	if l.Activity, err = h.svc.Activity(ctx, start, start.Add(24*time.Hour), time.Hour); err != nil {
+	day := h.start.Truncate(24 * time.Hour)
+	if l.Activity, err = h.svc.Activity(ctx, day, day.Add(48*time.Hour), time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	q := ledger.OutboxQuery{Limit: 1000}
@@ -311,7 +315,7 @@ func archiveOnAFullDisk(t *testing.T, room int64) {
 	dir := tmpfs(t, "8m")
 	ctx := context.Background()
 	path := filepath.Join(dir, ledgerDB)
-	h := newArchiveHistory(t, path, 6, 150)
+	h := newArchiveHistory(t, path, time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), 6, 150)
 	before := h.look(t)
 	if before.Report.Settled != 6*150*2 {
 		t.Fatalf("settled %d", before.Report.Settled)
@@ -412,4 +416,85 @@ func sameNonZero(got, moved map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// offpayBinary builds the offpay command once.
+func offpayBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "offpay-recoverytest-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "offpay")
+		if out, err := exec.Command("go", "build", "-o", binary, "github.com/offpay/offpay/cmd/offpay").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// TestArchiveCommandOnAFullDisk: `offpay ledger archive` on a ledger
+// whose disk fills during the run (the ledger serving beside it) says
+// what happened and what to do (not "nothing was changed": the batches
+// before the one that failed stay archived), exits 1, and run again once
+// space is freed it completes; the ledger answers as before throughout.
+func TestArchiveCommandOnAFullDisk(t *testing.T) {
+	dir := tmpfs(t, "8m")
+	// The history ten days ago: the command archives by the real clock.
+	h := newArchiveHistory(t, filepath.Join(dir, ledgerDB), time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 6, 150)
+	before := h.look(t)
+	bin := offpayBinary(t)
+	filler := fill(t, dir)
+	fi, err := os.Stat(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filler, fi.Size()-64<<10); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "ledger", "archive", "--data", dir, "--retain", "3", "--batch", "100")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("archive command on a full disk: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	t.Logf("on a full disk:\nstdout: %sstderr: %s", stdout.String(), stderr.String())
+	for _, want := range []string{"archive stopped", "disk is full", "stays archived", "free space and run it again"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the message does not say %q: %s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "nothing was changed") {
+		t.Errorf("the message says nothing was changed, though %s", stdout.String())
+	}
+	if now := h.look(t); !reflect.DeepEqual(now, before) {
+		t.Fatalf("ledger answers differently after the command failed:\n%+v\nwas\n%+v", now, before)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "ledger", "archive", "--data", dir, "--retain", "3", "--batch", "100").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "archived settled history before") {
+		t.Fatalf("archive command once space is freed: %v\n%s", err, out)
+	}
+	t.Logf("once space is freed: %s", out)
+	if now := h.look(t); !reflect.DeepEqual(now, before) {
+		t.Fatalf("ledger answers differently after the command completed:\n%+v\nwas\n%+v", now, before)
+	}
+	if got, err := h.svc.Archived(context.Background()); err != nil || got[ledger.ArchivePayments] != 6*150*2 {
+		t.Fatalf("archived %v %v", got, err)
+	}
 }
