@@ -29,7 +29,9 @@ func TestMigrationSkippedByNumberStillRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range names {
-		if path.Base(n) == "009_archive.sql" {
+		// That build's migrations: up to 010, without 009 (later ones,
+		// such as 012 on payments_archive, came with both).
+		if b := path.Base(n); b == "009_archive.sql" || b > "011" {
 			continue
 		}
 		b, err := fs.ReadFile(migrations, n)
