@@ -280,12 +280,6 @@ func whole(t *testing.T, d, was map[string][]string) {
 		}
 		for _, r := range want {
 			if seen[r] != 1 {
-				id, _, _ := strings.Cut(r, " ")
-				for _, o := range append(append([]string(nil), d[table]...), d[table+"_archive"]...) {
-					if strings.HasPrefix(o, id+" ") {
-						t.Logf("now: %s", o)
-					}
-				}
 				t.Fatalf("%s: row %s lost", table, r)
 			}
 		}
@@ -351,7 +345,7 @@ func archiveOnAFullDisk(t *testing.T, room int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got, res.Moved) && !(len(res.Moved) < len(got) && sameNonZero(got, res.Moved)) {
+	if !sameCounts(got, res.Moved) {
 		t.Fatalf("archived %v, the committed transactions moved %v", got, res.Moved)
 	}
 	whole(t, dump(t, path), was)
@@ -407,9 +401,14 @@ func archiveOnAFullDisk(t *testing.T, room int64) {
 	}
 }
 
-// sameNonZero: got and moved agree on every table moved holds, and got
-// is zero where moved has no entry (the run stopped before that table).
-func sameNonZero(got, moved map[string]int64) bool {
+// sameCounts: got (every archive table's rows) and moved (by the tables
+// a run reached) agree, a table the run did not reach holding none.
+func sameCounts(got, moved map[string]int64) bool {
+	for k, v := range moved {
+		if got[k] != v {
+			return false
+		}
+	}
 	for k, v := range got {
 		if moved[k] != v {
 			return false
