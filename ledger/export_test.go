@@ -30,3 +30,11 @@ func (s *Service) SyncBatchForTest(ctx context.Context, ups []*protocol.SyncUplo
 	}
 	return res, errs
 }
+
+// UploadSigsForTest is how many verified upload signatures the ledger
+// remembers (VerifyDeviceSignature) and no Sync has used yet.
+func (s *Service) UploadSigsForTest() int {
+	s.uploadSigs.mu.Lock()
+	defer s.uploadSigs.mu.Unlock()
+	return len(s.uploadSigs.m)
+}

@@ -114,6 +114,8 @@ type Service struct {
 	// when its answer comes back (on PostgreSQL that was 15% of the
 	// throughput). With no apply running, verification uses them all.
 	cpu chan struct{}
+
+	uploadSigs sigMemo // upload signatures VerifyDeviceSignature verified (uploadsig.go)
 }
 
 type devInfo struct {

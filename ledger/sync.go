@@ -138,7 +138,7 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 			break
 		}
 	}
-	if err := verifyUploadSig(up, u, derr == nil); err != nil {
+	if err := s.verifyUploadSig(up, u, derr == nil); err != nil {
 		return nil, offpay.Errorf(offpay.EUNAUTHORIZED, "upload is not signed by device %v", up.Device)
 	}
 	if derr != nil {

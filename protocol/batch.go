@@ -14,13 +14,7 @@ type Batch struct {
 	bv    *voi.BatchVerifier
 	items []batchItem
 	nEd   int
-	// keys caches decompressed public keys: in a device's log one key
-	// signs every entry, and decompressing it is a large part of Add.
-	keys map[string]*voi.ExpandedPublicKey
 }
-
-// maxCachedKeys bounds the key cache of a Batch.
-const maxCachedKeys = 4096
 
 type batchItem struct {
 	alg           Alg
@@ -31,7 +25,7 @@ type batchItem struct {
 
 // NewBatch returns a batch sized for n signatures.
 func NewBatch(n int) *Batch {
-	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), items: make([]batchItem, 0, n), keys: map[string]*voi.ExpandedPublicKey{}}
+	return &Batch{bv: voi.NewBatchVerifierWithCapacity(n), items: make([]batchItem, 0, n)}
 }
 
 // Add queues a signature and returns its index in Verify's result.
@@ -57,23 +51,9 @@ func (b *Batch) Add(alg Alg, key, msg, sig []byte) int {
 }
 
 // expand checks an Ed25519 key (CheckKey) and returns it decompressed,
-// from the cache if it was accepted before.
+// from the cache if it was accepted before (keycache.go).
 func (b *Batch) expand(key []byte) (*voi.ExpandedPublicKey, error) {
-	if epk, ok := b.keys[string(key)]; ok {
-		return epk, nil
-	}
-	if err := CheckKey(AlgEd25519, key); err != nil {
-		return nil, err
-	}
-	epk, err := voi.NewExpandedPublicKey(voi.PublicKey(key))
-	if err != nil { // not reached: CheckKey decoded the same point
-		return nil, errf(ClassBadKey, "ed25519 key: %v", err)
-	}
-	if len(b.keys) >= maxCachedKeys {
-		clear(b.keys)
-	}
-	b.keys[string(key)] = epk
-	return epk, nil
+	return expandEd25519(key)
 }
 
 // Len is the number of queued signatures.

@@ -243,7 +243,7 @@ func decodeEd25519Key(key []byte) (*curve.EdwardsPoint, error) {
 func CheckKey(a Alg, key []byte) error {
 	switch a {
 	case AlgEd25519:
-		_, err := decodeEd25519Key(key)
+		_, err := expandEd25519(key)
 		return err
 	case AlgECDSAP256:
 		if len(key) != 33 {
@@ -275,6 +275,19 @@ func CheckCertifiableKey(a Alg, key []byte) error {
 
 // VerifySignature verifies sig over msg under (alg, key) with offpay's rules.
 func VerifySignature(a Alg, key, msg, sig []byte) error {
+	if a == AlgEd25519 {
+		epk, err := expandEd25519(key) // CheckKey's
+		if err != nil {
+			return err
+		}
+		if len(sig) != SigSize {
+			return errf(ClassBadSignature, "signature is %d bytes", len(sig))
+		}
+		if !voi.VerifyExpandedWithOptions(epk, msg, sig, zip215) {
+			return errf(ClassBadSignature, "ed25519 signature does not verify")
+		}
+		return nil
+	}
 	if err := CheckKey(a, key); err != nil {
 		return err
 	}
@@ -282,11 +295,6 @@ func VerifySignature(a Alg, key, msg, sig []byte) error {
 		return errf(ClassBadSignature, "signature is %d bytes", len(sig))
 	}
 	switch a {
-	case AlgEd25519:
-		if !voi.VerifyWithOptions(voi.PublicKey(key), msg, sig, zip215) {
-			return errf(ClassBadSignature, "ed25519 signature does not verify")
-		}
-		return nil
 	case AlgECDSAP256:
 		pub, err := p256Public(key)
 		if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -194,10 +195,22 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request, typ protocol.Typ
 	s.answer(w, r, f, call, m)
 }
 
+// deviceSignatureVerifier is a Ledger that checks a request's signature
+// with the key of the device it names, with authenticateDevice's errors.
+type deviceSignatureVerifier interface {
+	VerifyDeviceSignature(ctx context.Context, ds protocol.DeviceSignature) error
+}
+
 // authenticateDevice checks the request's signature on its bytes with the
 // key of the device it names. Its errors are EUNAUTHORIZED (no such
 // device, a signature that does not verify) or the ledger's failures.
+//
+// A Ledger that verifies such signatures itself (ledger.Service) does it:
+// it then does not verify a sync upload's signature a second time.
 func (s *Server) authenticateDevice(r *http.Request, ds protocol.DeviceSignature) error {
+	if v, ok := s.ledger.(deviceSignatureVerifier); ok {
+		return v.VerifyDeviceSignature(r.Context(), ds)
+	}
 	cert, err := s.ledger.DeviceCertificate(r.Context(), ds.Device)
 	if err != nil {
 		return err

@@ -25,7 +25,9 @@
 // (application/offpay-set+cbor). Device requests are authenticated by the
 // secure element's signature inside the message. The server checks it on
 // the request's bytes, before decoding, with the key the ledger certified
-// (protocol.PeekDeviceSignature, Ledger.DeviceCertificate), and charges
+// (protocol.PeekDeviceSignature, Ledger.DeviceCertificate; a ledger with
+// VerifyDeviceSignature, ledger.Service, checks it itself and then does
+// not verify a sync upload's signature a second time), and charges
 // each request to exactly one identity (SPEC.md section 18.3): a request
 // that authenticates to its device; its body, until then, to the client
 // address, before a byte is read; a forgery to the address's forgery

@@ -1,0 +1,40 @@
+package loadtest_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/internal/loadtest"
+)
+
+// TestHerdProfile runs one herd of OFFPAY_HERD_DEVICES devices (skipped
+// unless set) and, with OFFPAY_HERD_PROFILE, writes a CPU profile of the
+// herd alone (release to last answer) to that file: what to look at
+// before cutting the CPU a sync costs.
+func TestHerdProfile(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("OFFPAY_HERD_DEVICES"))
+	if n <= 0 {
+		t.Skip("OFFPAY_HERD_DEVICES not set")
+	}
+	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n}
+	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := loadtest.Herd(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %d devices: %.0f syncs/s, last %v, %v CPU a sync, p50 %v p99 %v; %d uploads in %d transactions",
+		r.Store, r.Devices, r.SyncsPerSecond(), r.Last.Round(time.Millisecond), r.CPUPerSync().Round(time.Microsecond),
+		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BatchedUploads, r.Batches)
+}
