@@ -145,7 +145,7 @@ func (w *world) final() (*Summary, error) {
 				purses += content[d]
 			}
 		}
-		want := ps.deposits - ps.withdrawals + ps.in - ps.out
+		want := ps.deposits - ps.withdrawals + ps.in - ps.out + ps.onlineIn - ps.onlineOut
 		if a.Balance+purses < want {
 			w.violate("honest-loss", "%s holds %s (account %s + purses %s); deposits, withdrawals and payments say %s",
 				ps.spec.Name, money(a.Balance+purses), money(a.Balance), money(purses), money(want))
