@@ -45,7 +45,7 @@ func (onlineRace) plan(g *gen, a *AttackSpec) []Step {
 	dep, res := 2*per+g.r.Int64N(per), per/2+g.r.Int64N(per/2)
 	s := []Step{{Op: opEnrol, Dev: d1}, {Op: opEnrol, Dev: d2}, {Op: opDeposit, Dev: m1, Amount: dep}, {Op: opReserve, Dev: d1, Amount: res}}
 	left := dep - res
-	s = append(s, Step{Op: opOnline, Dev: d1, Peer: d2, Amount: min(per, left+1+g.r.Int64N(per))}) // more than the account holds (while left < per)
+	s = append(s, Step{Op: opOnline, Dev: d1, Peer: d2, Amount: left + 1 + g.r.Int64N(per)}) // more than the account holds
 	s = append(s, g.spend(d1, []int{d2}, res/2)...)
 	x := min(per, left/2)
 	s = append(s, Step{Op: opOnline, Dev: d1, Peer: d2, Amount: x, Mode: bothWays}, // the account and the purse
