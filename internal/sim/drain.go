@@ -66,7 +66,8 @@ func (w *world) drain() error {
 // still awaits a verdict, and it is not revoked. For every honest person:
 // the account is not frozen, and account plus purses are at least
 // deposits - withdrawals + what their SEs accepted - what payees' SEs
-// accepted from them. Every device left below zero is revoked (its
+// accepted from them + online payments into their accounts - out of them.
+// Every device left below zero is revoked (its
 // deficit then is covered: recovered, or recorded as a loss, which
 // conservation checks), no deficit is left unassessed, and what the
 // operator actually lost is recorded in the report and within the bound
