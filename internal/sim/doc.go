@@ -139,10 +139,12 @@
 // never stranded (its SE pruned what the ledger lost: honest-stranded);
 // no re-entry is still refused after the drain (regress-unhealed); no
 // device is still listed behind (conservation is not HOLDS while one is).
-// After a regression the loss bound counts, for an attacker, what the
-// ledger's report says it loaded: a load whose debit the ledger lost and
-// whose device never gives it back is the operator's loss, not an
-// attack's.
+// After a regression the loss bound adds, for an attacker, what it
+// loaded beyond what the ledger's report says it loaded: a load whose
+// debit the ledger lost and whose device never gives it back is the
+// operator's loss, not an attack's, whoever the purse then pays (an
+// honest payee, or a colluding attacker's device whose account the
+// ledger credits: found by online-race, seed 1052).
 //
 // Loss curves (curves.go) run the same worlds at scale and plot the
 // operator's loss against the policy's limits and the attackers' share.
