@@ -27,6 +27,10 @@ var catalogue = []attack{
 	collude{},
 	replay{},
 	keyxRefund{},
+	onlineReplay{},
+	onlineRace{},
+	onlineRevoked{},
+	onlineForeignRequest{},
 }
 
 // KindNames lists the catalogue's kinds.

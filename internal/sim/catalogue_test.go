@@ -24,6 +24,12 @@ var exercised = map[string][]string{
 	// one; the till is revoked and its shop frozen: the cash-out fails
 	"keyx-refund": {"pay: delivered", "refund: delivered", "refund: customer refused limit_exceeded/refund",
 		"refund: customer refused already_refunded", "sync: refused forbidden", "withdraw: refused forbidden"},
+	// the same payment again: the same receipt; altered: not signed by the payer
+	"online-replay": {"online: paid", "replay-online: as is, same receipt", "replay-online: altered refused unauthorized"},
+	// more than the account holds, and again once it is empty: refused
+	"online-race":            {"online: paid", "online: refused limit", "online: sent again", "online: paid from the purse too", "pay: delivered"},
+	"online-revoked":         {"online: paid", "revoke", "online: refused forbidden"},
+	"online-foreign-request": {"online: refused unauthorized"},
 }
 
 // TestCatalogue runs every attack kind alone until each of its telltale

@@ -66,7 +66,8 @@ func (w *world) drain() error {
 // still awaits a verdict, and it is not revoked. For every honest person:
 // the account is not frozen, and account plus purses are at least
 // deposits - withdrawals + what their SEs accepted - what payees' SEs
-// accepted from them. Every device left below zero is revoked (its
+// accepted from them + online payments into their accounts - out of them.
+// Every device left below zero is revoked (its
 // deficit then is covered: recovered, or recorded as a loss, which
 // conservation checks), no deficit is left unassessed, and what the
 // operator actually lost is recorded in the report and within the bound
@@ -145,7 +146,7 @@ func (w *world) final() (*Summary, error) {
 				purses += content[d]
 			}
 		}
-		want := ps.deposits - ps.withdrawals + ps.in - ps.out
+		want := ps.deposits - ps.withdrawals + ps.in - ps.out + ps.onlineIn - ps.onlineOut
 		if a.Balance+purses < want {
 			w.violate("honest-loss", "%s holds %s (account %s + purses %s); deposits, withdrawals and payments say %s",
 				ps.spec.Name, money(a.Balance+purses), money(a.Balance), money(purses), money(want))

@@ -55,6 +55,12 @@ func (w *world) exec(s Step) error {
 		return w.checkpoint()
 	case opRegress:
 		return w.regress()
+	case opOnline:
+		return w.online(s)
+	case opReplayOnline:
+		return w.replayOnline(s)
+	case opRevoke:
+		return w.revoke(s.Dev)
 	default:
 		return fmt.Errorf("sim: unknown op %d", s.Op)
 	}

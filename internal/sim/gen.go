@@ -241,6 +241,9 @@ func (g *gen) pay(payer int) []Step {
 	if g.p.Devices[payer].Lose && g.fresh[payer] {
 		return nil
 	}
+	if g.r.IntN(5) == 0 {
+		return g.online(payer, payee)
+	}
 	per, _ := g.lim()
 	amt := 1 + g.r.Int64N(max(1, min(g.bal[payer], per)))
 	m := delivered
@@ -262,6 +265,31 @@ func (g *gen) pay(payer int) []Step {
 		}
 	}
 	return []Step{{Op: opPay, Dev: payer, Peer: payee, Amount: amt, Mode: m}}
+}
+
+// online is a payment made online, from the payer's account (a fifth of
+// payments): now and then sent twice, and now and then paid from the
+// purse too by a modified wallet (which costs only its owner).
+func (g *gen) online(payer, payee int) []Step {
+	per, _ := g.lim()
+	o, q := g.p.Devices[payer].Owner, g.p.Devices[payee].Owner
+	if g.acct[o] <= 0 || o == q {
+		return nil
+	}
+	amt := 1 + g.r.Int64N(min(g.acct[o], per))
+	m := delivered
+	switch x := g.r.IntN(10); {
+	case x < 2:
+		m = retried
+	case x < 3 && !(g.p.Devices[payer].Lose && g.fresh[payer]):
+		m = bothWays
+		g.bal[payer] -= amt
+		g.bal[payee] += amt
+		g.fresh[payee] = true
+	}
+	g.acct[o] -= amt
+	g.acct[q] += amt
+	return []Step{{Op: opOnline, Dev: payer, Peer: payee, Amount: amt, Mode: m}}
 }
 
 // refund is a merchant's device refunding one of its sales of the last

@@ -29,9 +29,9 @@ func (v Violation) String() string {
 // worst violation (a run that ends with several often fails a milder one
 // for a simpler reason, which shrinking would drift to).
 var severity = []string{
-	"conservation", "issued", "settled-once",
+	"conservation", "issued", "settled-once", "online-forged", "online-revoked", "online-moved", "online-twice",
 	"loss-above-bound", "negative-issued", "honest-loss", "position",
-	"receipt-ignored", "replay-changed", "replay-accepted", "se-over-limit", "receipt-refused",
+	"receipt-ignored", "replay-changed", "replay-accepted", "se-over-limit", "receipt-refused", "online-receipt", "online-retry-refused",
 	"honest-refused", "honest-stranded", "regress-unhealed", "honest-revoked", "honest-frozen", "pending-forever",
 	"loss-unrecorded", "negative-outstanding", "unassessed", "deficit-unassessed", "overspend-unrevoked",
 }

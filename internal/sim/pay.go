@@ -15,7 +15,7 @@ func (w *world) pay(s Step) error {
 	if !w.usable(s.Dev) || !w.usable(s.Peer) || s.Dev == s.Peer || w.devs[s.Peer].se == nil && w.devs[s.Peer].f == nil {
 		return nil
 	}
-	pr, pe := w.devs[s.Dev], w.devs[s.Peer]
+	pe := w.devs[s.Peer]
 	now := uint64(w.now)
 	var req *protocol.PaymentRequest
 	var err error
@@ -28,7 +28,16 @@ func (w *world) pay(s Step) error {
 		w.count("pay: request refused " + code(err))
 		return nil
 	}
+	return w.payRequest(s, req)
+}
+
+// payRequest is the rest of pay: the payer signs req and the messages
+// travel as s.Mode says.
+func (w *world) payRequest(s Step, req *protocol.PaymentRequest) error {
+	pr, pe := w.devs[s.Dev], w.devs[s.Peer]
+	now := uint64(w.now)
 	var b *protocol.PaymentBundle
+	var err error
 	if pr.f != nil {
 		b, err = pr.f.pay(req, s.Amount, s.Counter, w.now)
 	} else {

@@ -27,6 +27,9 @@ const (
 	opRefund                     // Dev (a merchant's device) refunds Amount of its latest sale from Peer; Mode as for pay
 	opCheckpoint                 // the ledger's database is copied aside (regress.go)
 	opRegress                    // the ledger loses every commit since the last checkpoint: its database goes back to that copy
+	opOnline                     // Dev pays Peer's request online, from its account (online.go); Mode says how
+	opReplayOnline               // an online payment the ledger made is sent again: as is, for another amount, for Peer (Amount picks which)
+	opRevoke                     // Dev is reported lost and revoked (its owner, an attacker, keeps it)
 	// opGap only appears in attack plans: the generator places the plan's
 	// next step Amount thousandths of the run later (merge). It never runs.
 	opGap
@@ -35,7 +38,7 @@ const (
 var opNames = map[op]string{opEnrol: "enrol", opDeposit: "deposit", opWithdraw: "withdraw", opReserve: "reserve",
 	opPay: "pay", opRedeem: "redeem", opSync: "sync", opAdvance: "advance", opLose: "lose", opAssess: "assess",
 	opSnapshot: "snapshot", opRollback: "rollback", opReplayUpload: "replay-upload", opReplayBundle: "replay-bundle", opRefund: "refund",
-	opCheckpoint: "checkpoint", opRegress: "regress"}
+	opCheckpoint: "checkpoint", opRegress: "regress", opOnline: "online", opReplayOnline: "replay-online", opRevoke: "revoke"}
 
 func (o op) String() string { return opNames[o] }
 
@@ -46,6 +49,10 @@ const (
 	delivered   mode = iota // payment to the payee, receipt back to the payer
 	lostPayment             // the payment never reaches the payee (torn)
 	lostReceipt             // the payee accepts; the receipt never reaches the payer (torn)
+	// Online payments (opOnline):
+	retried        // the same signed online payment is sent twice (a lost answer, a double tap)
+	bothWays       // paid online, then the same request paid from the purse by the payer's SE (a modified wallet)
+	foreignRequest // Dev, a forger, signs a request naming Peer's certificate with its own key, and pays it online
 )
 
 // Step is one action of a program. Steps never hold randomness of their
@@ -145,6 +152,18 @@ func (p *Program) Describe(i int) string {
 		case lostReceipt:
 			b.WriteString(" (receipt lost)")
 		}
+	case opOnline:
+		fmt.Fprintf(&b, "online %s -> %s %s", p.dev(s.Dev), p.dev(s.Peer), money(s.Amount))
+		switch s.Mode {
+		case retried:
+			b.WriteString(" (sent twice)")
+		case bothWays:
+			b.WriteString(" (then paid offline too)")
+		case foreignRequest:
+			b.WriteString(" (request signed by the payer, naming the payee)")
+		}
+	case opReplayOnline:
+		fmt.Fprintf(&b, "replay-online #%d (other payee %s)", s.Amount, p.dev(s.Peer))
 	case opReserve, opRedeem:
 		fmt.Fprintf(&b, "%s %s %s", s.Op, p.dev(s.Dev), money(s.Amount))
 	case opAdvance:
@@ -172,13 +191,15 @@ func (p *Program) touches(s Step) []int {
 	switch s.Op {
 	case opDeposit, opWithdraw:
 		return nil
-	case opPay, opEnrol, opRefund:
+	case opPay, opEnrol, opRefund, opOnline:
 		if s.Op == opEnrol && p.Devices[s.Dev].CloneOf < 0 {
 			return []int{s.Dev}
 		}
 		return []int{s.Dev, s.Peer}
 	case opAdvance, opAssess, opReplayUpload, opReplayBundle, opCheckpoint, opRegress:
 		return nil
+	case opReplayOnline:
+		return []int{s.Peer}
 	}
 	return []int{s.Dev}
 }

@@ -41,6 +41,7 @@ type person struct {
 	loaded                int64 // reserved into its purses
 	in, out               int64 // value its SEs accepted / payees' SEs accepted from its devices
 	honestIn, honestOut   int64 // the same, counting honest counterparties only (for the loss bound)
+	onlineIn, onlineOut   int64 // online payments the ledger moved into / out of its account (online.go)
 }
 
 type device struct {
@@ -52,6 +53,7 @@ type device struct {
 	enrolled bool
 	lost     bool
 	reported bool // reported lost and revoked (drain)
+	revoked  bool // an attacker's device reported lost and revoked while it keeps it (opRevoke)
 	snap     string
 	redeemed int64
 	// last is the last sync result the device applied, signed by the
@@ -87,10 +89,11 @@ type world struct {
 	payIdx map[protocol.Hash]int
 	// uploads the ledger applied, for replays (the latest maxReplay)
 	uploads  []*protocol.SyncUpload
-	accepted []int       // payments a payee accepted, for replays
-	step     int         // the step running; -1 during the drain
-	fail     *Violation  // the first violation
-	viols    []Violation // all of them (up to maxViolations)
+	accepted []int         // payments a payee accepted, for replays
+	onlines  []*onlinePaid // online payments the ledger made, for replays
+	step     int           // the step running; -1 during the drain
+	fail     *Violation    // the first violation
+	viols    []Violation   // all of them (up to maxViolations)
 	stats    stats
 	lastRep  *ledger.Report
 	in, out  int64 // all deposits, all withdrawals
