@@ -143,6 +143,24 @@ func (c *Client) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce 
 	return rc, nil
 }
 
+// PresentOnlineReceipt gives the ledger back a receipt it signed, so that
+// an online payment it lost in a restore is entered again; restored says
+// it was (false: the ledger holds it). It is retried: the ledger enters a
+// payment once.
+func (c *Client) PresentOnlineReceipt(ctx context.Context, rc *protocol.OnlineReceipt) (bool, error) {
+	b, err := c.postMessage(ctx, "/v1/online-receipts", rc, false, true, "application/json", 1<<10)
+	if err != nil {
+		return false, err
+	}
+	var a struct {
+		Restored bool `json:"restored"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return false, offpay.Errorf(offpay.EINTERNAL, "ledger answer: %w", err)
+	}
+	return a.Restored, nil
+}
+
 // Sync uploads the device's log entries and returns the ledger's signed
 // answer. It is retried: a repeated upload is recorded once.
 func (c *Client) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.SyncResult, error) {

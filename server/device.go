@@ -419,6 +419,52 @@ func (s *Server) payOnline(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// ReceiptTaker is the optional part of a Ledger that re-enters an online
+// payment it lost from the receipt it signed (ledger/onlinerestore.go).
+type ReceiptTaker interface {
+	PresentOnlineReceipt(ctx context.Context, rc *protocol.OnlineReceipt) (restored bool, err error)
+}
+
+// ReceiptAnswer is the JSON answer of POST /v1/online-receipts.
+type ReceiptAnswer struct {
+	Restored bool `json:"restored"`
+}
+
+// presentReceipt serves POST /v1/online-receipts: an OnlineReceipt this
+// ledger signed, presented by a wallet that holds it, so that a payment
+// the ledger lost in a restore is entered again (once). The receipt's
+// signature is the authority; the client address pays for the call.
+func (s *Server) presentReceipt(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
+		return
+	}
+	rt, ok := s.ledger.(ReceiptTaker)
+	if !ok {
+		s.writeError(w, r, errorf(offpay.ENOTFOUND, "this ledger does not take receipts back"))
+		return
+	}
+	body, err := readBody(w, r, protocol.TypeOnlineReceipt)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var rc protocol.OnlineReceipt
+	if err := protocol.OpenAs(body, &rc); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	restored, err := rt.PresentOnlineReceipt(r.Context(), &rc)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if restored {
+		s.log.Warn("online payment re-entered from its receipt after the ledger lost it", "payment", rc.Payment.String(), "amount_minor", rc.Amount)
+	}
+	writeJSON(w, http.StatusOK, ReceiptAnswer{Restored: restored})
+}
+
 // onlineReceipt serves GET /v1/online-payments/{payee}/{nonce}: the
 // receipt of the payee's request, if a payer paid it online. The nonce,
 // known to the payee and whom it showed the request, is the right to

@@ -7,6 +7,7 @@
 //	POST /v1/sync                            SyncUpload -> SyncResult
 //	POST /v1/online-payments                 OnlinePayment -> OnlineReceipt
 //	GET  /v1/online-payments/{payee}/{nonce} -> OnlineReceipt  (the payee's lookup; hex KeyID and nonce)
+//	POST /v1/online-receipts                 OnlineReceipt -> {"restored": bool}  (a receipt this ledger signed, re-entering a payment it lost in a restore)
 //	GET  /v1/revocation-list                 -> RevocationList
 //	GET  /v1/trust                           -> [root cert, issuer cert]
 //	POST /v1/admin/accounts                  {"name","merchant"} -> Account (201)

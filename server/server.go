@@ -185,6 +185,7 @@ func newServer(l Ledger, opts Options) *Server {
 	s.handle("POST /v1/reserve", s.reserve)
 	s.handle("POST /v1/online-payments", s.payOnline)
 	s.handle("GET /v1/online-payments/{payee}/{nonce}", s.onlineReceipt)
+	s.handle("POST /v1/online-receipts", s.presentReceipt)
 	s.handle("POST /v1/sync", s.sync)
 	s.handle("POST /v1/acknowledgement", s.acknowledgement)
 	s.handle("GET /v1/revocation-list", s.revocationList)

@@ -109,6 +109,7 @@ func Run(t *testing.T, open Opener) {
 		{"OnlineRefusals", testOnlineRefusals},
 		{"OnlineAttacks", testOnlineAttacks},
 		{"OnlineAcross", testOnlineAcross},
+		{"OnlineReceiptBack", testOnlineReceiptBack},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}

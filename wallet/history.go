@@ -72,7 +72,9 @@ type Record struct {
 	// Receipt is, for a payment received, the receipt envelope this
 	// wallet's SE issued for it: public data, kept so that a payer who lost
 	// the answer and presents the same payment again gets the same receipt
-	// (Wallet.AcceptRetry).
+	// (Wallet.AcceptRetry). For an online payment (paid or received) it is
+	// the encoding of the ledger's OnlineReceipt, given back to a ledger
+	// that lost the payment (onlinerestore.go).
 	Receipt []byte `json:"receipt,omitempty"`
 	// Sale is, for a refund (given or received), the payment ID of the sale
 	// it refunds; Refund, on a sale's record, the refund that returned it.

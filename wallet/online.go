@@ -97,7 +97,7 @@ func (w *Wallet) payOnline(ctx context.Context, reqWire []byte, amount uint64, c
 	}
 	w.h.add(Record{ID: rc.Payment.String(), Kind: KindOnlinePay, Amount: rc.Amount, Counterparty: rc.Payee.String(),
 		CounterpartyAccount: req.Payee.Account, CounterpartyName: req.Payee.Name, Time: rc.Time, State: Settled,
-		Reason: "paid online from the account", Request: hex.EncodeToString(req.Nonce[:])})
+		Reason: "paid online from the account", Request: hex.EncodeToString(req.Nonce[:]), Receipt: rc.Marshal()})
 	return rc, w.save()
 }
 
@@ -129,7 +129,7 @@ func (w *Wallet) OnlineReceipt(ctx context.Context, reqWire []byte) (*protocol.O
 	}
 	if w.h.get(rc.Payment.String()) == nil {
 		w.h.add(Record{ID: rc.Payment.String(), Kind: KindOnlineReceive, Amount: rc.Amount, Counterparty: rc.Payer.String(),
-			Time: rc.Time, State: Settled, Reason: "paid online into the account"})
+			Time: rc.Time, State: Settled, Reason: "paid online into the account", Receipt: rc.Marshal()})
 		if err := w.save(); err != nil {
 			return nil, err
 		}

@@ -73,6 +73,11 @@ type Wallet struct {
 	// Recovered is set once a sync found the ledger behind this device
 	// and gave it back what it had lost (recovery.go).
 	Recovered bool
+	// OnlineReentered counts the online payments a sync gave back to a
+	// ledger that had lost them, from their receipts; OnlineReentry is the
+	// last refusal of one (onlinerestore.go).
+	OnlineReentered int
+	OnlineReentry   error
 }
 
 // Open opens the wallet whose history lives in dir, over s. It folds in
@@ -318,6 +323,7 @@ func (w *Wallet) sync(ctx context.Context) error {
 		}
 		from = 0
 		if len(u.Entries) < protocol.MaxSyncEntries || res.Acked <= since-1 {
+			w.reenterOnline(ctx)
 			return nil
 		}
 	}

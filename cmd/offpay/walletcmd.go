@@ -460,6 +460,12 @@ func walletSync(e *env, args []string) error {
 	if err := w.Sync(context.Background()); err != nil {
 		return err
 	}
+	if w.OnlineReentered > 0 {
+		fmt.Fprintf(e.stdout, "the ledger had lost %d online payment(s) of this wallet (restored from an older copy): given back from their receipts\n", w.OnlineReentered)
+	}
+	if w.OnlineReentry != nil {
+		fmt.Fprintf(e.stderr, "warning: the ledger lost online payments of this wallet and refused to take one back (%v); the receipts are in this wallet's history: show them to the operator\n", w.OnlineReentry)
+	}
 	st, _ := w.Status()
 	fmt.Fprintf(e.stdout, "synced: purse %s, %d payment(s) still awaiting settlement, next sync by %s\n",
 		w.fmt(st.Available), st.PendingCount, st.SyncBy.UTC().Format(time.RFC3339))

@@ -84,6 +84,12 @@ func (l clientLedger) OnlineReceipt(ctx context.Context, payee protocol.KeyID, n
 	return l.c.OnlineReceipt(ctx, payee, nonce)
 }
 
+// PresentOnlineReceipt implements wallet.ReceiptPresenter: a ledger that
+// lost an online payment in a restore takes it back from the receipt.
+func (l clientLedger) PresentOnlineReceipt(ctx context.Context, rc *protocol.OnlineReceipt) (bool, error) {
+	return l.c.PresentOnlineReceipt(ctx, rc)
+}
+
 // Acknowledge implements wallet.Acknowledger.
 func (l clientLedger) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
 	return l.c.Acknowledge(ctx, res)

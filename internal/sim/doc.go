@@ -103,9 +103,11 @@
 // account beside offline spending of its reserved funds and withdrawals
 // (online-race), online payments by revoked devices (online-revoked), a
 // request naming one account's device signed by another's
-// (online-foreign-request). No checkpoint precedes an online payment or
-// a revocation: nothing gives the ledger back an online payment a restore
-// lost (TestRegressLosesOnlinePayments, skipped: an open gap). KnownHoles lists the ledger holes the
+// (online-foreign-request). After a regression the world gives the
+// ledger back every online receipt, as wallets do after their next sync
+// (reenterOnline; TestRegressGivesOnlinePaymentsBack); the generator still
+// places no checkpoint before an online payment or a revocation.
+// KnownHoles lists the ledger holes the
 // catalogue finds on the main branch today (none: the six it found are
 // fixed); Config.SkipKnown leaves them out so that CI can hold everything
 // else.

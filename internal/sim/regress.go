@@ -156,7 +156,29 @@ func (w *world) regress() error {
 	w.uploads, w.lastRep = nil, nil
 	w.regressed++
 	w.count("regress")
-	return w.reenter()
+	if err := w.reenter(); err != nil {
+		return err
+	}
+	return w.reenterOnline()
+}
+
+// reenterOnline gives the ledger back the online payments a regression
+// took, as the wallets do after their next sync: each receipt it signed,
+// presented again (a payment it holds changes nothing). A receipt whose
+// payer spent the money since is refused and counted.
+func (w *world) reenterOnline() error {
+	for _, o := range w.onlines {
+		restored, err := w.svc.PresentOnlineReceipt(w.ctx, o.rc)
+		switch {
+		case errors.Is(err, context.Canceled):
+			return err
+		case err != nil:
+			w.count("online re-entry: refused " + code(err))
+		case restored:
+			w.count("online re-entry")
+		}
+	}
+	return nil
 }
 
 // record notes a deposit or withdrawal the ledger applied, for re-entry.

@@ -62,3 +62,9 @@ func (l clientLedger) PayOnline(ctx context.Context, p *protocol.OnlinePayment) 
 func (l clientLedger) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*protocol.OnlineReceipt, error) {
 	return l.c.OnlineReceipt(ctx, payee, nonce)
 }
+
+// PresentOnlineReceipt implements wallet.ReceiptPresenter: a ledger that
+// lost an online payment in a restore takes it back from the receipt.
+func (l clientLedger) PresentOnlineReceipt(ctx context.Context, rc *protocol.OnlineReceipt) (bool, error) {
+	return l.c.PresentOnlineReceipt(ctx, rc)
+}
