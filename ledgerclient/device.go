@@ -148,17 +148,7 @@ func (c *Client) OnlineReceipt(ctx context.Context, payee protocol.KeyID, nonce 
 // it was (false: the ledger holds it). It is retried: the ledger enters a
 // payment once.
 func (c *Client) PresentOnlineReceipt(ctx context.Context, rc *protocol.OnlineReceipt) (bool, error) {
-	b, err := c.postMessage(ctx, "/v1/online-receipts", rc, false, true, "application/json", 1<<10)
-	if err != nil {
-		return false, err
-	}
-	var a struct {
-		Restored bool `json:"restored"`
-	}
-	if err := json.Unmarshal(b, &a); err != nil {
-		return false, offpay.Errorf(offpay.EINTERNAL, "ledger answer: %w", err)
-	}
-	return a.Restored, nil
+	return c.postEvidence(ctx, "/v1/online-receipts", rc, "restored")
 }
 
 // Sync uploads the device's log entries and returns the ledger's signed
@@ -179,17 +169,21 @@ func (c *Client) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.S
 // ledger signed) as evidence that the ledger lost part of the device's
 // log; it reports whether the ledger is behind the device.
 func (c *Client) Acknowledge(ctx context.Context, res *protocol.SyncResult) (bool, error) {
-	b, err := c.postMessage(ctx, "/v1/acknowledgement", res, false, true, "application/json", 1<<10)
+	return c.postEvidence(ctx, "/v1/acknowledgement", res, "ledger_behind")
+}
+
+// postEvidence posts m, a message the ledger itself signed and a device
+// shows it again, and returns the one boolean field of the JSON answer.
+func (c *Client) postEvidence(ctx context.Context, path string, m protocol.Message, field string) (bool, error) {
+	b, err := c.postMessage(ctx, path, m, false, true, "application/json", 1<<10)
 	if err != nil {
 		return false, err
 	}
-	var a struct {
-		LedgerBehind bool `json:"ledger_behind"`
-	}
+	var a map[string]bool
 	if err := json.Unmarshal(b, &a); err != nil {
 		return false, offpay.Errorf(offpay.EINTERNAL, "ledger answer: %w", err)
 	}
-	return a.LedgerBehind, nil
+	return a[field], nil
 }
 
 // RevocationList fetches the latest revocation list. The caller verifies

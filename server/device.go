@@ -360,14 +360,8 @@ func (s *Server) acknowledgement(w http.ResponseWriter, r *http.Request) {
 	if !s.take(w, r, s.clients, s.clientKey(r), limitAddress) {
 		return
 	}
-	body, err := readBody(w, r, protocol.TypeSyncResult)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var res protocol.SyncResult
-	if err := protocol.OpenAs(body, &res); err != nil {
-		s.writeError(w, r, err)
+	if !s.readEvidence(w, r, &res) {
 		return
 	}
 	behind, err := s.ledger.Acknowledged(r.Context(), &res)
@@ -430,6 +424,20 @@ type ReceiptAnswer struct {
 	Restored bool `json:"restored"`
 }
 
+// readEvidence reads into m the body of a call that shows the ledger a
+// message it signed itself; on an error it answers and reports false.
+func (s *Server) readEvidence(w http.ResponseWriter, r *http.Request, m protocol.Message) bool {
+	body, err := readBody(w, r, m.Type())
+	if err == nil {
+		err = protocol.OpenAs(body, m)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
 // presentReceipt serves POST /v1/online-receipts: an OnlineReceipt this
 // ledger signed, presented by a wallet that holds it, so that a payment
 // the ledger lost in a restore is entered again (once). The receipt's
@@ -444,14 +452,8 @@ func (s *Server) presentReceipt(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errorf(offpay.ENOTFOUND, "this ledger does not take receipts back"))
 		return
 	}
-	body, err := readBody(w, r, protocol.TypeOnlineReceipt)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var rc protocol.OnlineReceipt
-	if err := protocol.OpenAs(body, &rc); err != nil {
-		s.writeError(w, r, err)
+	if !s.readEvidence(w, r, &rc) {
 		return
 	}
 	restored, err := rt.PresentOnlineReceipt(r.Context(), &rc)

@@ -108,24 +108,16 @@ var ops = map[byte]op{
 		return marshal(r, err)
 	},
 	apdu.InsPay: func(v *vse.VSE, d []byte) ([]byte, error) {
-		var a apdu.PayArgs
-		if err := args(d, &a); err != nil {
-			return nil, err
-		}
-		req := new(protocol.PaymentRequest)
-		if err := msg(a.Request, req); err != nil {
+		a, req, err := payArgs(d)
+		if err != nil {
 			return nil, err
 		}
 		b, err := v.Pay(req, a.Amount, a.Now)
 		return marshal(b, err)
 	},
 	apdu.InsPayOnline: func(v *vse.VSE, d []byte) ([]byte, error) {
-		var a apdu.PayArgs
-		if err := args(d, &a); err != nil {
-			return nil, err
-		}
-		req := new(protocol.PaymentRequest)
-		if err := msg(a.Request, req); err != nil {
+		a, req, err := payArgs(d)
+		if err != nil {
 			return nil, err
 		}
 		p, err := v.PayOnline(req, a.Amount, a.Now)
@@ -281,4 +273,17 @@ func marshal[M protocol.Message](m M, err error) ([]byte, error) {
 		return nil, err
 	}
 	return m.Marshal(), nil
+}
+
+// payArgs decodes PAY's (and PAY ONLINE's) arguments and their request.
+func payArgs(d []byte) (apdu.PayArgs, *protocol.PaymentRequest, error) {
+	var a apdu.PayArgs
+	if err := args(d, &a); err != nil {
+		return a, nil, err
+	}
+	req := new(protocol.PaymentRequest)
+	if err := msg(a.Request, req); err != nil {
+		return a, nil, err
+	}
+	return a, req, nil
 }
