@@ -109,6 +109,15 @@ func (s *Service) applyBatch(batch []*job) {
 	s.cpu <- struct{}{} // see Service.cpu
 	err := s.update(ctx, func(stx Tx) error {
 		tx := &batchTx{Tx: stx}
+		if len(batch) > 1 {
+			var ids []protocol.KeyID
+			for _, j := range batch {
+				ids = append(ids, j.u.deviceIDs()...)
+			}
+			if err := tx.prefetch(ctx, ids); err != nil {
+				return err
+			}
+		}
 		for i, j := range batch {
 			j.res, j.fraud, j.err, j.broken = nil, nil, nil, nil
 			if len(batch) == 1 {
@@ -164,6 +173,7 @@ type batchTx struct {
 	Tx
 	lines []LineRow
 	notes []OutboxRow
+	devs  map[protocol.KeyID]*DeviceRow // batchdevices.go
 }
 
 func (b *batchTx) InsertLines(_ context.Context, ls []LineRow) error {

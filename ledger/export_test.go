@@ -23,10 +23,7 @@ func (s *Service) SyncBatchForTest(ctx context.Context, ups []*protocol.SyncUplo
 	}
 	s.applyBatch(batch)
 	for k, j := range batch {
-		res[at[k]], errs[at[k]] = j.res, j.err
-		if j.fraud != nil {
-			res[at[k]], errs[at[k]] = nil, j.fraud
-		}
+		res[at[k]], errs[at[k]] = s.answer(ctx, j)
 	}
 	return res, errs
 }
@@ -38,3 +35,7 @@ func (s *Service) UploadSigsForTest() int {
 	defer s.uploadSigs.mu.Unlock()
 	return len(s.uploadSigs.m)
 }
+
+// BatchTxForTest wraps tx as a group commit does (batch.go), with the
+// batch's device rows (batchdevices.go).
+func BatchTxForTest(tx Tx) Tx { return &batchTx{Tx: tx} }

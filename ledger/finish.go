@@ -251,8 +251,6 @@ func (st *settlement) result(ctx context.Context, d *DeviceRow) (*protocol.SyncR
 	if cert != nil {
 		res.Cert = []protocol.Certificate{*cert}
 	}
-	if err := res.Sign(s.keys.IssuerKey); err != nil {
-		return nil, offpay.Errorf(offpay.EINTERNAL, "signing sync result: %w", err)
-	}
+	// Signed by Sync after the batch commits, outside the serial section.
 	return res, nil
 }

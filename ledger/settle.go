@@ -40,17 +40,8 @@ type settlement struct {
 func (s *Service) apply(ctx context.Context, tx Tx, u *upload) (*protocol.SyncResult, error, error) {
 	st := &settlement{s: s, tx: tx, u: u, dirty: map[protocol.KeyID]bool{}, sweeps: map[string]int64{}, own: map[uint64]bool{}, now: s.now().UnixNano()}
 	st.claimState = newClaimState(s.now().Unix())
-	ids := []protocol.KeyID{u.id}
-	for _, ue := range u.entries {
-		if ue.pay != nil && !ue.rejected {
-			ids = append(ids, ue.pay.Payer, ue.pay.Payee)
-		}
-		if ue.receipt != nil && !ue.rejected {
-			ids = append(ids, ue.receipt.Payee)
-		}
-	}
 	var err error
-	if st.devs, err = tx.Devices(ctx, ids); err != nil {
+	if st.devs, err = tx.Devices(ctx, u.deviceIDs()); err != nil {
 		return nil, nil, err
 	}
 	st.debt0 = make(map[protocol.KeyID]int64, len(st.devs))

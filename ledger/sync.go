@@ -66,20 +66,32 @@ func (s *Service) Sync(ctx context.Context, up *protocol.SyncUpload) (*protocol.
 	// queue meanwhile share the next transaction (batch.go).
 	j := &job{ctx: ctx, u: u}
 	s.applyQueued(j)
+	return s.answer(ctx, j)
+}
+
+// answer turns an applied job into the uploader's answer.
+func (s *Service) answer(ctx context.Context, j *job) (*protocol.SyncResult, error) {
 	if j.broken != nil {
 		return nil, s.revokeBroken(ctx, j.broken)
 	}
 	if j.err != nil {
 		return nil, j.err
 	}
-	res := j.res
 	if j.fraud != nil {
 		return nil, j.fraud
+	}
+	res := j.res
+	// Signed here, in the uploader's own goroutine, rather than inside
+	// the batch: signing is a tenth of a small upload's serial work, and
+	// applying is the part that runs one batch at a time. Should signing
+	// fail, the upload stays recorded and its resend gets the result.
+	if err := res.Sign(s.keys.IssuerKey); err != nil {
+		return nil, offpay.Errorf(offpay.EINTERNAL, "signing sync result: %w", err)
 	}
 	if res.Renewal() != nil {
 		// Read the renewed row at next use.
 		s.mu.Lock()
-		delete(s.certs, u.id)
+		delete(s.certs, j.u.id)
 		s.mu.Unlock()
 	}
 	return res, nil

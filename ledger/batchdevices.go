@@ -1,0 +1,139 @@
+package ledger
+
+import (
+	"context"
+
+	"github.com/offpay/offpay/protocol"
+)
+
+// The device rows of a batch. Every upload of a group commit reads the
+// rows of its own device and of its payments' payers and payees, and
+// writes most of them back: one query each, a fifth of the serial work of
+// a crowd of small uploads. batchTx reads the rows of the whole batch in
+// one query before the first upload (prefetch) and then answers Devices
+// from the rows as this transaction holds them, keeping each one as the
+// store would after every write (UpdateDevice, UpdateDevices, RenewDevice
+// write through to the store and here). Reads see exactly what the store
+// would return: the transaction holds the rows it read (SQLite's write
+// lock; PostgreSQL's serializable isolation), and nothing else writes
+// them inside it. A rollback to a savepoint forgets every row, since it
+// undoes writes this cache cannot tell apart.
+
+// deviceIDs are the devices an upload reads when it is applied.
+func (u *upload) deviceIDs() []protocol.KeyID {
+	ids := []protocol.KeyID{u.id}
+	for _, ue := range u.entries {
+		if ue.pay != nil && !ue.rejected {
+			ids = append(ids, ue.pay.Payer, ue.pay.Payee)
+		}
+		if ue.receipt != nil && !ue.rejected {
+			ids = append(ids, ue.receipt.Payee)
+		}
+	}
+	return ids
+}
+
+// prefetch reads the rows of ids into the batch's rows.
+func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID) error {
+	_, err := b.Devices(ctx, ids)
+	return err
+}
+
+// Devices implements Tx: copies of the batch's rows, the store's for the
+// rest.
+func (b *batchTx) Devices(ctx context.Context, ids []protocol.KeyID) (map[protocol.KeyID]*DeviceRow, error) {
+	if b.devs == nil {
+		b.devs = map[protocol.KeyID]*DeviceRow{}
+	}
+	out := make(map[protocol.KeyID]*DeviceRow, len(ids))
+	var miss []protocol.KeyID
+	for _, id := range ids {
+		if d, ok := b.devs[id]; ok {
+			c := *d
+			out[id] = &c
+		} else {
+			miss = append(miss, id)
+		}
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	m, err := b.Tx.Devices(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	for id, d := range m {
+		c := *d
+		b.devs[id] = &c
+		out[id] = d
+	}
+	return out, nil
+}
+
+// UpdateDevice implements Tx.
+func (b *batchTx) UpdateDevice(ctx context.Context, d *DeviceRow) error {
+	if err := b.Tx.UpdateDevice(ctx, d); err != nil {
+		b.devs = nil
+		return err
+	}
+	b.updated(d)
+	return nil
+}
+
+// UpdateDevices implements Tx.
+func (b *batchTx) UpdateDevices(ctx context.Context, ds []*DeviceRow) error {
+	if err := b.Tx.UpdateDevices(ctx, ds); err != nil {
+		b.devs = nil
+		return err
+	}
+	for _, d := range ds {
+		b.updated(d)
+	}
+	return nil
+}
+
+// RenewDevice implements Tx.
+func (b *batchTx) RenewDevice(ctx context.Context, d *DeviceRow) error {
+	if err := b.Tx.RenewDevice(ctx, d); err != nil {
+		b.devs = nil
+		return err
+	}
+	if c := b.devs[d.ID]; c != nil {
+		c.renewFrom(d)
+	}
+	return nil
+}
+
+// InsertDevice implements Tx.
+func (b *batchTx) InsertDevice(ctx context.Context, d *DeviceRow) error {
+	delete(b.devs, d.ID)
+	return b.Tx.InsertDevice(ctx, d)
+}
+
+// RollbackTo implements Tx.
+func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
+	b.devs = nil
+	return b.Tx.RollbackTo(ctx, name)
+}
+
+func (b *batchTx) updated(d *DeviceRow) {
+	if c := b.devs[d.ID]; c != nil {
+		c.updateFrom(d)
+	}
+}
+
+// updateFrom sets the fields of d that UpdateDevice writes to u's: all
+// but its identity, account, creation and certificate (the fields
+// RenewDevice writes).
+func (d *DeviceRow) updateFrom(u *DeviceRow) {
+	keep := *d
+	*d = *u
+	d.ID, d.Account, d.Merchant, d.CreatedAt = keep.ID, keep.Account, keep.Merchant, keep.CreatedAt
+	d.renewFrom(&keep)
+}
+
+// renewFrom sets the fields of d that RenewDevice writes to u's.
+func (d *DeviceRow) renewFrom(u *DeviceRow) {
+	d.Cert, d.CertTime, d.MaxPerPayment, d.MaxHolding = u.Cert, u.CertTime, u.MaxPerPayment, u.MaxHolding
+	d.MaxDays, d.NotAfter, d.MaxHops, d.MaxCount, d.MaxValue = u.MaxDays, u.NotAfter, u.MaxHops, u.MaxCount, u.MaxValue
+}
