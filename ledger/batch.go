@@ -131,7 +131,6 @@ func (s *Service) applyBatch(batch []*job) {
 			if err := tx.Savepoint(ctx, sp); err != nil {
 				return err
 			}
-			mark := tx.mark()
 			res, fraud, err := s.apply(ctx, tx, j.u)
 			if err != nil {
 				if !ownFailure(err) {
@@ -140,7 +139,6 @@ func (s *Service) applyBatch(batch []*job) {
 				if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
 					return rerr
 				}
-				tx.undo(mark)
 				j.err = err
 				continue
 			}
@@ -168,12 +166,15 @@ func (s *Service) applyBatch(batch []*job) {
 // notification per settled payment made them a quarter of a small
 // upload's work). Settlement only appends these rows, never reads them
 // back, so holding them changes nothing the uploads see; an upload rolled
-// back to its savepoint drops its own (undo).
+// back to its savepoint drops its own (RollbackTo).
 type batchTx struct {
 	Tx
-	lines []LineRow
-	notes []OutboxRow
-	devs  map[protocol.KeyID]*DeviceRow // batchdevices.go
+	lines   []LineRow
+	notes   []OutboxRow
+	entries []EntryRow                    // batchrows.go
+	devs    map[protocol.KeyID]*DeviceRow // batchrows.go
+	meta    map[string][]byte             // batchrows.go
+	sps     []savepoint
 }
 
 func (b *batchTx) InsertLines(_ context.Context, ls []LineRow) error {
@@ -186,15 +187,64 @@ func (b *batchTx) InsertOutbox(_ context.Context, rs []OutboxRow) error {
 	return nil
 }
 
-type batchMark struct{ lines, notes int }
+type batchMark struct{ lines, notes, entries int }
 
-func (b *batchTx) mark() batchMark { return batchMark{len(b.lines), len(b.notes)} }
+type savepoint struct {
+	name string
+	at   batchMark
+}
 
-func (b *batchTx) undo(m batchMark) {
-	b.lines, b.notes = b.lines[:m.lines], b.notes[:m.notes]
+// Savepoint implements Tx.
+func (b *batchTx) Savepoint(ctx context.Context, name string) error {
+	if err := b.Tx.Savepoint(ctx, name); err != nil {
+		return err
+	}
+	b.sps = append(b.sps, savepoint{name, batchMark{len(b.lines), len(b.notes), len(b.entries)}})
+	return nil
+}
+
+// RollbackTo implements Tx: the rows held since the savepoint go too, and
+// the rows kept as the store holds them are read again (batchrows.go).
+func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
+	b.devs, b.meta = nil, nil
+	if err := b.Tx.RollbackTo(ctx, name); err != nil {
+		return err
+	}
+	if i := b.savepoint(name); i >= 0 {
+		m := b.sps[i].at
+		b.lines, b.notes, b.entries = b.lines[:m.lines], b.notes[:m.notes], b.entries[:m.entries]
+		b.sps = b.sps[:i+1] // the savepoint stays, as in SQL
+	}
+	return nil
+}
+
+// Release implements Tx.
+func (b *batchTx) Release(ctx context.Context, name string) error {
+	if err := b.Tx.Release(ctx, name); err != nil {
+		return err
+	}
+	if i := b.savepoint(name); i >= 0 {
+		b.sps = b.sps[:i]
+	}
+	return nil
+}
+
+// savepoint returns the index of the newest savepoint named name, or -1.
+func (b *batchTx) savepoint(name string) int {
+	for i := len(b.sps) - 1; i >= 0; i-- {
+		if b.sps[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func (b *batchTx) flush(ctx context.Context) error {
+	if len(b.entries) > 0 {
+		if err := b.Tx.InsertEntries(ctx, b.entries); err != nil {
+			return err
+		}
+	}
 	if len(b.lines) > 0 {
 		if err := b.Tx.InsertLines(ctx, b.lines); err != nil {
 			return err

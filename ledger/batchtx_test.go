@@ -2,14 +2,28 @@ package ledger
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 )
 
 // recordTx records the lines and notifications written to it.
 type recordTx struct {
 	Tx
-	lines, notes []string
-	calls        int
+	lines, notes, entries []string
+	calls                 int
+}
+
+func (r *recordTx) Savepoint(context.Context, string) error  { return nil }
+func (r *recordTx) RollbackTo(context.Context, string) error { return nil }
+func (r *recordTx) Release(context.Context, string) error    { return nil }
+
+func (r *recordTx) InsertEntries(_ context.Context, es []EntryRow) error {
+	r.calls++
+	for _, e := range es {
+		r.entries = append(r.entries, string(e.Data))
+	}
+	return nil
 }
 
 func (r *recordTx) InsertLines(_ context.Context, ls []LineRow) error {
@@ -28,9 +42,9 @@ func (r *recordTx) InsertOutbox(_ context.Context, rs []OutboxRow) error {
 	return nil
 }
 
-// TestBatchTxDropsRolledBackUploads: a batch's lines and notifications
-// are written once, in upload order, at the end; those of an upload
-// rolled back to its savepoint are not written at all.
+// TestBatchTxDropsRolledBackUploads: a batch's lines, notifications and
+// log entries are written once, in upload order, at the end; those of an
+// upload rolled back to its savepoint are not written at all.
 func TestBatchTxDropsRolledBackUploads(t *testing.T) {
 	ctx := context.Background()
 	rec := &recordTx{}
@@ -38,20 +52,25 @@ func TestBatchTxDropsRolledBackUploads(t *testing.T) {
 	write := func(name string) {
 		b.InsertLines(ctx, []LineRow{{Ref: name}})
 		b.InsertOutbox(ctx, []OutboxRow{{Key: name}})
+		b.InsertEntries(ctx, []EntryRow{{Data: []byte(name)}})
 	}
-	write("first")
-	m := b.mark()
-	write("failed")
-	b.undo(m)
-	write("third")
+	for i, name := range []string{"first", "failed", "third"} {
+		sp := fmt.Sprint("upload_", i)
+		b.Savepoint(ctx, sp)
+		write(name)
+		if name == "failed" {
+			b.RollbackTo(ctx, sp)
+		}
+		b.Release(ctx, sp)
+	}
 	if rec.calls != 0 {
 		t.Fatalf("%d writes before the flush", rec.calls)
 	}
 	if err := b.flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rec.calls != 2 || len(rec.lines) != 2 || rec.lines[0] != "first" || rec.lines[1] != "third" ||
-		len(rec.notes) != 2 || rec.notes[0] != "first" || rec.notes[1] != "third" {
-		t.Fatalf("%d writes; lines %v, notes %v", rec.calls, rec.lines, rec.notes)
+	want := []string{"first", "third"}
+	if rec.calls != 3 || !slices.Equal(rec.lines, want) || !slices.Equal(rec.notes, want) || !slices.Equal(rec.entries, want) {
+		t.Fatalf("%d writes; lines %v, notes %v, entries %v", rec.calls, rec.lines, rec.notes, rec.entries)
 	}
 }

@@ -39,3 +39,29 @@ func (s *Service) UploadSigsForTest() int {
 // BatchTxForTest wraps tx as a group commit does (batch.go), with the
 // batch's device rows (batchdevices.go).
 func BatchTxForTest(tx Tx) Tx { return &batchTx{Tx: tx} }
+
+// FlushBatchForTest writes what a BatchTxForTest holds, as the end of a
+// batch does.
+func FlushBatchForTest(ctx context.Context, tx Tx) error { return tx.(*batchTx).flush(ctx) }
+
+// PrepareBatchForTest prepares ups as Sync does (verification, in
+// parallel in a real crowd) and returns the part that runs one batch at a
+// time, applying them in one group commit, and then what gives each
+// upload its answer (in parallel in a real crowd).
+func (s *Service) PrepareBatchForTest(ctx context.Context, ups []*protocol.SyncUpload) (apply func(), answer func() []error, err error) {
+	var batch []*job
+	for _, up := range ups {
+		u, err := s.prepare(ctx, up)
+		if err != nil {
+			return nil, nil, err
+		}
+		batch = append(batch, &job{ctx: ctx, u: u, done: make(chan struct{})})
+	}
+	return func() { s.applyBatch(batch) }, func() []error {
+		errs := make([]error, len(batch))
+		for i, j := range batch {
+			_, errs[i] = s.answer(ctx, j)
+		}
+		return errs
+	}, nil
+}

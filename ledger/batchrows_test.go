@@ -1,6 +1,8 @@
 package ledger_test
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -19,13 +22,16 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestBatchDeviceRows: a group commit answers device reads from the rows
-// it has read and written (batchdevices.go). Whatever sequence of reads,
-// writes (UpdateDevice, UpdateDevices, RenewDevice, each given values for
-// every field, also those it must not write), savepoints, rollbacks and
-// changes to returned copies, every read through the batch equals the
-// store's own read in the same transaction, on both stores.
-func TestBatchDeviceRows(t *testing.T) {
+// TestBatchRows: a group commit answers device and meta reads from the
+// rows it has read and written, and holds log entries until it ends
+// (batchrows.go). Whatever sequence of reads, writes (UpdateDevice,
+// UpdateDevices, RenewDevice, each given values for every field, also
+// those it must not write; PutMeta; InsertEntries), savepoints, rollbacks
+// and changes to returned copies, every read through the batch equals the
+// store's own read in the same transaction, entries read through it are
+// the store's and those inserted and not rolled back, and the end of the
+// batch writes exactly those: on both stores.
+func TestBatchRows(t *testing.T) {
 	ctx := context.Background()
 	stores := map[string]ledger.Store{}
 	sq, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
@@ -74,7 +80,7 @@ func TestBatchDeviceRows(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			rapid.Check(t, func(rt *rapid.T) { checkBatchDevices(ctx, rt, st, ids) })
+			rapid.Check(t, func(rt *rapid.T) { checkBatchRows(ctx, rt, st, ids) })
 		})
 	}
 }
@@ -82,13 +88,16 @@ func TestBatchDeviceRows(t *testing.T) {
 var errUndo = errors.New("undo the transaction")
 
 type devOp struct {
-	op   int
-	rows []*ledger.DeviceRow
+	op      int
+	rows    []*ledger.DeviceRow
+	key     string
+	val     []byte
+	entries []ledger.EntryRow
 }
 
-// checkBatchDevices draws a sequence, runs it in a transaction it then
+// checkBatchRows draws a sequence, runs it in a transaction it then
 // rolls back, and reports a difference after the transaction has ended.
-func checkBatchDevices(ctx context.Context, rt *rapid.T, st ledger.Store, ids []protocol.KeyID) {
+func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []protocol.KeyID) {
 	enrolled := ids[:len(ids)-1]
 	row := func(rt *rapid.T) *ledger.DeviceRow {
 		d := &ledger.DeviceRow{
@@ -109,31 +118,91 @@ func checkBatchDevices(ctx context.Context, rt *rapid.T, st ledger.Store, ids []
 		return d
 	}
 	prefetch := rapid.Bool().Draw(rt, "prefetch")
+	counter := uint64(rapid.IntRange(3, 5).Draw(rt, "first counter")) // 1..3 of the first device are stored
 	var ops []devOp
 	for range rapid.IntRange(1, 12).Draw(rt, "steps") {
-		o := devOp{op: rapid.IntRange(0, 6).Draw(rt, "op")}
+		o := devOp{op: rapid.IntRange(0, 8).Draw(rt, "op")}
 		switch o.op {
 		case 0, 2:
 			o.rows = []*ledger.DeviceRow{row(rt)}
 		case 1:
 			o.rows = []*ledger.DeviceRow{row(rt), row(rt)}
+		case 7:
+			o.key = rapid.SampledFrom([]string{"x", "y"}).Draw(rt, "key")
+			o.val = rapid.SliceOfN(rapid.Byte(), 0, 3).Draw(rt, "val")
+		case 8:
+			for range rapid.IntRange(1, 3).Draw(rt, "entries") {
+				counter++
+				o.entries = append(o.entries, ledger.EntryRow{Device: rapid.SampledFrom(enrolled).Draw(rt, "entry device"),
+					Counter: counter, Kind: 1, Data: []byte{byte(counter)}})
+			}
 		}
 		ops = append(ops, o)
 	}
 	var diff error
 	err := st.Update(ctx, func(tx ledger.Tx) error {
 		b := ledger.BatchTxForTest(tx)
+		// Stored before: entries 1..3 of the first device.
+		var held []ledger.EntryRow // the model: inserted through b, not rolled back
+		var marks []int
+		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
+			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
+			return err
+		}
+		entries := func(r interface {
+			Entries(context.Context, protocol.KeyID, uint64, uint64) ([]ledger.EntryRow, error)
+		}, model []ledger.EntryRow) (map[protocol.KeyID][]ledger.EntryRow, error) {
+			out := map[protocol.KeyID][]ledger.EntryRow{}
+			for _, id := range ids {
+				es, err := r.Entries(ctx, id, 2, 50)
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range model {
+					if e.Device == id && e.Counter >= 2 {
+						es = append(es, e)
+					}
+				}
+				slices.SortFunc(es, func(a, b ledger.EntryRow) int { return cmp.Compare(a.Counter, b.Counter) })
+				out[id] = es
+			}
+			return out, nil
+		}
 		same := func(what string) error {
-			want, err := tx.Devices(ctx, ids)
+			for _, k := range []string{"x", "y"} {
+				want, err := tx.Meta(ctx, k)
+				if err != nil {
+					return err
+				}
+				got, err := b.Meta(ctx, k)
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(got, want) || (got == nil) != (want == nil) {
+					return fmt.Errorf("after %s: meta %s: batch %v, store %v", what, k, got, want)
+				}
+			}
+			want, err := entries(tx, held)
 			if err != nil {
 				return err
 			}
-			got, err := b.Devices(ctx, ids)
+			got, err := entries(b, nil)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, want) {
+				return fmt.Errorf("after %s: entries\nbatch %v\nstore and held %v", what, got, want)
+			}
+			wantD, err := tx.Devices(ctx, ids)
+			if err != nil {
+				return err
+			}
+			gotD, err := b.Devices(ctx, ids)
 			if err != nil {
 				return err
 			}
 			for _, id := range ids {
-				if !reflect.DeepEqual(got[id], want[id]) {
+				if !reflect.DeepEqual(gotD[id], wantD[id]) {
 					return fmt.Errorf("after %s: device %x\nbatch %+v\nstore %+v", what, id[:2], got[id], want[id])
 				}
 			}
@@ -163,22 +232,44 @@ func checkBatchDevices(ctx context.Context, rt *rapid.T, st ledger.Store, ids []
 			case 4:
 				savepoints++
 				err = b.Savepoint(ctx, fmt.Sprint("sp", savepoints))
+				marks = append(marks, len(held))
 			case 5:
 				if savepoints > 0 {
 					err = b.RollbackTo(ctx, fmt.Sprint("sp", savepoints))
+					held = held[:marks[len(marks)-1]]
 				}
 			case 6:
 				if savepoints > 0 {
 					err = b.Release(ctx, fmt.Sprint("sp", savepoints))
 					savepoints--
+					marks = marks[:len(marks)-1]
 				}
+			case 7:
+				err = b.PutMeta(ctx, o.key, o.val)
+			case 8:
+				err = b.InsertEntries(ctx, o.entries)
+				held = append(held, o.entries...)
 			}
 			if err != nil {
 				return err
 			}
 			if diff = same(fmt.Sprintf("step %d (op %d)", step, o.op)); diff != nil {
-				break
+				return errUndo
 			}
+		}
+		want, err := entries(b, nil)
+		if err != nil {
+			return err
+		}
+		if err := ledger.FlushBatchForTest(ctx, b); err != nil {
+			return err
+		}
+		got, err := entries(tx, nil)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, want) {
+			diff = fmt.Errorf("the batch wrote entries\n%v\nwhile it read\n%v", got, want)
 		}
 		return errUndo
 	})

@@ -1,23 +1,32 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/offpay/offpay/protocol"
 )
 
-// The device rows of a batch. Every upload of a group commit reads the
-// rows of its own device and of its payments' payers and payees, and
-// writes most of them back: one query each, a fifth of the serial work of
-// a crowd of small uploads. batchTx reads the rows of the whole batch in
-// one query before the first upload (prefetch) and then answers Devices
-// from the rows as this transaction holds them, keeping each one as the
-// store would after every write (UpdateDevice, UpdateDevices, RenewDevice
-// write through to the store and here). Reads see exactly what the store
-// would return: the transaction holds the rows it read (SQLite's write
-// lock; PostgreSQL's serializable isolation), and nothing else writes
-// them inside it. A rollback to a savepoint forgets every row, since it
-// undoes writes this cache cannot tell apart.
+// The rows of a batch. Every upload of a group commit reads the rows of
+// its own device and of its payments' payers and payees, and writes most
+// of them back: one query each, a fifth of the serial work of a crowd of
+// small uploads. batchTx reads the device rows of the whole batch in one
+// query before the first upload (prefetch) and then answers Devices from
+// the rows as this transaction holds them, keeping each one as the store
+// would after every write (UpdateDevice, UpdateDevices, RenewDevice write
+// through to the store and here). Reads see exactly what the store would
+// return: the transaction holds the rows it read (SQLite's write lock;
+// PostgreSQL's serializable isolation), and nothing else writes them
+// inside it. A rollback to a savepoint forgets every row, since it undoes
+// writes this cache cannot tell apart. Meta values are kept the same way
+// (the revocation list is read by every upload).
+//
+// Log entries are only appended by settlement, and read back only through
+// Entries: they are held like statement lines and written in one
+// statement per chunk when the batch ends, Entries adding the held rows
+// of the device to the store's. An upload rolled back to its savepoint
+// drops its own (RollbackTo, batch.go).
 
 // deviceIDs are the devices an upload reads when it is applied.
 func (u *upload) deviceIDs() []protocol.KeyID {
@@ -110,10 +119,50 @@ func (b *batchTx) InsertDevice(ctx context.Context, d *DeviceRow) error {
 	return b.Tx.InsertDevice(ctx, d)
 }
 
-// RollbackTo implements Tx.
-func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
-	b.devs = nil
-	return b.Tx.RollbackTo(ctx, name)
+// Meta implements Tx.
+func (b *batchTx) Meta(ctx context.Context, key string) ([]byte, error) {
+	if v, ok := b.meta[key]; ok {
+		return slices.Clone(v), nil
+	}
+	v, err := b.Tx.Meta(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if b.meta == nil {
+		b.meta = map[string][]byte{}
+	}
+	b.meta[key] = slices.Clone(v)
+	return v, nil
+}
+
+// PutMeta implements Tx.
+func (b *batchTx) PutMeta(ctx context.Context, key string, val []byte) error {
+	delete(b.meta, key) // read again: a store may give an empty value back as nil
+	return b.Tx.PutMeta(ctx, key, val)
+}
+
+// InsertEntries implements Tx: held until the batch ends.
+func (b *batchTx) InsertEntries(_ context.Context, rows []EntryRow) error {
+	b.entries = append(b.entries, rows...)
+	return nil
+}
+
+// Entries implements Tx: the store's and the held ones.
+func (b *batchTx) Entries(ctx context.Context, device protocol.KeyID, lo, hi uint64) ([]EntryRow, error) {
+	out, err := b.Tx.Entries(ctx, device, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	n := len(out)
+	for _, e := range b.entries {
+		if e.Device == device && e.Counter >= lo && e.Counter <= hi {
+			out = append(out, e)
+		}
+	}
+	if len(out) > n {
+		slices.SortFunc(out, func(x, y EntryRow) int { return cmp.Compare(x.Counter, y.Counter) })
+	}
+	return out, nil
 }
 
 func (b *batchTx) updated(d *DeviceRow) {
