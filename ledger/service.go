@@ -103,10 +103,10 @@ type Service struct {
 
 	// Group commit (batch.go): uploads waiting to be applied, and whether
 	// a caller is applying batches.
-	bmu              sync.Mutex
-	queue            []*job
-	leading          bool
-	batches, batched atomic.Int64
+	bmu                      sync.Mutex
+	queue                    []*job
+	leading                  bool
+	batches, batched, reruns atomic.Int64
 	// cpu holds a token per processor. A verification batch takes one
 	// while it runs, and so does the one applying upload for its whole
 	// transaction: while an apply waits on the database, verification
