@@ -13,13 +13,14 @@ import (
 // TestHerdProfile runs one herd of OFFPAY_HERD_DEVICES devices (skipped
 // unless set) and, with OFFPAY_HERD_PROFILE, writes a CPU profile of the
 // herd alone (release to last answer) to that file: what to look at
-// before cutting the CPU a sync costs.
+// before cutting the CPU a sync costs. OFFPAY_HERD_POSTGRES, a
+// PostgreSQL URL, puts the ledger there instead of on SQLite.
 func TestHerdProfile(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("OFFPAY_HERD_DEVICES"))
 	if n <= 0 {
 		t.Skip("OFFPAY_HERD_DEVICES not set")
 	}
-	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n}
+	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES")}
 	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
