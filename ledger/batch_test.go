@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -84,8 +85,13 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		}
 	}
 	// One pass without savepoints, found the gap, one more with them.
-	if got := svc.Batches(); got.Batches == 0 || got.Uploads < 4 || got.Reruns != 1 {
+	got := svc.Batches()
+	if got.Batches == 0 || got.Uploads < 4 || got.Reruns != 1 {
 		t.Fatalf("batches %+v", got)
+	}
+	// The serial part's time, and its CPU time on its thread (Linux).
+	if got.ApplyWall <= 0 || (runtime.GOOS == "linux" && (got.ApplyCPU <= 0 || got.ApplyCPU > got.ApplyWall)) {
+		t.Fatalf("apply: wall %v, CPU %v", got.ApplyWall, got.ApplyCPU)
 	}
 	r, err := svc.Report(ctx)
 	if err != nil {

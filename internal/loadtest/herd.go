@@ -49,6 +49,9 @@ type HerdResult struct {
 	Setup                   time.Duration // enrolment and signing, not timed in the rest
 	Report                  *ledger.Report
 	Batches, BatchedUploads int64 // group commit: transactions and the uploads they applied
+	// ApplyWall and ApplyCPU are the time and the thread CPU time spent
+	// applying batches: the serial part (ledger.BatchStats).
+	ApplyWall, ApplyCPU time.Duration
 }
 
 // CPUPerSync is the process's CPU time per device answered (the ledger's
@@ -130,6 +133,7 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 	}
 	b1 := l.svc.Batches()
 	res.Batches, res.BatchedUploads = b1.Batches-b0.Batches, b1.Uploads-b0.Uploads
+	res.ApplyWall, res.ApplyCPU = b1.ApplyWall-b0.ApplyWall, b1.ApplyCPU-b0.ApplyCPU
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)] }
 	res.P50, res.P99, res.P999, res.Max = q(0.50), q(0.99), q(0.999), lat[len(lat)-1]
@@ -137,6 +141,24 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 		return nil, err
 	}
 	return res, fleet.Check(res.Report)
+}
+
+// SerialPerUpload is the serial part's CPU time per upload (its wall time
+// where no thread CPU clock is).
+func (r *HerdResult) SerialPerUpload() time.Duration {
+	d := r.ApplyCPU
+	if d == 0 {
+		d = r.ApplyWall
+	}
+	return d / time.Duration(max(r.BatchedUploads, 1))
+}
+
+// SerialCeiling is the syncs a second at which the serial part would
+// keep a core busy: the most this ledger process could answer with cores
+// to spare for the rest (on PostgreSQL the server's work and the round
+// trips are not in it, so it is far above what the server allows).
+func (r *HerdResult) SerialCeiling() float64 {
+	return float64(time.Second) / float64(max(r.SerialPerUpload(), 1))
 }
 
 // Rows are the run's figures for offpay bench's table.
@@ -155,6 +177,8 @@ func (r *HerdResult) Rows() []bench.Row {
 		row("herd_last_answer", ms(r.Last), "ms"),
 		row("herd_cpu_per_sync", float64(r.CPUPerSync().Microseconds()), "µs CPU (ledger and clients)"),
 		row("herd_uploads_per_commit", perBatch, "uploads/transaction"),
+		row("herd_serial_per_upload", float64(r.SerialPerUpload().Microseconds()), "µs CPU (applying, one batch at a time)"),
+		row("herd_serial_ceiling", r.SerialCeiling(), "syncs/s (with cores to spare)"),
 	}
 }
 

@@ -35,7 +35,8 @@ func TestHerdProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %d devices: %.0f syncs/s, last %v, %v CPU a sync, p50 %v p99 %v; %d uploads in %d transactions",
+	t.Logf("%s: %d devices: %.0f syncs/s, last %v, %v CPU a sync, p50 %v p99 %v; %d uploads in %d transactions; serial %v CPU an upload (ceiling %.0f syncs/s), %v wall",
 		r.Store, r.Devices, r.SyncsPerSecond(), r.Last.Round(time.Millisecond), r.CPUPerSync().Round(time.Microsecond),
-		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BatchedUploads, r.Batches)
+		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BatchedUploads, r.Batches,
+		r.SerialPerUpload().Round(time.Microsecond), r.SerialCeiling(), (r.ApplyWall / time.Duration(max(r.BatchedUploads, 1))).Round(time.Microsecond))
 }
