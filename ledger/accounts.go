@@ -155,9 +155,10 @@ func (s *Service) Withdraw(ctx context.Context, name string, amount int64, ref s
 }
 
 // ReenterWithdrawal enters again a withdrawal the bank has already paid
-// out, which a restore of the ledger's database took (README "Recovery: a
-// ledger that went back in time"; the operator re-enters it from the
-// bank's records by its ref, as a deposit with Deposit). The money has
+// out, which a restore of the ledger's database took (ledger/README.md
+// "Recovery: a ledger that went back in time", README "Restore": the
+// operator re-enters it from the bank's records by its ref, as a deposit
+// with Deposit). The money has
 // left, so what refuses a new withdrawal does not refuse it: neither a
 // freeze (fraud found after the withdrawal, in uploads the devices gave
 // back after the restore) nor a hold. What the ledger recovered from the
