@@ -145,16 +145,37 @@ func (s *Service) Statement(ctx context.Context, name string) ([]StatementLine, 
 // with the same account and amount returns the account unchanged; a ref
 // reused for anything else is a conflict.
 func (s *Service) Deposit(ctx context.Context, name string, amount int64, ref string) (*Account, error) {
-	return s.adminMove(ctx, name, LineDeposit, amount, ref)
+	return s.adminMove(ctx, name, LineDeposit, amount, ref, false)
 }
 
 // Withdraw debits an account (administrator, for pilots), idempotent by
 // ref like Deposit.
 func (s *Service) Withdraw(ctx context.Context, name string, amount int64, ref string) (*Account, error) {
-	return s.adminMove(ctx, name, LineWithdraw, amount, ref)
+	return s.adminMove(ctx, name, LineWithdraw, amount, ref, false)
 }
 
-func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64, ref string) (*Account, error) {
+// ReenterWithdrawal enters again a withdrawal the bank has already paid
+// out, which a restore of the ledger's database took (ledger/README.md
+// "Recovery: a ledger that went back in time", README "Restore": the
+// operator re-enters it from the bank's records by its ref, as a deposit
+// with Deposit). The money has
+// left, so what refuses a new withdrawal does not refuse it: neither a
+// freeze (fraud found after the withdrawal, in uploads the devices gave
+// back after the restore) nor a hold. What the ledger recovered from the
+// account since (cover) it takes back, and the debt that recovery covered
+// becomes a loss, as when the withdrawal came first. It is refused
+// (ELIMIT, nothing changed) only while the balance and those recoveries
+// together lack the amount: the uploads that credited it are not back
+// yet; re-enter it again after the devices sync. Idempotent by ref like
+// Withdraw, and one ref with it: a withdrawal the ledger still holds is
+// not applied again.
+func (s *Service) ReenterWithdrawal(ctx context.Context, name string, amount int64, ref string) (*Account, error) {
+	return s.adminMove(ctx, name, LineWithdraw, amount, ref, true)
+}
+
+// adminMove applies a deposit or withdrawal; paid marks a withdrawal the
+// bank has already paid out (ReenterWithdrawal).
+func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64, ref string, paid bool) (*Account, error) {
 	if amount <= 0 {
 		return nil, invalid("amount must be positive")
 	}
@@ -182,7 +203,25 @@ func (s *Service) adminMove(ctx context.Context, name, kind string, amount int64
 			return nil
 		}
 		signed := amount
-		if kind == LineWithdraw {
+		if kind == LineWithdraw && paid {
+			gross, err := offpay.AddMinor(a.Balance, a.Recovered)
+			if err != nil {
+				return err
+			}
+			if gross < amount {
+				return offpay.Errorf(offpay.ELIMIT, "account %q holds %s (with %s recovered from it) of the %s withdrawn: re-enter it after its devices sync",
+					name, money(a.Balance, s.opts.Currency), money(a.Recovered, s.opts.Currency), money(amount, s.opts.Currency))
+			}
+			if back := amount - a.Balance; back > 0 {
+				// The recovery took money that had left: given back
+				// here, cover below records the debt it covered as lost.
+				a.Recovered -= back
+				if err := s.post(ctx, tx, a, LineRefund, back, "overspend"); err != nil {
+					return err
+				}
+			}
+			signed = -amount
+		} else if kind == LineWithdraw {
 			if a.Frozen {
 				return offpay.Errorf(offpay.EFORBIDDEN, "account %q is frozen", name)
 			}

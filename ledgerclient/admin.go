@@ -81,6 +81,20 @@ func (c *Client) Withdraw(ctx context.Context, name string, amount int64, ref st
 	return &a, nil
 }
 
+// ReenterWithdrawal enters again a withdrawal the bank paid out, which a
+// restore of the ledger took (ledger.Service.ReenterWithdrawal); ref as
+// for Deposit, shared with Withdraw.
+func (c *Client) ReenterWithdrawal(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
+	if err := ledger.CheckText("ref", ref); err != nil {
+		return nil, err
+	}
+	var a ledger.Account
+	if err := c.postJSON(ctx, accountPath(name)+"/reenter-withdrawal", moveRequest{amount, ref}, &a, true); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
 // Account returns an account and its balance.
 func (c *Client) Account(ctx context.Context, name string) (*ledger.Account, error) {
 	var a ledger.Account

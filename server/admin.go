@@ -143,6 +143,15 @@ func (s *Server) withdraw(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// reenterWithdrawal enters again, from the bank's records, a withdrawal
+// the bank paid out and a restore of the ledger took: a freeze or a hold
+// does not refuse it (ledger.Service.ReenterWithdrawal).
+func (s *Server) reenterWithdrawal(w http.ResponseWriter, r *http.Request) {
+	s.move(w, r, "withdrawal re-entered", func(r *http.Request, name string, amount int64, ref string) (*ledger.Account, error) {
+		return s.ledger.ReenterWithdrawal(r.Context(), name, amount, ref)
+	})
+}
+
 func (s *Server) statement(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	lines, err := s.ledger.Statement(r.Context(), name)

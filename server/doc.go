@@ -14,6 +14,7 @@
 //	GET  /v1/admin/accounts/{name}           -> Account
 //	POST /v1/admin/accounts/{name}/deposit   {"amount_minor","ref"} -> Account
 //	POST /v1/admin/accounts/{name}/withdraw  {"amount_minor","ref"} -> Account
+//	POST /v1/admin/accounts/{name}/reenter-withdrawal {"amount_minor","ref"} -> Account  (a withdrawal the bank paid out, which a restore took)
 //	GET  /v1/admin/accounts/{name}/statement -> {"account","lines"}
 //	POST /v1/admin/devices/{id}/revoke       {"reason"} -> 204
 //	GET  /v1/admin/report                    -> Report

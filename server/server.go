@@ -40,6 +40,9 @@ type Ledger interface {
 	CreateAccount(ctx context.Context, name string, merchant bool) (*ledger.Account, error)
 	Deposit(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error)
 	Withdraw(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error)
+	// ReenterWithdrawal enters again a withdrawal the bank paid out that a
+	// restore of the ledger took (ledger.Service.ReenterWithdrawal).
+	ReenterWithdrawal(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error)
 	Account(ctx context.Context, name string) (*ledger.Account, error)
 	Statement(ctx context.Context, name string) ([]ledger.StatementLine, error)
 	Revoke(ctx context.Context, device protocol.KeyID, reason string) error
@@ -197,6 +200,7 @@ func newServer(l Ledger, opts Options) *Server {
 	s.handle("GET /v1/admin/devices", s.admin(s.deviceList))
 	s.handle("POST /v1/admin/accounts/{name}/deposit", s.admin(s.deposit))
 	s.handle("POST /v1/admin/accounts/{name}/withdraw", s.admin(s.withdraw))
+	s.handle("POST /v1/admin/accounts/{name}/reenter-withdrawal", s.admin(s.reenterWithdrawal))
 	s.handle("GET /v1/admin/accounts/{name}/statement", s.admin(s.statement))
 	s.handle("POST /v1/admin/devices/{id}/revoke", s.admin(s.revoke))
 	s.handle("POST /v1/admin/devices/{id}/lost", s.admin(s.lost))

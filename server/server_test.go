@@ -192,6 +192,7 @@ func TestAdminAuth(t *testing.T) {
 		{"GET", "/v1/admin/devices?account=alice"},
 		{"POST", "/v1/admin/accounts/alice/deposit"},
 		{"POST", "/v1/admin/accounts/alice/withdraw"},
+		{"POST", "/v1/admin/accounts/alice/reenter-withdrawal"},
 		{"GET", "/v1/admin/accounts/alice/statement"},
 		{"POST", "/v1/admin/devices/00112233445566778899aabbccddeeff/revoke"},
 		{"GET", "/v1/admin/report"},

@@ -110,6 +110,7 @@ func Run(t *testing.T, open Opener) {
 		{"OnlineAttacks", testOnlineAttacks},
 		{"OnlineAcross", testOnlineAcross},
 		{"OnlineReceiptBack", testOnlineReceiptBack},
+		{"ReenterWithdrawalFrozen", testReenterWithdrawalFrozen},
 	} {
 		t.Run(sc.name, func(t *testing.T) { sc.fn(t, open) })
 	}

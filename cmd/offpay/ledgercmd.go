@@ -584,15 +584,26 @@ func ledgerDeviceList(e *env, args []string) error {
 func ledgerMove(deposit bool) func(e *env, args []string) error {
 	name := map[bool]string{true: "deposit", false: "withdraw"}[deposit]
 	return func(e *env, args []string) error {
-		fs := newFlags(e, "ledger "+name, "--data DIR NAME AMOUNT [--ref REF]")
+		usage := "--data DIR NAME AMOUNT [--ref REF]"
+		if !deposit {
+			usage = "--data DIR NAME AMOUNT [--ref REF] [--reenter]"
+		}
+		fs := newFlags(e, "ledger "+name, usage)
 		data := fs.String("data", "", "the ledger's data folder")
 		ref := fs.String("ref", "", "an idempotency reference (default: a fresh one)")
+		var reenter *bool
+		if !deposit {
+			reenter = fs.Bool("reenter", false, "enter again a withdrawal the bank paid out, which a restore of the ledger took (--ref: the bank's ref); a freeze or a hold does not refuse it")
+		}
 		pos, err := parse(fs, args)
 		if err != nil {
 			return err
 		}
 		if len(pos) != 2 {
 			return usageErrorf("ledger %s needs NAME and AMOUNT", name)
+		}
+		if reenter != nil && *reenter && *ref == "" {
+			return usageErrorf("ledger withdraw --reenter needs --ref, the withdrawal's ref in the bank's records (a fresh one would withdraw it twice)")
 		}
 		minor, err := parseAmount("amount", pos[1], ledgerCurrency(*data), "this ledger")
 		if err != nil {
@@ -607,8 +618,11 @@ func ledgerMove(deposit bool) func(e *env, args []string) error {
 			*ref = fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
 		}
 		f := c.Withdraw
-		if deposit {
+		switch {
+		case deposit:
 			f = c.Deposit
+		case *reenter:
+			f = c.ReenterWithdrawal
 		}
 		acct, err := f(context.Background(), pos[0], amount.Minor, *ref)
 		if err != nil {

@@ -69,7 +69,8 @@
 // The operator's true loss is computed from outside the ledger's books:
 //
 //	liabilities = account balances
-//	            + the purses of honest devices (a lost one: its ledger position, if positive)
+//	            + the purses of honest devices (a lost one: its ledger position, if positive;
+//	              less the forfeit of loads a regression took, its owner's debt: regress.go)
 //	            + for each attacker's device not revoked, what the ledger would honour:
 //	              its position, at most what its SEs hold (a forger: its position), if positive
 //	true loss   = liabilities - (deposits - withdrawals)

@@ -210,6 +210,7 @@ func (w *world) reserve(d int, amount int64) error {
 		return nil
 	}
 	w.ownerOf(d).loaded += amount
+	w.loaded(d, amount)
 	w.count("reserve")
 	if dv.f != nil {
 		dv.f.ApplyLoad(l)

@@ -134,7 +134,10 @@ func (w *world) summary(r *ledger.Report, dr map[protocol.KeyID]*ledger.DeviceRe
 		}
 		switch {
 		case w.honest(d) && !dv.lost:
-			liab += content[d]
+			// Less a lost load's forfeit: its owner's debt without fraud,
+			// shown in the report's device row and recovered from the
+			// account when the purse spends it (regress.go).
+			liab += content[d] - w.lostLoadForfeit(d, rep, content[d])
 		case w.honest(d):
 			liab += max(0, rep.Position) // a lost purse: what the ledger holds for it
 		case rep.Status != "revoked":

@@ -106,6 +106,12 @@ type world struct {
 	regressed    int // regressions run
 	admin        []adminOp
 	pendingAdmin []adminOp
+	// loads the ledger signed since the last checkpoint (device index per
+	// load), and per device the value of those a regression took: what
+	// the ledger restores from the device's log and debits again, as far
+	// as the account's balance goes (lostLoads, drain's position check).
+	loads     []lostLoad
+	lostLoads map[int]int64
 }
 
 const maxReplay = 64

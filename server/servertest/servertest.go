@@ -227,6 +227,11 @@ func (f *Ledger) Withdraw(_ context.Context, name string, amount int64, ref stri
 	return f.move(name, -amount)
 }
 
+// ReenterWithdrawal is Withdraw here: the fake has no freeze or holds.
+func (f *Ledger) ReenterWithdrawal(ctx context.Context, name string, amount int64, ref string) (*ledger.Account, error) {
+	return f.Withdraw(ctx, name, amount, ref)
+}
+
 func (f *Ledger) Account(_ context.Context, name string) (*ledger.Account, error) {
 	return f.move(name, 0)
 }
