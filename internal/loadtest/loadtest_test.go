@@ -73,6 +73,12 @@ func TestHerd(t *testing.T) {
 			if r.BatchedUploads != int64(devices) || r.Batches >= r.BatchedUploads {
 				t.Fatalf("%d uploads applied in %d transactions: the herd was not grouped", r.BatchedUploads, r.Batches)
 			}
+			// The serial part ran inside the herd's time, so the rate it
+			// allows is at least the rate reached.
+			if r.ApplyWall <= 0 || r.ApplyWall > r.Last || r.SerialCeiling() < r.SyncsPerSecond() {
+				t.Fatalf("serial part: %v wall, %v CPU in a herd of %v; ceiling %.0f syncs/s below the %.0f reached",
+					r.ApplyWall, r.ApplyCPU, r.Last, r.SerialCeiling(), r.SyncsPerSecond())
+			}
 		})
 	}
 }
