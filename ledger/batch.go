@@ -119,7 +119,7 @@ func (s *Service) applyBatch(batch []*job) {
 	}
 	<-s.cpu
 	for _, j := range batch {
-		if err != nil && (len(batch) == 1 || !ownFailure(err)) {
+		if err != nil { // nothing of the batch committed
 			j.err = err
 		}
 		if b := (*brokenSE)(nil); errors.As(j.err, &b) {
@@ -173,6 +173,16 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 				}
 				if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
 					return rerr
+				}
+				// A broken SE is revoked at once, as Sync alone revokes
+				// it before the next upload: the uploads after it in the
+				// batch (its device's other copies among them) see it
+				// revoked.
+				if b := (*brokenSE)(nil); errors.As(err, &b) {
+					if rerr := s.revokeBrokenTx(ctx, tx, b); rerr != nil {
+						return rerr
+					}
+					err = brokenErr(b)
 				}
 				j.err = err
 				continue

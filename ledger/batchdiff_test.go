@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
 	"github.com/offpay/offpay/protocol"
@@ -259,15 +260,12 @@ func (w *batchWorld) dump(ser serials) string {
 }
 
 // answerText is an upload's answer with what is random left out.
-func answerText(res *protocol.SyncResult, err error, revList bool, ser serials) string {
+func answerText(res *protocol.SyncResult, err error, ser serials) string {
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	r := *res
 	r.Sig = nil
-	if !revList {
-		r.RevList = protocol.RevocationList{}
-	}
 	var certs []string
 	for _, c := range r.Cert {
 		c.Serial, c.Sig = ser.of(c.Serial), nil
@@ -295,15 +293,11 @@ func answerText(res *protocol.SyncResult, err error, revList bool, ser serials) 
 func TestGroupCommitIsSequential(t *testing.T) {
 	type scenario struct {
 		name string
-		// A broken SE is revoked once the batch has committed (its
-		// revocation is not part of the batch): the answers of the
-		// uploads after it in the batch carry the list without it.
-		brokenSE bool
 		// setup builds the world and returns the uploads of the batch.
 		setup func(w *batchWorld) []*protocol.SyncUpload
 	}
 	scenarios := []scenario{
-		{"payer and payee", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"payer and payee", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 200)
 			shop := w.enrol("sq-s", "shop", true, 0)
 			for range 2 {
@@ -319,7 +313,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			b.Pay(shop.ID, 5) // awaiting its claim
 			return []*protocol.SyncUpload{shop.UploadAll(), a.UploadAll(), b.UploadAll(), a.UploadAll()}
 		}},
-		{"a device twice", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"a device twice", func(w *batchWorld) []*protocol.SyncUpload {
 			a, shop := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-s", "shop", true, 0)
 			var ps []*protocol.PaymentBundle
 			for range 4 {
@@ -331,7 +325,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			return []*protocol.SyncUpload{a.Upload(1, 3), shop.Upload(1, 2), a.Upload(4, a.Counter()), a.UploadAll(),
 				shop.UploadAll(), a.Upload(2, 4)}
 		}},
-		{"equivocation against a held entry", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"equivocation against a held entry", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
 			shop := w.enrol("sq-s", "shop", true, 0)
 			clone := a.Clone()
@@ -343,7 +337,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			return []*protocol.SyncUpload{a.UploadAll(), b.UploadAll(), clone.UploadAll(), shop.UploadAll(),
 				func() *protocol.SyncUpload { shop.Receive(other); return shop.UploadAll() }(), a.UploadAll()}
 		}},
-		{"double spend proven from a payee's held entry", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"double spend proven from a payee's held entry", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 0)
 			shop := w.enrol("sq-s", "shop", true, 0)
 			clone := a.Clone()
@@ -354,7 +348,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			// payment, shown by the shop's entry this batch holds.
 			return []*protocol.SyncUpload{shop.UploadAll(), a.UploadAll(), b.UploadAll(), clone.UploadAll()}
 		}},
-		{"revocation in the middle", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"revocation in the middle", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
 			shop := w.enrol("sq-s", "shop", true, 0)
 			w.sync(a)
@@ -367,7 +361,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			shop.Receive(b.Pay(shop.ID, 50))
 			return []*protocol.SyncUpload{b.Upload(1, 2), clone.UploadAll(), a.UploadAll(), shop.UploadAll(), b.UploadAll()}
 		}},
-		{"renewals", false, func(w *batchWorld) []*protocol.SyncUpload {
+		{"renewals", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
 			shop := w.enrol("sq-s", "shop", true, 0)
 			p := a.Pay(shop.ID, 40)
@@ -383,7 +377,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			w.now = w.now.Add(time.Hour)
 			return []*protocol.SyncUpload{a.Upload(1, 2), shop.UploadAll(), a.UploadAll(), b.UploadAll(), a.UploadAll()}
 		}},
-		{"broken SE", true, func(w *batchWorld) []*protocol.SyncUpload {
+		{"broken SE", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
 			c := w.enrol("sq-c", "carol", false, 0)
 			shop := w.enrol("sq-s", "shop", true, 0)
@@ -393,7 +387,9 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			a2.BreakSig(2)
 			q := b.Pay(shop.ID, 20)
 			shop.Receive(q)
-			return []*protocol.SyncUpload{b.UploadAll(), shop.UploadAll(), a2.UploadAll(), b.UploadAll()}
+			// After a2's upload proves its SE broken, the same device's
+			// other copy uploads its own log, and c its receive from a2.
+			return []*protocol.SyncUpload{b.UploadAll(), shop.UploadAll(), a2.UploadAll(), b.UploadAll(), a.UploadAll(), c.UploadAll()}
 		}},
 	}
 	for _, sc := range scenarios {
@@ -430,7 +426,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 				seqSer, batchSer := serials{}, serials{}
 				for _, up := range ups {
 					res, err := w.svc.Sync(w.ctx, up)
-					seq = append(seq, answerText(res, err, !sc.brokenSE, seqSer))
+					seq = append(seq, answerText(res, err, seqSer))
 				}
 				want := w.dump(seqSer)
 				w.st.Close()
@@ -444,9 +440,9 @@ func TestGroupCommitIsSequential(t *testing.T) {
 				}
 				for i := range ups {
 					if os.Getenv("BATCHDIFF_LOG") != "" {
-						t.Logf("upload %d: %.160s", i, answerText(res[i], errs[i], false, serials{}))
+						t.Logf("upload %d: %.160s", i, answerText(res[i], errs[i], serials{}))
 					}
-					if got := answerText(res[i], errs[i], !sc.brokenSE, batchSer); got != seq[i] {
+					if got := answerText(res[i], errs[i], batchSer); got != seq[i] {
 						t.Errorf("upload %d answered\n%s\nin a batch, and\n%s\nalone", i, got, seq[i])
 					}
 				}
@@ -468,4 +464,46 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			})
 		}
 	}
+}
+
+// failEntriesStore fails every InsertEntries with an error that is not
+// the store's: one an upload could fail with on its own.
+type failEntriesStore struct{ *sqlite.Store }
+
+type failEntriesTx struct{ ledger.Tx }
+
+func (failEntriesTx) InsertEntries(context.Context, []ledger.EntryRow) error {
+	return offpay.Errorf(offpay.ELIMIT, "entries refused")
+}
+
+func (f failEntriesStore) Update(ctx context.Context, fn func(ledger.Tx) error) error {
+	return f.Store.Update(ctx, func(tx ledger.Tx) error { return fn(failEntriesTx{tx}) })
+}
+
+// TestGroupCommitAnswersOnlyCommitted: an upload is answered with a
+// result only if its batch committed. When the end of a batch fails (here
+// writing the held log entries, with an error of a kind an upload fails
+// with on its own), nothing of it is recorded and every upload of it gets
+// the error, none a signed result.
+func TestGroupCommitAnswersOnlyCommitted(t *testing.T) {
+	w := newBatchWorld(t)
+	a, shop := w.enrol("ac-a", "alice", false, 100), w.enrol("ac-s", "shop", true, 0)
+	shop.Receive(a.Pay(shop.ID, 30))
+	svc := ledger.New(failEntriesStore{w.st}, w.keys, ledger.Options{Clock: func() time.Time { return w.now }})
+	res, errs := svc.SyncBatchForTest(w.ctx, []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll()})
+	for i := range errs {
+		if errs[i] == nil || res[i] != nil {
+			t.Errorf("upload %d: result %v, error %v", i, res[i], errs[i])
+		}
+	}
+	r, err := w.svc.Report(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range r.Devices {
+		if d.Acked != 0 {
+			t.Fatalf("recorded: %+v", d)
+		}
+	}
+	w.st.Close()
 }
