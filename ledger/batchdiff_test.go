@@ -98,10 +98,12 @@ func (w *batchWorld) enrol(label, account string, merchant bool, load int64) *le
 	return d
 }
 
-func (w *batchWorld) sync(d *ledgertest.Device) {
-	if _, err := w.svc.Sync(w.ctx, d.UploadAll()); err != nil {
+func (w *batchWorld) sync(d *ledgertest.Device) *protocol.SyncResult {
+	res, err := w.svc.Sync(w.ctx, d.UploadAll())
+	if err != nil {
 		w.t.Fatal(err)
 	}
+	return res
 }
 
 // fork closes the setup store and copies it twice.
@@ -376,6 +378,44 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			}
 			w.now = w.now.Add(time.Hour)
 			return []*protocol.SyncUpload{a.Upload(1, 2), shop.UploadAll(), a.UploadAll(), b.UploadAll(), a.UploadAll()}
+		}},
+		{"refunds", func(w *batchWorld) []*protocol.SyncUpload {
+			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
+			shop := w.enrol("sq-s", "shop", true, 0)
+			sale := a.Pay(shop.ID, 90)
+			shop.Receive(sale)
+			w.sync(a)
+			w.sync(shop)
+			a.Receive(shop.Refund(sale, 40)) // of a sale already settled
+			sale2 := b.Pay(shop.ID, 60)
+			shop.Receive(sale2)
+			b.Receive(shop.Refund(sale2, 60)) // of a sale of this batch
+			b.Receive(shop.Refund(sale2, 1))  // beyond it
+			return []*protocol.SyncUpload{b.UploadAll(), shop.UploadAll(), a.UploadAll(), b.UploadAll()}
+		}},
+		{"overspend", func(w *batchWorld) []*protocol.SyncUpload {
+			a, b := w.enrol("sq-a", "alice", false, 100), w.enrol("sq-b", "bob", false, 0)
+			shop := w.enrol("sq-s", "shop", true, 0)
+			if _, err := w.svc.Deposit(w.ctx, "alice", 30, "more"); err != nil {
+				w.t.Fatal(err)
+			}
+			shop.Receive(a.Pay(shop.ID, 80))
+			b.Receive(a.Pay(b.ID, 70)) // beyond the purse: its own log shows it
+			b.Receive(a.Pay(b.ID, 5))
+			return []*protocol.SyncUpload{shop.UploadAll(), b.UploadAll(), a.Upload(1, 2), a.UploadAll(), b.UploadAll()}
+		}},
+		{"redeems and sync entries", func(w *batchWorld) []*protocol.SyncUpload {
+			a, shop := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-s", "shop", true, 0)
+			p := a.Pay(shop.ID, 50)
+			shop.Receive(p)
+			a.ApplySync(w.sync(a))
+			shop.ApplySync(w.sync(shop))
+			a.Redeem(100)
+			a.Confirm(shop.Receipt(p))
+			shop.Receive(a.Pay(shop.ID, 20))
+			w.now = w.now.Add(time.Minute)
+			return []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll(), a.UploadAll(),
+				func() *protocol.SyncUpload { a.Redeem(10); return a.UploadAll() }()}
 		}},
 		{"broken SE", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
