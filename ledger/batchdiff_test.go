@@ -2,9 +2,10 @@ package ledger_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,139 +13,137 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/postgres"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/sqlite"
 )
 
-// batchWorld is a ledger on SQLite with a fixed clock, for
-// TestGroupCommitIsSequential.
+// batchWorld is two ledgers, each over a store of its own, given the
+// same requests by the setup of a scenario (same keys, same fixed clock):
+// the first then applies a batch of uploads in one group commit, the
+// second syncs them one by one (TestGroupCommitIsSequential).
 type batchWorld struct {
 	t    *testing.T
 	ctx  context.Context
-	path string
 	keys *ledger.Keys
 	now  time.Time
-	st   *sqlite.Store
-	svc  *ledger.Service
+	sts  [2]ledger.Store
+	svcs [2]*ledger.Service
 	devs map[string]*ledgertest.Device
-	pol  *ledger.Policy // set on every Service opened
 }
 
-func newBatchWorld(t *testing.T) *batchWorld {
+// batchStores opens a fresh store of the kind name (sqlite, postgres).
+func batchStore(t *testing.T, name string) ledger.Store {
 	ctx := context.Background()
-	keys, err := ledger.Init(filepath.Join(t.TempDir(), "keys"), "EUR", nil)
+	if name == "sqlite" {
+		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	url := os.Getenv("OFFPAY_TEST_POSTGRES")
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "offpay_test_" + hex.EncodeToString(b)
+	st, err := postgres.Open(ctx, url, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &batchWorld{t: t, ctx: ctx, path: filepath.Join(t.TempDir(), "setup.db"), keys: keys,
-		now: time.Now().Truncate(time.Second), devs: map[string]*ledgertest.Device{}}
-	w.open(w.path)
+	t.Cleanup(func() {
+		st.Close()
+		if c, err := pgx.Connect(ctx, url); err == nil {
+			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+			c.Close(ctx)
+		}
+	})
+	return st
+}
+
+// newBatchWorld opens the two ledgers on stores of the kind store; if
+// retry, every transaction of the first is run twice, the first attempt
+// rolled back, as PostgreSQL runs one again that failed to serialize.
+func newBatchWorld(t *testing.T, keys *ledger.Keys, store string, retry bool) *batchWorld {
+	w := &batchWorld{t: t, ctx: context.Background(), keys: keys, now: time.Now().Truncate(time.Second), devs: map[string]*ledgertest.Device{}}
+	for i := range w.sts {
+		w.sts[i] = batchStore(t, store)
+		st := w.sts[i]
+		if retry && i == 0 {
+			st = retryStore{st}
+		}
+		w.svcs[i] = ledger.New(st, keys, ledger.Options{Clock: func() time.Time { return w.now }})
+	}
 	return w
 }
 
-func (w *batchWorld) open(path string) { w.openRetrying(path, false) }
-
-// openRetrying opens path; if retry, every transaction of the Service is
-// run twice, the first attempt rolled back, as PostgreSQL's retry of a
-// transaction that failed to serialize runs it.
-func (w *batchWorld) openRetrying(path string, retry bool) {
-	st, err := sqlite.Open(w.ctx, path)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	w.st = st
-	var store ledger.Store = st
-	if retry {
-		store = retryStore{st}
-	}
-	w.svc = ledger.New(store, w.keys, ledger.Options{Clock: func() time.Time { return w.now }})
-	if w.pol != nil {
-		if err := w.svc.SetPolicy(*w.pol); err != nil {
+// both runs fn on each ledger and returns the first's answer.
+func both[T any](w *batchWorld, fn func(*ledger.Service) (T, error)) T {
+	var out T
+	for i, svc := range w.svcs {
+		v, err := fn(svc)
+		if err != nil {
 			w.t.Fatal(err)
 		}
+		if i == 0 {
+			out = v
+		}
 	}
+	return out
 }
 
 // enrol creates account (a merchant's if merchant), deposits and loads
 // load onto a new device of it.
 func (w *batchWorld) enrol(label, account string, merchant bool, load int64) *ledgertest.Device {
-	t, ctx := w.t, w.ctx
-	if _, err := w.svc.CreateAccount(ctx, account, merchant); err != nil {
-		t.Fatal(err)
-	}
+	ctx := w.ctx
+	both(w, func(s *ledger.Service) (*ledger.Account, error) { return s.CreateAccount(ctx, account, merchant) })
 	if load > 0 {
-		if _, err := w.svc.Deposit(ctx, account, load, "d:"+account); err != nil {
-			t.Fatal(err)
-		}
+		w.deposit(account, load, "d:"+account)
 	}
 	d := ledgertest.NewDevice(label, "EUR")
 	d.Time = uint64(w.now.Unix())
-	en, err := w.svc.Enrol(ctx, d.Enrolment(account))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Cert = en.Device
-	if load > 0 {
-		l, err := w.svc.Reserve(ctx, d.Reserve(uint64(load), 1))
+	req := d.Enrolment(account)
+	d.Cert = both(w, func(s *ledger.Service) (*protocol.Certificate, error) {
+		en, err := s.Enrol(ctx, req)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
-		d.ApplyLoad(l)
+		return en.Device, nil
+	})
+	if load > 0 {
+		r := d.Reserve(uint64(load), 1)
+		d.ApplyLoad(both(w, func(s *ledger.Service) (*protocol.Load, error) { return s.Reserve(ctx, r) }))
 	}
 	w.devs[label] = d
 	return d
 }
 
+func (w *batchWorld) deposit(account string, amount int64, ref string) {
+	both(w, func(s *ledger.Service) (*ledger.Account, error) { return s.Deposit(w.ctx, account, amount, ref) })
+}
+
 func (w *batchWorld) sync(d *ledgertest.Device) *protocol.SyncResult {
-	res, err := w.svc.Sync(w.ctx, d.UploadAll())
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return res
+	up := d.UploadAll()
+	return both(w, func(s *ledger.Service) (*protocol.SyncResult, error) { return s.Sync(w.ctx, up) })
 }
 
-// fork closes the setup store and copies it twice.
-func (w *batchWorld) fork() (a, b string) {
-	if err := w.st.Close(); err != nil {
-		w.t.Fatal(err)
-	}
-	dir := w.t.TempDir()
-	a, b = filepath.Join(dir, "batch.db"), filepath.Join(dir, "seq.db")
-	for _, suffix := range []string{"", "-wal", "-shm"} {
-		for _, to := range []string{a, b} {
-			copyFile(w.t, w.path+suffix, to+suffix)
+func (w *batchWorld) setPolicy(change func(*ledger.Policy)) {
+	for _, svc := range w.svcs {
+		p := svc.Policy()
+		change(&p)
+		if err := svc.SetPolicy(p); err != nil {
+			w.t.Fatal(err)
 		}
-	}
-	return a, b
-}
-
-func copyFile(t *testing.T, from, to string) {
-	in, err := os.Open(from)
-	if os.IsNotExist(err) {
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 
 // retryStore runs fn of every Update once in a transaction it rolls
 // back, then again in one that commits.
-type retryStore struct{ *sqlite.Store }
+type retryStore struct{ ledger.Store }
 
 var errRetry = errors.New("roll back the first attempt")
 
@@ -176,9 +175,9 @@ func (n serials) of(s uint64) uint64 {
 // dump is everything the ledger holds that settlement writes, with what
 // is random (certificate serials, signatures of certificates, row ids)
 // left out or renumbered.
-func (w *batchWorld) dump(ser serials) string {
+func (w *batchWorld) dump(i int, ser serials) string {
 	var b strings.Builder
-	err := w.st.View(w.ctx, func(tx ledger.Tx) error {
+	err := w.sts[i].View(w.ctx, func(tx ledger.Tx) error {
 		devs, err := tx.AllDevices(w.ctx)
 		if err != nil {
 			return err
@@ -249,7 +248,7 @@ func (w *batchWorld) dump(ser serials) string {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	r, err := w.svc.Report(w.ctx)
+	r, err := w.svcs[i].Report(w.ctx)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -369,13 +368,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			p := a.Pay(shop.ID, 40)
 			shop.Receive(p)
 			b.Receive(a.Pay(b.ID, 15))
-			pol := w.svc.Policy()
-			pol.Person.PerPayment++
-			pol.Merchant.Holding++
-			w.pol = &pol
-			if err := w.svc.SetPolicy(pol); err != nil {
-				w.t.Fatal(err)
-			}
+			w.setPolicy(func(p *ledger.Policy) { p.Person.PerPayment++; p.Merchant.Holding++ })
 			w.now = w.now.Add(time.Hour)
 			return []*protocol.SyncUpload{a.Upload(1, 2), shop.UploadAll(), a.UploadAll(), b.UploadAll(), a.UploadAll()}
 		}},
@@ -396,9 +389,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 		{"overspend", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 100), w.enrol("sq-b", "bob", false, 0)
 			shop := w.enrol("sq-s", "shop", true, 0)
-			if _, err := w.svc.Deposit(w.ctx, "alice", 30, "more"); err != nil {
-				w.t.Fatal(err)
-			}
+			w.deposit("alice", 30, "more")
 			shop.Receive(a.Pay(shop.ID, 80))
 			b.Receive(a.Pay(b.ID, 70)) // beyond the purse: its own log shows it
 			b.Receive(a.Pay(b.ID, 5))
@@ -432,83 +423,96 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			return []*protocol.SyncUpload{b.UploadAll(), shop.UploadAll(), a2.UploadAll(), b.UploadAll(), a.UploadAll(), c.UploadAll()}
 		}},
 	}
-	for _, sc := range scenarios {
-		for _, v := range []int{-1, 0, 1, 1 << 10, -2, 2 << 10} {
-			at, retry := v, v == -2 || v == 2<<10
-			if retry {
-				at >>= 1
-			}
-			name := sc.name
-			if at >= 0 {
-				name += fmt.Sprintf("/own failure at %d", min(at, 9))
-			}
-			if retry {
-				name += "/transactions retried"
-			}
-			t.Run(name, func(t *testing.T) {
-				w := newBatchWorld(t)
-				ups := sc.setup(w)
+	keys, err := ledger.Init(filepath.Join(t.TempDir(), "keys"), "EUR", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := []string{"sqlite"}
+	if os.Getenv("OFFPAY_TEST_POSTGRES") != "" {
+		stores = append(stores, "postgres")
+	}
+	for _, store := range stores {
+		for _, sc := range scenarios {
+			for _, v := range []int{-1, 0, 1, 1 << 10, -2, 2 << 10} {
+				at, retry := v, v == -2 || v == 2<<10
+				if retry {
+					at >>= 1
+				}
+				if store == "postgres" && (at == 0 || at == 1) {
+					continue // the machine is shared: first and last suffice
+				}
+				name := store + "/" + sc.name
 				if at >= 0 {
-					// A gap of its own: the ledger does not hold z's first entry.
-					z := w.enrol("sq-z", "zed", false, 50)
-					z.Pay(w.devs["sq-s"].ID, 5)
-					gap := z.Upload(2, 2)
-					i := min(at, len(ups))
-					if at == 1 {
-						i = len(ups) / 2
-					}
-					ups = append(ups[:i], append([]*protocol.SyncUpload{gap}, ups[i:]...)...)
+					name += fmt.Sprintf("/own failure at %d", min(at, 9))
 				}
-				pa, pb := w.fork()
-				// One after another.
-				w.open(pb)
-				var seq []string
-				seqSer, batchSer := serials{}, serials{}
-				for _, up := range ups {
-					res, err := w.svc.Sync(w.ctx, up)
-					seq = append(seq, answerText(res, err, seqSer))
+				if retry {
+					name += "/transactions retried"
 				}
-				want := w.dump(seqSer)
-				w.st.Close()
-				// In one group commit.
-				w.openRetrying(pa, retry)
-				defer w.st.Close()
-				before := w.svc.Batches()
-				res, errs := w.svc.SyncBatchForTest(w.ctx, ups)
-				if after := w.svc.Batches(); after.Batches-before.Batches != 1 {
-					t.Fatalf("batches %+v -> %+v", before, after)
-				}
-				for i := range ups {
-					if os.Getenv("BATCHDIFF_LOG") != "" {
-						t.Logf("upload %d: %.160s", i, answerText(res[i], errs[i], serials{}))
-					}
-					if got := answerText(res[i], errs[i], batchSer); got != seq[i] {
-						t.Errorf("upload %d answered\n%s\nin a batch, and\n%s\nalone", i, got, seq[i])
-					}
-				}
-				if got := w.dump(batchSer); got != want {
-					gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
-					for i := range max(len(gl), len(wl)) {
-						g, w := "", ""
-						if i < len(gl) {
-							g = gl[i]
-						}
-						if i < len(wl) {
-							w = wl[i]
-						}
-						if g != w {
-							t.Errorf("line %d differs:\nbatch: %s\nalone: %s", i, g, w)
-						}
-					}
-				}
-			})
+				t.Run(name, func(t *testing.T) { checkBatchIsSequential(t, newBatchWorld(t, keys, store, retry), sc.setup, at) })
+			}
+		}
+	}
+}
+
+// checkBatchIsSequential sets w up, inserts an upload failing on its own
+// at at (none if negative; beyond the end: last) and compares the batch
+// with the uploads synced one by one.
+func checkBatchIsSequential(t *testing.T, w *batchWorld, setup func(*batchWorld) []*protocol.SyncUpload, at int) {
+	ups := setup(w)
+	if at >= 0 {
+		// A gap of its own: the ledger does not hold z's first entry.
+		z := w.enrol("sq-z", "zed", false, 50)
+		z.Pay(w.devs["sq-s"].ID, 5)
+		gap := z.Upload(2, 2)
+		i := min(at, len(ups))
+		if at == 1 {
+			i = len(ups) / 2
+		}
+		ups = append(ups[:i], append([]*protocol.SyncUpload{gap}, ups[i:]...)...)
+	}
+	// One after another.
+	var seq []string
+	seqSer, batchSer := serials{}, serials{}
+	for _, up := range ups {
+		res, err := w.svcs[1].Sync(w.ctx, up)
+		seq = append(seq, answerText(res, err, seqSer))
+	}
+	want := w.dump(1, seqSer)
+	// In one group commit.
+	svc := w.svcs[0]
+	before := svc.Batches()
+	res, errs := svc.SyncBatchForTest(w.ctx, ups)
+	if after := svc.Batches(); after.Batches-before.Batches != 1 {
+		t.Fatalf("batches %+v -> %+v", before, after)
+	}
+	for i := range ups {
+		if os.Getenv("BATCHDIFF_LOG") != "" {
+			t.Logf("upload %d: %.160s", i, answerText(res[i], errs[i], serials{}))
+		}
+		if got := answerText(res[i], errs[i], batchSer); got != seq[i] {
+			t.Errorf("upload %d answered\n%s\nin a batch, and\n%s\nalone", i, got, seq[i])
+		}
+	}
+	if got := w.dump(0, batchSer); got != want {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want, "\n")
+		for i := range max(len(gl), len(wl)) {
+			g, w := "", ""
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Errorf("line %d differs:\nbatch: %s\nalone: %s", i, g, w)
+			}
 		}
 	}
 }
 
 // failEntriesStore fails every InsertEntries with an error that is not
 // the store's: one an upload could fail with on its own.
-type failEntriesStore struct{ *sqlite.Store }
+type failEntriesStore struct{ ledger.Store }
 
 type failEntriesTx struct{ ledger.Tx }
 
@@ -526,17 +530,21 @@ func (f failEntriesStore) Update(ctx context.Context, fn func(ledger.Tx) error) 
 // with on its own), nothing of it is recorded and every upload of it gets
 // the error, none a signed result.
 func TestGroupCommitAnswersOnlyCommitted(t *testing.T) {
-	w := newBatchWorld(t)
+	keys, err := ledger.Init(filepath.Join(t.TempDir(), "keys"), "EUR", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newBatchWorld(t, keys, "sqlite", false)
 	a, shop := w.enrol("ac-a", "alice", false, 100), w.enrol("ac-s", "shop", true, 0)
 	shop.Receive(a.Pay(shop.ID, 30))
-	svc := ledger.New(failEntriesStore{w.st}, w.keys, ledger.Options{Clock: func() time.Time { return w.now }})
+	svc := ledger.New(failEntriesStore{w.sts[0]}, w.keys, ledger.Options{Clock: func() time.Time { return w.now }})
 	res, errs := svc.SyncBatchForTest(w.ctx, []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll()})
 	for i := range errs {
 		if errs[i] == nil || res[i] != nil {
 			t.Errorf("upload %d: result %v, error %v", i, res[i], errs[i])
 		}
 	}
-	r, err := w.svc.Report(w.ctx)
+	r, err := w.svcs[0].Report(w.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,5 +553,4 @@ func TestGroupCommitAnswersOnlyCommitted(t *testing.T) {
 			t.Fatalf("recorded: %+v", d)
 		}
 	}
-	w.st.Close()
 }
