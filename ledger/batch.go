@@ -21,7 +21,9 @@ import (
 // an eighth of a small upload's serial work on SQLite), and if an upload
 // fails on its own the transaction is rolled back and the batch applied
 // again with each upload in a savepoint, the failing one rolled back to
-// its own and answered with its error while the others commit. So a bad
+// its own and answered with its error while the others commit (an upload
+// that proved its SE broken revokes it there, so that the uploads after
+// it see it revoked, as they would one by one). So a bad
 // upload costs its batch at most one second pass, never more. A failure
 // of the store fails the batch, and the store's retry (a serialization
 // failure on PostgreSQL) runs the whole batch again from the start. When
