@@ -24,7 +24,9 @@ import (
 // an eighth of a small upload's serial work on SQLite), and if an upload
 // fails on its own the transaction is rolled back and the batch applied
 // again with each upload in a savepoint, the failing one rolled back to
-// its own and answered with its error while the others commit. So a bad
+// its own and answered with its error while the others commit (an upload
+// that proved its SE broken revokes it there, so that the uploads after
+// it see it revoked, as they would one by one). So a bad
 // upload costs its batch at most one second pass, never more. A failure
 // of the store fails the batch, and the store's retry (a serialization
 // failure on PostgreSQL) runs the whole batch again from the start. When
@@ -140,7 +142,7 @@ func (s *Service) applyBatch(batch []*job) {
 	runtime.UnlockOSThread()
 	<-s.cpu
 	for _, j := range batch {
-		if err != nil && (len(batch) == 1 || !ownFailure(err)) {
+		if err != nil { // nothing of the batch committed
 			j.err = err
 		}
 		if b := (*brokenSE)(nil); errors.As(j.err, &b) {
@@ -194,6 +196,16 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 				}
 				if rerr := tx.RollbackTo(ctx, sp); rerr != nil {
 					return rerr
+				}
+				// A broken SE is revoked at once, as Sync alone revokes
+				// it before the next upload: the uploads after it in the
+				// batch (its device's other copies among them) see it
+				// revoked.
+				if b := (*brokenSE)(nil); errors.As(err, &b) {
+					if rerr := s.revokeBrokenTx(ctx, tx, b); rerr != nil {
+						return rerr
+					}
+					err = brokenErr(b)
 				}
 				j.err = err
 				continue

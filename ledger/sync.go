@@ -103,20 +103,28 @@ func (s *Service) answer(ctx context.Context, j *job) (*protocol.SyncResult, err
 // upload is recorded. The ledger's evidence is its own check of that
 // upload's signature; the stored log has no proof a third party can check.
 func (s *Service) revokeBroken(ctx context.Context, b *brokenSE) error {
-	err := s.update(ctx, func(tx Tx) error {
-		m, err := tx.Devices(ctx, []protocol.KeyID{b.dev})
-		if err != nil {
-			return err
-		}
-		d := m[b.dev]
-		if d == nil {
-			return offpay.Errorf(offpay.EINTERNAL, "device %v vanished", b.dev)
-		}
-		return s.revoke(ctx, tx, d, brokenReason(b.counter), true)
-	})
+	if err := s.update(ctx, func(tx Tx) error { return s.revokeBrokenTx(ctx, tx, b) }); err != nil {
+		return err
+	}
+	return brokenErr(b)
+}
+
+// revokeBrokenTx is revokeBroken's change, in tx (a batch revokes a
+// broken SE in the batch's transaction, batch.go).
+func (s *Service) revokeBrokenTx(ctx context.Context, tx Tx, b *brokenSE) error {
+	m, err := tx.Devices(ctx, []protocol.KeyID{b.dev})
 	if err != nil {
 		return err
 	}
+	d := m[b.dev]
+	if d == nil {
+		return offpay.Errorf(offpay.EINTERNAL, "device %v vanished", b.dev)
+	}
+	return s.revoke(ctx, tx, d, brokenReason(b.counter), true)
+}
+
+// brokenErr is the answer to an upload that proved its SE broken.
+func brokenErr(b *brokenSE) error {
 	return &offpay.Error{Code: offpay.EFORBIDDEN, Err: protocol.ErrRevoked, Message: b.Error() + ": revoked"}
 }
 

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -120,5 +122,106 @@ func testSavepoints(t *testing.T, open Opener) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// testGroupCommitAcrossServices: several Services over one store (as
+// several ledger processes over one database) apply batches at once, so
+// that PostgreSQL's serializable transactions fail and are run again,
+// while uploads in their batches fail on their own (a gap: a second pass
+// with savepoints), prove an equivocation (proof and revocation kept) or
+// a broken SE (revoked with that reason, nothing of its upload kept), and
+// the same log arrives twice through different Services. Every payment
+// settles once, each fraud is found once, money is conserved.
+func testGroupCommitAcrossServices(t *testing.T, open Opener) {
+	e := NewEnv(t, open)
+	e.Account("shop", true, 0)
+	m := e.Device("gx-m", "shop")
+	e.Account("sink", false, 0)
+	sink := e.Device("gx-k", "sink")
+	const n = 24
+	devs := make([]*ledgertest.Device, n)
+	var ups [][]*protocol.SyncUpload
+	want := map[int]offpay.Code{}
+	for i := range devs {
+		name := fmt.Sprintf("gx%02d", i)
+		e.Account(name, false, 1000)
+		devs[i] = e.Device(name, name)
+		e.Load(devs[i], 500)
+		d := devs[i]
+		for range 3 {
+			p := d.Pay(m.ID, 10)
+			m.Receive(p)
+			d.Confirm(m.Receipt(p))
+		}
+		switch i % 6 {
+		case 0: // a gap, then the whole log (behind, unless that came first)
+			ups = append(ups, []*protocol.SyncUpload{d.Upload(3, d.Counter()), d.UploadAll()})
+		case 1: // a copy equivocates after the original's log is recorded
+			e.SyncAll(d)
+			clone := d.Clone()
+			clone.Log = clone.Log[:1]
+			clone.Pay(sink.ID, 7)
+			ups = append(ups, []*protocol.SyncUpload{clone.UploadAll()})
+			want[len(ups)-1] = offpay.EFORBIDDEN
+		case 2: // a copy whose entry signature is garbage: a broken SE
+			e.SyncAll(d)
+			clone := d.Clone()
+			clone.Log = clone.Log[:1]
+			clone.Pay(sink.ID, 7)
+			clone.BreakSig(2)
+			ups = append(ups, []*protocol.SyncUpload{clone.UploadAll()})
+			want[len(ups)-1] = offpay.EFORBIDDEN
+		default:
+			ups = append(ups, []*protocol.SyncUpload{d.UploadAll(), d.UploadAll()})
+		}
+	}
+	svcs := []*ledger.Service{e.Svc.Service}
+	for range 2 {
+		svcs = append(svcs, ledger.New(e.Store, testKeys(t), ledger.Options{Clock: e.Now}))
+	}
+	var wg sync.WaitGroup
+	errs := make([][]error, len(ups))
+	for i := range ups {
+		errs[i] = make([]error, len(ups[i]))
+		for k := range ups[i] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i][k] = svcs[(i+k)%len(svcs)].Sync(e.Ctx, ups[i][k])
+			}()
+		}
+	}
+	wg.Wait()
+	for i, svc := range svcs {
+		t.Logf("service %d: %+v", i, svc.Batches())
+	}
+	for i := range ups {
+		for k, err := range errs[i] {
+			switch c, ok := want[i]; {
+			case ok:
+				Code(t, err, c)
+			case i%6 == 0 && k == 0 && offpay.ErrorCode(err) == offpay.EBEHIND:
+			case err != nil:
+				t.Fatalf("upload %d.%d: %v", i, k, err)
+			}
+		}
+	}
+	e.SyncAll(m)
+	r := e.Conserved()
+	if r.Settled != 3*n {
+		t.Fatalf("settled %d, want %d", r.Settled, 3*n)
+	}
+	if len(r.DoubleSpends) != n/6 || len(r.RevokedDevices) != 2*n/6 {
+		t.Fatalf("proofs %d, revoked %d", len(r.DoubleSpends), len(r.RevokedDevices))
+	}
+	for i, d := range devs {
+		dr := e.Dev(d)
+		switch {
+		case i%6 == 2 && !strings.HasPrefix(dr.Reason, "broken SE"):
+			t.Fatalf("broken SE %d: %+v", i, dr)
+		case dr.Acked != d.Counter() || dr.Sent != 30:
+			t.Fatalf("device %d: %+v", i, dr)
+		}
 	}
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener) {
 		{"CrashAtEachWrite", testCrash},
 		{"Concurrent", testConcurrent},
 		{"GroupCommit", testGroupCommit},
+		{"GroupCommitAcrossServices", testGroupCommitAcrossServices},
 		{"Savepoints", testSavepoints},
 		{"ConcurrentReserve", testConcurrentReserve},
 		{"OrderIndependence", testOrderIndependence},
