@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/offpay/offpay"
@@ -27,7 +28,9 @@ import (
 // its own and answered with its error while the others commit (an upload
 // that proved its SE broken revokes it there, so that the uploads after
 // it see it revoked, as they would one by one). So a bad
-// upload costs its batch at most one second pass, never more. A failure
+// upload costs its batch at most one second pass, never more, and a
+// device whose upload failed so is applied with savepoints straight away
+// for a while (failingDevices). A failure
 // of the store fails the batch, and the store's retry (a serialization
 // failure on PostgreSQL) runs the whole batch again from the start. When
 // nothing waits, an upload is applied alone at once: no latency is added.
@@ -117,8 +120,8 @@ func (s *Service) maxBatch() int {
 	return defaultMaxBatch
 }
 
-// applyBatch applies the uploads of batch in one transaction, each in a
-// savepoint, and answers each.
+// applyBatch applies the uploads of batch in one transaction and answers
+// each.
 func (s *Service) applyBatch(batch []*job) {
 	s.batches.Add(1)
 	s.batched.Add(int64(len(batch)))
@@ -129,7 +132,9 @@ func (s *Service) applyBatch(batch []*job) {
 	runtime.LockOSThread()
 	t0 := time.Now()
 	c0, measured := threadcpu.Now()
-	err := s.applyTx(ctx, batch, false)
+	now := s.now()
+	savepoints := len(batch) > 1 && s.failing.any(batch, now)
+	err := s.applyTx(ctx, batch, savepoints)
 	if errors.Is(err, errOwnFailure) {
 		s.reruns.Add(1)
 		err = s.applyTx(ctx, batch, true)
@@ -145,11 +150,64 @@ func (s *Service) applyBatch(batch []*job) {
 		if err != nil { // nothing of the batch committed
 			j.err = err
 		}
+		if ownFailure(j.err) {
+			s.failing.add(j.u.id, now)
+		}
 		if b := (*brokenSE)(nil); errors.As(j.err, &b) {
 			j.broken = b
 		}
 		close(j.done)
 	}
+}
+
+// failingDevices remembers the devices whose uploads failed on their own
+// lately. A batch holding an upload of one of them is applied with
+// savepoints at once: a device that keeps sending uploads that fail (a gap
+// costs it nothing to send) would otherwise make every batch it lands in
+// run twice. Each device is remembered for failingFor; at most
+// maxFailing of them (beyond, the oldest are forgotten, and a forgotten
+// one costs its next batch one more pass).
+type failingDevices struct {
+	mu sync.Mutex
+	m  map[protocol.KeyID]time.Time
+}
+
+const (
+	failingFor = 10 * time.Minute
+	maxFailing = 4096
+)
+
+func (f *failingDevices) add(id protocol.KeyID, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = map[protocol.KeyID]time.Time{}
+	}
+	if _, ok := f.m[id]; !ok && len(f.m) >= maxFailing {
+		oldest, at := protocol.KeyID{}, now
+		for k, t := range f.m {
+			if now.Sub(t) >= failingFor {
+				delete(f.m, k)
+			} else if !t.After(at) {
+				oldest, at = k, t
+			}
+		}
+		if len(f.m) >= maxFailing {
+			delete(f.m, oldest)
+		}
+	}
+	f.m[id] = now
+}
+
+func (f *failingDevices) any(batch []*job, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, j := range batch {
+		if t, ok := f.m[j.u.id]; ok && now.Sub(t) < failingFor {
+			return true
+		}
+	}
+	return false
 }
 
 // errOwnFailure ends a batch applied without savepoints in which an

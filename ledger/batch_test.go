@@ -89,6 +89,20 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	if got.Batches == 0 || got.Uploads < 4 || got.Reruns != 1 {
 		t.Fatalf("batches %+v", got)
 	}
+	// carol's upload failed on its own: a batch with another of hers is
+	// applied with savepoints at once, no second pass.
+	for range 2 {
+		p := c.Pay(shop.ID, 5)
+		shop.Receive(p)
+	}
+	res, errs = svc.SyncBatchForTest(ctx, []*protocol.SyncUpload{c.Upload(c.Counter(), c.Counter()), shop.UploadAll()})
+	if offpay.ErrorCode(errs[0]) != offpay.EBEHIND || errs[1] != nil || res[1] == nil {
+		t.Fatalf("carol's gap again: %v; shop %v", errs[0], errs[1])
+	}
+	if again := svc.Batches(); again.Reruns != 1 || again.Batches != got.Batches+1 {
+		t.Fatalf("batches %+v after %+v", again, got)
+	}
+	got = svc.Batches()
 	// The serial part's time, and its CPU time on its thread (Linux).
 	if got.ApplyWall <= 0 || (runtime.GOOS == "linux" && (got.ApplyCPU <= 0 || got.ApplyCPU > got.ApplyWall)) {
 		t.Fatalf("apply: wall %v, CPU %v", got.ApplyWall, got.ApplyCPU)
@@ -97,7 +111,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.ConservationOK || r.Settled != 3 || len(r.DoubleSpends) != 1 || len(r.RevokedDevices) != 1 {
+	if !r.ConservationOK || r.Settled != 5 || len(r.DoubleSpends) != 1 || len(r.RevokedDevices) != 1 {
 		t.Fatalf("report %+v", r)
 	}
 }

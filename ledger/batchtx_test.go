@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/offpay/offpay/protocol"
 )
 
 // recordTx records the lines and notifications written to it.
@@ -72,5 +75,34 @@ func TestBatchTxDropsRolledBackUploads(t *testing.T) {
 	want := []string{"first", "third"}
 	if rec.calls != 3 || !slices.Equal(rec.lines, want) || !slices.Equal(rec.notes, want) || !slices.Equal(rec.entries, want) {
 		t.Fatalf("%d writes; lines %v, notes %v, entries %v", rec.calls, rec.lines, rec.notes, rec.entries)
+	}
+}
+
+// TestFailingDevicesBounded: the devices remembered for failing uploads
+// stay at most maxFailing, the newest kept and the oldest forgotten, and
+// each is forgotten after failingFor.
+func TestFailingDevicesBounded(t *testing.T) {
+	var f failingDevices
+	now := time.Unix(1_000_000, 0)
+	id := func(i int) protocol.KeyID {
+		var k protocol.KeyID
+		k[0], k[1], k[2] = byte(i), byte(i>>8), byte(i>>16)
+		return k
+	}
+	in := func(i int, at time.Time) bool { return f.any([]*job{{u: &upload{id: id(i)}}}, at) }
+	for i := range maxFailing + 10 {
+		f.add(id(i), now.Add(time.Duration(i)*time.Millisecond))
+	}
+	last := now.Add(time.Duration(maxFailing+10) * time.Millisecond)
+	if len(f.m) != maxFailing || in(0, last) || in(9, last) || !in(10, last) || !in(maxFailing+9, last) {
+		t.Fatalf("%d remembered; first %v, tenth %v, eleventh %v, newest %v", len(f.m), in(0, last), in(9, last), in(10, last), in(maxFailing+9, last))
+	}
+	if in(maxFailing+9, last.Add(failingFor)) {
+		t.Fatal("remembered beyond failingFor")
+	}
+	// Once expired, the whole lot goes at the next add beyond the bound.
+	f.add(id(1<<20), last.Add(failingFor))
+	if len(f.m) != 1 {
+		t.Fatalf("%d remembered after all expired", len(f.m))
 	}
 }

@@ -107,7 +107,8 @@ type Service struct {
 	queue                    []*job
 	leading                  bool
 	batches, batched, reruns atomic.Int64
-	applyWall, applyCPU      atomic.Int64 // ns (BatchStats)
+	failing                  failingDevices // batch.go
+	applyWall, applyCPU      atomic.Int64   // ns (BatchStats)
 	// cpu holds a token per processor. A verification batch takes one
 	// while it runs, and so does the one applying upload for its whole
 	// transaction: while an apply waits on the database, verification
