@@ -441,6 +441,12 @@ func TestGroupCommitIsSequential(t *testing.T) {
 				if store == "postgres" && (at == 0 || at == 1) {
 					continue // the machine is shared: first and last suffice
 				}
+				// Under the race detector (CI), half of the cases: this
+				// test runs no two things at once, so the detector finds
+				// nothing more in the rest, which go test ./... runs.
+				if raceEnabled && v != -1 && v != 1 && v != 2<<10 {
+					continue
+				}
 				name := store + "/" + sc.name
 				if at >= 0 {
 					name += fmt.Sprintf("/own failure at %d", min(at, 9))
