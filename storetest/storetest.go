@@ -170,6 +170,9 @@ func (e *Env) Conserved() *ledger.Report {
 		e.T.Fatalf("conservation broken: issued %d + losses %d + unassessed %d != accounts %d + outstanding %d (recovered %d)",
 			r.Issued, r.Losses, r.Unassessed, r.Accounts, r.Outstanding, r.Recovered)
 	}
+	if err := ledgertest.LoadsWithinSeq(e.Ctx, e.Store); err != nil {
+		e.T.Fatal(err)
+	}
 	return r
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/ledgertest"
 )
 
 // Violation is an invariant that failed.
@@ -29,7 +30,7 @@ func (v Violation) String() string {
 // worst violation (a run that ends with several often fails a milder one
 // for a simpler reason, which shrinking would drift to).
 var severity = []string{
-	"conservation", "issued", "settled-once", "online-forged", "online-revoked", "online-moved", "online-twice",
+	"conservation", "issued", "settled-once", "load-seq", "online-forged", "online-revoked", "online-moved", "online-twice",
 	"loss-above-bound", "negative-issued", "honest-loss", "position",
 	"receipt-ignored", "replay-changed", "replay-accepted", "se-over-limit", "receipt-refused", "online-receipt", "online-retry-refused",
 	"honest-refused", "honest-stranded", "regress-unhealed", "honest-revoked", "honest-frozen", "pending-forever",
@@ -161,6 +162,9 @@ func (w *world) ledgerChecks() (*ledger.Report, error) {
 	}
 	if f.Settled > int64(len(w.accepted)) {
 		w.violate("settled-once", "%d payments settled, but payees' SEs accepted only %d", f.Settled, len(w.accepted))
+	}
+	if err := ledgertest.LoadsWithinSeq(w.ctx, w.store); err != nil {
+		w.violate("load-seq", "%v", err)
 	}
 	w.lastRep = r
 	return r, nil
