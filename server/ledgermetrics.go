@@ -31,7 +31,11 @@ type ledgerCollector struct {
 	money                                           *prometheus.Desc
 	settled, doubleSpends, revoked, devices, unseen *prometheus.Desc
 	oldestSync                                      *prometheus.Desc
+	batches, batchUploads, reruns, apply, applyCPU  *prometheus.Desc
 }
+
+// batcher is a ledger that counts its group commits (ledger.Service).
+type batcher interface{ Batches() ledger.BatchStats }
 
 func newLedgerCollector(l Ledger, log *slog.Logger, now func() time.Time) *ledgerCollector {
 	return &ledgerCollector{l: l, log: log, now: now,
@@ -49,12 +53,23 @@ func newLedgerCollector(l Ledger, log *slog.Logger, now func() time.Time) *ledge
 			"Active devices not given a ledger time (enrolment or a sync result) for more than the period: sync lag.", []string{"over"}, nil),
 		oldestSync: prometheus.NewDesc("offpay_ledger_oldest_sync_age_seconds",
 			"Seconds since the active device that has been away longest last synced.", nil, nil),
+		batches: prometheus.NewDesc("offpay_ledger_group_commits_total",
+			"Transactions that applied uploads (group commit) in this process.", nil, nil),
+		batchUploads: prometheus.NewDesc("offpay_ledger_group_commit_uploads_total",
+			"Uploads those transactions applied.", nil, nil),
+		reruns: prometheus.NewDesc("offpay_ledger_group_commit_reruns_total",
+			"Batches applied a second time, with savepoints, because an upload failed on its own.", nil, nil),
+		apply: prometheus.NewDesc("offpay_ledger_group_commit_apply_seconds_total",
+			"Time spent applying batches, the part of settlement that runs one batch at a time: its rate is how busy that part is (near 1: saturated, uploads queue).", nil, nil),
+		applyCPU: prometheus.NewDesc("offpay_ledger_group_commit_apply_cpu_seconds_total",
+			"CPU time of that work on its thread (Linux), without waits for a core or the database server's work.", nil, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.conserved, c.behind, c.money, c.settled, c.doubleSpends, c.revoked, c.devices, c.unseen, c.oldestSync} {
+	for _, d := range []*prometheus.Desc{c.conserved, c.behind, c.money, c.settled, c.doubleSpends, c.revoked, c.devices, c.unseen, c.oldestSync,
+		c.batches, c.batchUploads, c.reruns, c.apply, c.applyCPU} {
 		ch <- d
 	}
 }
@@ -78,6 +93,17 @@ func (c *ledgerCollector) report() *ledger.Report {
 
 // Collect implements prometheus.Collector.
 func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
+	if b, ok := c.l.(batcher); ok {
+		st := b.Batches()
+		counter := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+		}
+		counter(c.batches, float64(st.Batches))
+		counter(c.batchUploads, float64(st.Uploads))
+		counter(c.reruns, float64(st.Reruns))
+		counter(c.apply, st.ApplyWall.Seconds())
+		counter(c.applyCPU, st.ApplyCPU.Seconds())
+	}
 	r := c.report()
 	if r == nil {
 		return

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/ledgertest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -30,6 +31,22 @@ func TestLedgerMetrics(t *testing.T) {
 	}
 	srv := httptest.NewServer(New(svc, Options{AdminToken: "t", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 	defer srv.Close()
+	// A device, a reservation, a sync: one group commit of one upload.
+	dev := ledgertest.NewDevice("metered", "EUR")
+	dev.Time = uint64(time.Now().Unix())
+	en, err := svc.Enrol(ctx, dev.Enrolment("alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.Cert = en.Device
+	l, err := svc.Reserve(ctx, dev.Reserve(100, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev.ApplyLoad(l)
+	if _, err := svc.Sync(ctx, dev.UploadAll()); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := srv.Client().Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -44,10 +61,16 @@ func TestLedgerMetrics(t *testing.T) {
 		`offpay_ledger_money_minor{figure="unassessed"} 0`,
 		"offpay_ledger_double_spends 0",
 		`offpay_ledger_devices_unseen{over="7d"} 0`,
+		"offpay_ledger_group_commits_total 1",
+		"offpay_ledger_group_commit_uploads_total 1",
+		"offpay_ledger_group_commit_reruns_total 0",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+	if m := regexp.MustCompile(`offpay_ledger_group_commit_apply_seconds_total (\S+)`).FindStringSubmatch(text); m == nil || m[1] == "0" {
+		t.Errorf("/metrics: time applying batches %v", m)
 	}
 	// Every metric the server declares (a vector shows on /metrics only
 	// once it has a series).
