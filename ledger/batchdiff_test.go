@@ -2,8 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
-	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/postgres/pgtest"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/sqlite"
 )
@@ -47,22 +44,7 @@ func batchStore(t *testing.T, name string) ledger.Store {
 		t.Cleanup(func() { st.Close() })
 		return st
 	}
-	url := os.Getenv("OFFPAY_TEST_POSTGRES")
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "offpay_test_" + hex.EncodeToString(b)
-	st, err := postgres.Open(ctx, url, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		st.Close()
-		if c, err := pgx.Connect(ctx, url); err == nil {
-			c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	return st
+	return pgtest.Open(t)
 }
 
 // newBatchWorld opens the two ledgers on stores of the kind store; if

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,9 +12,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/offpay/offpay/ledger"
-	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/postgres/pgtest"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/sqlite"
 	"pgregory.net/rapid"
@@ -40,22 +37,8 @@ func TestBatchRows(t *testing.T) {
 	}
 	defer sq.Close()
 	stores["sqlite"] = sq
-	if url := os.Getenv("OFFPAY_TEST_POSTGRES"); url != "" {
-		b := make([]byte, 6)
-		rand.Read(b)
-		schema := "offpay_test_" + hex.EncodeToString(b)
-		pg, err := postgres.Open(ctx, url, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			pg.Close()
-			if c, err := pgx.Connect(ctx, url); err == nil {
-				c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
-				c.Close(ctx)
-			}
-		}()
-		stores["postgres"] = pg
+	if os.Getenv(pgtest.Env) != "" {
+		stores["postgres"] = pgtest.Open(t)
 	}
 	const n = 5
 	ids := make([]protocol.KeyID, n+1) // the last is never enrolled

@@ -17,43 +17,15 @@ import (
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/postgres/pgtest"
 	"github.com/offpay/offpay/storetest"
 )
 
-// dsn returns the test server's address or skips: on a fresh machine
-// there is no PostgreSQL, in CI there must be one.
-func dsn(t testing.TB) string {
-	v := os.Getenv("OFFPAY_TEST_POSTGRES")
-	if v == "" {
-		t.Skip("OFFPAY_TEST_POSTGRES not set: skipping PostgreSQL tests")
-	}
-	return v
-}
+// dsn returns the test server's address or skips.
+func dsn(t testing.TB) string { return pgtest.URL(t) }
 
 // open creates a schema of its own for one test and drops it afterwards.
-func open(t testing.TB) ledger.Store {
-	url := dsn(t)
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "offpay_test_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("PostgreSQL at OFFPAY_TEST_POSTGRES unreachable: %v", err)
-	}
-	s, err := postgres.Open(ctx, url, schema) // creates the schema
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-		admin.Close(ctx)
-	})
-	return s
-}
+func open(t testing.TB) ledger.Store { return pgtest.Open(t) }
 
 func TestContract(t *testing.T) {
 	dsn(t)

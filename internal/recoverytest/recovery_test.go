@@ -2,22 +2,18 @@ package recoverytest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledgerclient"
-	"github.com/offpay/offpay/postgres"
+	"github.com/offpay/offpay/postgres/pgtest"
 	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/se/setest"
 	"github.com/offpay/offpay/se/vse"
@@ -78,26 +74,7 @@ func TestRestoreSQLite(t *testing.T) {
 }
 
 func TestRestorePostgres(t *testing.T) {
-	url := os.Getenv("OFFPAY_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("OFFPAY_TEST_POSTGRES not set")
-	}
-	ctx := context.Background()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "offpay_test_" + hex.EncodeToString(b)
-	s, err := postgres.Open(ctx, url, schema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if c, err := pgx.Connect(ctx, url); err == nil {
-			c.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
-			c.Close(ctx)
-		}
-	})
-	restoreScenario(t, s)
+	restoreScenario(t, pgtest.Open(t))
 }
 
 // restoreScenario: wallets pay, reserve and redeem; the ledger is backed
