@@ -34,6 +34,10 @@ type HerdOptions struct {
 	// CPUProfile, if set, receives a CPU profile of the herd alone (from
 	// the release to the last answer: no set-up).
 	CPUProfile io.Writer
+	// Floor sends the uploads to the floor (floor.go) instead of the
+	// ledger: what any ledger must do for a sync, and nothing kept. The
+	// devices are still enrolled on a real ledger beforehand.
+	Floor bool
 }
 
 // HerdResult is what a herd run measured. Each latency is one device's,
@@ -90,6 +94,15 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 	for _, u := range ups {
 		res.Entries += len(u.Entries)
 	}
+	client := l.client
+	if o.Floor {
+		c, stop, err := startFloor(ctx, l, ups, min(o.Devices, o.MaxConns))
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		client, res.Store = c, "floor"
+	}
 	b0 := l.svc.Batches()
 	lat := make([]time.Duration, len(ups))
 	errs := make([]error, len(ups))
@@ -103,7 +116,7 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 			ready.Done()
 			<-release
 			t := time.Now()
-			sr, err := l.client.Sync(ctx, up)
+			sr, err := client.Sync(ctx, up)
 			lat[i] = time.Since(t)
 			if err == nil && sr.Acked != lastEntry(up) {
 				err = fmt.Errorf("acknowledged %d, uploaded up to %d", sr.Acked, lastEntry(up))
@@ -131,12 +144,15 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 			return nil, err
 		}
 	}
-	b1 := l.svc.Batches()
-	res.Batches, res.BatchedUploads = b1.Batches-b0.Batches, b1.Uploads-b0.Uploads
-	res.ApplyWall, res.ApplyCPU = b1.ApplyWall-b0.ApplyWall, b1.ApplyCPU-b0.ApplyCPU
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)] }
 	res.P50, res.P99, res.P999, res.Max = q(0.50), q(0.99), q(0.999), lat[len(lat)-1]
+	if o.Floor {
+		return res, nil // it kept nothing to check
+	}
+	b1 := l.svc.Batches()
+	res.Batches, res.BatchedUploads = b1.Batches-b0.Batches, b1.Uploads-b0.Uploads
+	res.ApplyWall, res.ApplyCPU = b1.ApplyWall-b0.ApplyWall, b1.ApplyCPU-b0.ApplyCPU
 	if res.Report, err = l.client.Report(ctx); err != nil {
 		return nil, err
 	}
@@ -188,17 +204,25 @@ func (r *HerdResult) Rows() []bench.Row {
 // on PostgreSQL too if pg is a URL. Up to 1,000 devices it runs each
 // herd again with one upload per transaction, and adds what group commit
 // gains (herd_group_commit_gain: syncs/s grouped over syncs/s alone).
+// The floor (floor.go) runs before and after the stores: herd_syncs'
+// ratio is to the mean of its two rates, the limit of this machine with
+// these clients measured in the same run.
 func HerdFunc(ctx context.Context, dir, pg string, devices int) ([]bench.Row, error) {
-	var rows []bench.Row
 	stores := []string{""} // SQLite
 	if pg != "" {
 		stores = append(stores, pg)
 	}
-	run := func(url string, maxBatch int) (*HerdResult, error) {
-		return Herd(ctx, HerdOptions{Dir: filepath.Join(dir, fmt.Sprintf("herd-%d", time.Now().UnixNano())), Postgres: url, Devices: devices, MaxBatch: maxBatch})
+	run := func(url string, maxBatch int, floor bool) (*HerdResult, error) {
+		return Herd(ctx, HerdOptions{Dir: filepath.Join(dir, fmt.Sprintf("herd-%d", time.Now().UnixNano())), Postgres: url, Devices: devices,
+			MaxBatch: maxBatch, Floor: floor})
 	}
+	floor, err := run("", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	var rows []bench.Row
 	for _, url := range stores {
-		r, err := run(url, 0)
+		r, err := run(url, 0, false)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +230,7 @@ func HerdFunc(ctx context.Context, dir, pg string, devices int) ([]bench.Row, er
 		if devices > 1000 {
 			continue
 		}
-		alone, err := run(url, 1)
+		alone, err := run(url, 1, false)
 		if err != nil {
 			return nil, err
 		}
@@ -214,7 +238,26 @@ func HerdFunc(ctx context.Context, dir, pg string, devices int) ([]bench.Row, er
 			bench.Row{Metric: "herd_syncs_one_upload_per_commit", Store: r.Store, N: devices, Value: alone.SyncsPerSecond(), Unit: "syncs/s", Ratio: math.NaN()},
 			bench.Row{Metric: "herd_group_commit_gain", Store: r.Store, N: devices, Value: r.SyncsPerSecond() / alone.SyncsPerSecond(), Unit: "x (syncs/s)", Ratio: math.NaN()})
 	}
-	return rows, nil
+	after, err := run("", 0, true)
+	if err != nil {
+		return nil, err
+	}
+	limit := (floor.SyncsPerSecond() + after.SyncsPerSecond()) / 2
+	for i := range rows {
+		if rows[i].Metric == "herd_syncs" {
+			rows[i].Ratio = rows[i].Value / limit
+		}
+	}
+	ms := func(a, b time.Duration) float64 { return float64((a + b).Microseconds()) / 2000 }
+	frow := func(metric string, v float64, unit string, ratio float64) bench.Row {
+		return bench.Row{Metric: metric, Store: "-", N: devices, Value: v, Unit: unit, Ratio: ratio}
+	}
+	return append([]bench.Row{
+		frow("herd_floor_syncs", limit, "syncs/s (no store: the limit, mean of a run before and after)", 1),
+		frow("herd_floor_latency_p99", ms(floor.P99, after.P99), "ms", math.NaN()),
+		frow("herd_floor_last_answer", ms(floor.Last, after.Last), "ms", math.NaN()),
+		frow("herd_floor_cpu_per_sync", float64((floor.CPUPerSync()+after.CPUPerSync()).Microseconds())/2, "µs CPU (floor and clients)", math.NaN()),
+	}, rows...), nil
 }
 
 // lastEntry is the counter of an upload's last entry.

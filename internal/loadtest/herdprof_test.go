@@ -20,7 +20,8 @@ func TestHerdProfile(t *testing.T) {
 	if n <= 0 {
 		t.Skip("OFFPAY_HERD_DEVICES not set")
 	}
-	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES")}
+	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES"),
+		Floor: os.Getenv("OFFPAY_HERD_FLOOR") != ""}
 	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
