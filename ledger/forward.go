@@ -189,7 +189,7 @@ func (s *Service) checkForwards(ctx context.Context, data [][]byte) ([]*forwarde
 			continue
 		}
 		fws[i] = &forwarded{f: f, prov: prov}
-		checks = append(checks, sigCheck{f.Payee.KeyAlg, f.Payee.Key, protocol.EntrySigningInput(&f.Entry), f.Entry.Sig})
+		checks = append(checks, newCheck(f.Payee.KeyAlg, f.Payee.Key, protocol.EntrySigningInput(&f.Entry), f.Entry.Sig))
 		refs = append(refs, i)
 	}
 	for k, err := range s.verifyAll(checks) {
@@ -207,7 +207,7 @@ func (s *Service) checkForwards(ctx context.Context, data [][]byte) ([]*forwarde
 			continue
 		}
 		c := fw.u.payers[fw.payer].cert
-		checks = append(checks, sigCheck{c.KeyAlg, c.Key, fw.ue.payIn, fw.ue.pay.Sig})
+		checks = append(checks, newCheck(c.KeyAlg, c.Key, fw.ue.payIn, fw.ue.pay.Sig))
 		refs = append(refs, i)
 	}
 	for k, err := range s.verifyAll(checks) {

@@ -116,6 +116,9 @@ type Service struct {
 	// when its answer comes back (on PostgreSQL that was 15% of the
 	// throughput). With no apply running, verification uses them all.
 	cpu chan struct{}
+	// pool verifies small sets of signatures of concurrent uploads
+	// together, holding a cpu token per batch (verify.go).
+	pool *protocol.Pool
 
 	uploadSigs sigMemo // upload signatures VerifyDeviceSignature verified (uploadsig.go)
 }
@@ -166,6 +169,7 @@ func New(store Store, keys *Keys, opts Options) *Service {
 	}
 	s := &Service{store: store, keys: keys, opts: opts, trust: trust, certs: map[protocol.KeyID]*devInfo{},
 		cpu: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+	s.pool = &protocol.Pool{Workers: cap(s.cpu), Slots: s.cpu}
 	pol := opts.Policy
 	s.policy.Store(&pol)
 	return s

@@ -47,7 +47,7 @@ func (s *Service) VerifyDeviceSignature(ctx context.Context, ds protocol.DeviceS
 	if err != nil {
 		return err
 	}
-	if err := protocol.VerifySignature(cert.KeyAlg, cert.Key, ds.Input, ds.Sig); err != nil {
+	if err := s.pool.Verify([]protocol.Check{{Alg: cert.KeyAlg, Key: cert.Key, Msg: ds.Input, Sig: ds.Sig}})[0]; err != nil {
 		return &offpay.Error{Code: offpay.EUNAUTHORIZED, Message: "the request is not signed by device " + ds.Device.String(), Err: err}
 	}
 	if ds.Type == protocol.TypeSyncUpload && cert.ID() == ds.Device {

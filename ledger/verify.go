@@ -7,9 +7,10 @@ import (
 	"github.com/offpay/offpay/protocol"
 )
 
-type sigCheck struct {
-	alg           protocol.Alg
-	key, msg, sig []byte
+type sigCheck = protocol.Check
+
+func newCheck(alg protocol.Alg, key, msg, sig []byte) sigCheck {
+	return protocol.Check{Alg: alg, Key: key, Msg: msg, Sig: sig}
 }
 
 // verifyUpload checks the signatures of other parties that the upload's
@@ -43,7 +44,7 @@ func (s *Service) verifyUpload(u *upload) error {
 				ue.rejected = true
 				continue
 			}
-			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.payIn, ue.pay.Sig})
+			checks = append(checks, newCheck(c.KeyAlg, c.Key, ue.payIn, ue.pay.Sig))
 			refs = append(refs, i)
 		}
 		if ue.receipt != nil && !ue.rejected {
@@ -54,24 +55,30 @@ func (s *Service) verifyUpload(u *upload) error {
 				ue.rejected = true
 				continue
 			}
-			checks = append(checks, sigCheck{c.KeyAlg, c.Key, ue.recIn, ue.receipt.Sig})
+			checks = append(checks, newCheck(c.KeyAlg, c.Key, ue.recIn, ue.receipt.Sig))
+			refs = append(refs, i)
+		}
+	}
+	// Loads are verified in the same batch: one that fails refuses the
+	// upload (a load only this ledger signs; no SE accepts a forged one).
+	loads := len(checks)
+	for i := range u.entries {
+		if ue := &u.entries[i]; ue.e.Kind == protocol.EntryLoad {
+			iss, ok := s.trust.Issuer(ue.load.Signer)
+			if !ok || ue.load.SigAlg != iss.KeyAlg {
+				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
+			}
+			checks = append(checks, newCheck(iss.KeyAlg, iss.Key, ue.load.SigningInput(), ue.load.Sig))
 			refs = append(refs, i)
 		}
 	}
 	for j, err := range s.verifyAll(checks) {
-		if err != nil {
+		switch {
+		case err == nil:
+		case j >= loads:
+			return invalid("entry %d: load not signed by this ledger", u.entries[refs[j]].e.Counter)
+		default:
 			u.entries[refs[j]].rejected = true
-		}
-	}
-	for i := range u.entries {
-		if ue := &u.entries[i]; ue.e.Kind == protocol.EntryLoad {
-			iss, ok := s.trust.Issuer(ue.load.Signer)
-			if !ok {
-				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
-			}
-			if err := ue.load.Verify(iss); err != nil {
-				return invalid("entry %d: load not signed by this ledger", ue.e.Counter)
-			}
 		}
 	}
 	return nil
@@ -79,8 +86,18 @@ func (s *Service) verifyUpload(u *upload) error {
 
 // verifyAll verifies checks in batches of up to batchSize spread over the
 // workers; batch verification is several times faster than one by one.
+// A few checks (a small upload's) join those of other uploads being
+// verified at the same time in the Service's pool (protocol.Pool), since
+// batches of a few signatures cost hardly less than one by one.
+// poolChecks is the most checks verifyAll sends through the pool; more
+// make batches worth spreading over the cores on their own.
+const poolChecks = 64
+
 func (s *Service) verifyAll(checks []sigCheck) []error {
 	const batchSize = 1024
+	if len(checks) <= poolChecks {
+		return s.pool.Verify(checks)
+	}
 	out := make([]error, len(checks))
 	workers := s.opts.VerifyWorkers
 	if workers <= 0 {
@@ -92,7 +109,7 @@ func (s *Service) verifyAll(checks []sigCheck) []error {
 		defer func() { <-s.cpu }()
 		b := protocol.NewBatch(hi - lo)
 		for _, c := range checks[lo:hi] {
-			b.Add(c.alg, c.key, c.msg, c.sig)
+			b.Add(c.Alg, c.Key, c.Msg, c.Sig)
 		}
 		copy(out[lo:hi], b.Verify())
 	}

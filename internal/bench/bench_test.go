@@ -101,3 +101,21 @@ func BenchmarkVerifyLimit(b *testing.B) {
 	}
 	b.ReportMetric(r, "verifications/s")
 }
+
+// TestBeside: what a payment spends beside its batched verification is
+// taken from the largest SQLite settlement, and the budget that settling
+// at twice the one-by-one limit leaves is half a one-by-one verification
+// less a batched one.
+func TestBeside(t *testing.T) {
+	rows := beside([]Row{
+		{Metric: "settle_cpu_per_payment", Store: "sqlite", N: 1000, Value: 50},
+		{Metric: "settle_cpu_per_payment", Store: "postgres", N: 100000, Value: 90},
+		{Metric: "settle_cpu_per_payment", Store: "sqlite", N: 100000, Value: 40},
+	}, 36*time.Microsecond, 12*time.Microsecond)
+	if len(rows) != 2 || rows[0].N != 100000 || rows[0].Value != 28 || rows[1].Value != 6 || rows[1].Ratio != 6.0/28 {
+		t.Fatalf("got %+v", rows)
+	}
+	if beside(nil, time.Microsecond, time.Microsecond) != nil {
+		t.Fatal("rows without a SQLite settlement")
+	}
+}

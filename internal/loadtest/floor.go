@@ -16,9 +16,10 @@ import (
 // against a server that does only what any ledger must do for a sync and
 // keeps nothing. It reads the request, finds the device's certificate in
 // a map filled beforehand, decodes the upload and each entry's body,
-// verifies in one batch the upload's signature, every other party's
-// signature (the payer's in a receive, the payee's receipt in a confirm)
-// and every load's, and answers with a signed sync result acknowledging
+// verifies the upload's signature, every other party's signature (the
+// payer's in a receive, the payee's receipt in a confirm) and every
+// load's in one batch shared with the uploads arriving at the same time
+// (protocol.Pool, as the ledger does), and answers with a signed sync result acknowledging
 // the whole log. The ledger does all of this and more (its checks, the
 // database, the answer's statuses), verifying the upload's signature on
 // its own before decoding (who sent it) rather than in the batch. So the
@@ -31,6 +32,7 @@ type floorServer struct {
 	issuer *protocol.Certificate
 	signer protocol.Signer
 	rev    protocol.RevocationList
+	pool   protocol.Pool
 }
 
 func (f *floorServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -62,8 +64,11 @@ func (f *floorServer) sync(body []byte) (*protocol.SyncResult, error) {
 	if err := protocol.OpenAs(body, &up); err != nil {
 		return nil, err
 	}
-	b := protocol.NewBatch(2 * len(up.Entries))
-	b.Add(dev.KeyAlg, dev.Key, ds.Input, ds.Sig)
+	b := make([]protocol.Check, 0, 1+len(up.Entries))
+	add := func(alg protocol.Alg, key, msg, sig []byte) {
+		b = append(b, protocol.Check{Alg: alg, Key: key, Msg: msg, Sig: sig})
+	}
+	add(dev.KeyAlg, dev.Key, ds.Input, ds.Sig)
 	for i := range up.Entries {
 		e := &up.Entries[i]
 		switch e.Kind {
@@ -72,7 +77,7 @@ func (f *floorServer) sync(body []byte) (*protocol.SyncResult, error) {
 			if err := protocol.Unmarshal(e.Body, &l); err != nil {
 				return nil, err
 			}
-			b.Add(f.issuer.KeyAlg, f.issuer.Key, l.SigningInput(), l.Sig)
+			add(f.issuer.KeyAlg, f.issuer.Key, l.SigningInput(), l.Sig)
 		case protocol.EntryReceive:
 			var pb protocol.PaymentBundle
 			if err := protocol.Unmarshal(e.Body, &pb); err != nil {
@@ -82,7 +87,7 @@ func (f *floorServer) sync(body []byte) (*protocol.SyncResult, error) {
 			if payer == nil {
 				return nil, errFloor("unknown payer")
 			}
-			b.Add(payer.KeyAlg, payer.Key, pb.Payment.SigningInput(), pb.Payment.Sig)
+			add(payer.KeyAlg, payer.Key, pb.Payment.SigningInput(), pb.Payment.Sig)
 		case protocol.EntryConfirm:
 			var rc protocol.Receipt
 			if err := protocol.Unmarshal(e.Body, &rc); err != nil {
@@ -92,7 +97,7 @@ func (f *floorServer) sync(body []byte) (*protocol.SyncResult, error) {
 			if payee == nil {
 				return nil, errFloor("unknown payee")
 			}
-			b.Add(payee.KeyAlg, payee.Key, protocol.SigningInputFromEncoding(protocol.CtxReceipt, e.Body, rc.Sig), rc.Sig)
+			add(payee.KeyAlg, payee.Key, protocol.SigningInputFromEncoding(protocol.CtxReceipt, e.Body, rc.Sig), rc.Sig)
 		case protocol.EntryPay:
 			var p protocol.Payment
 			if err := protocol.Unmarshal(e.Body, &p); err != nil {
@@ -100,7 +105,7 @@ func (f *floorServer) sync(body []byte) (*protocol.SyncResult, error) {
 			}
 		}
 	}
-	for _, err := range b.Verify() {
+	for _, err := range f.pool.Verify(b) {
 		if err != nil {
 			return nil, err
 		}

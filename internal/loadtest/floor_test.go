@@ -60,7 +60,7 @@ func TestFloorVerifiesEverything(t *testing.T) {
 			}
 		},
 	} {
-		g := *f
+		g := floorServer{issuer: f.issuer, signer: f.signer, rev: f.rev}
 		g.certs = map[protocol.KeyID]*protocol.Certificate{}
 		for k, v := range f.certs {
 			g.certs[k] = v
