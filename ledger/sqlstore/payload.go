@@ -2,8 +2,8 @@ package sqlstore
 
 import (
 	"bytes"
-	"compress/flate"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"io"
 	"sync"
 )
