@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -101,6 +102,12 @@ func TestPoolSharesBatches(t *testing.T) {
 	ready.Wait()
 	close(start)
 	wg.Wait()
+	if runtime.GOOS == "js" {
+		// One thread, no preemption: a caller verifying is never
+		// interrupted, so no other caller queues meanwhile (the browser
+		// wallet, which verifies alone). Every result was checked above.
+		return
+	}
 	if n := pool.batches - 1; n > callers/4 || pool.most > 1024 || pool.most < 10 {
 		t.Fatalf("%d callers of 5 signatures in %d batches (the largest %d signatures): not shared", callers, n, pool.most)
 	}
