@@ -223,10 +223,12 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 		tx := &batchTx{Tx: stx}
 		if len(batch) > 1 {
 			var ids []protocol.KeyID
+			var keys []PayKey
 			for _, j := range batch {
 				ids = append(ids, j.u.deviceIDs()...)
+				keys = append(keys, j.u.payKeys()...)
 			}
-			if err := tx.prefetch(ctx, ids); err != nil {
+			if err := tx.prefetch(ctx, ids, keys); err != nil {
 				return err
 			}
 		}
@@ -289,6 +291,7 @@ type batchTx struct {
 	notes   []OutboxRow
 	entries []EntryRow                    // batchrows.go
 	devs    map[protocol.KeyID]*DeviceRow // batchrows.go
+	pays    map[PayKey]*PaymentRow        // batchrows.go: nil where known to be absent
 	meta    map[string][]byte             // batchrows.go
 	sps     []savepoint
 }
@@ -322,7 +325,7 @@ func (b *batchTx) Savepoint(ctx context.Context, name string) error {
 // RollbackTo implements Tx: the rows held since the savepoint go too, and
 // the rows kept as the store holds them are read again (batchrows.go).
 func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
-	b.devs, b.meta = nil, nil
+	b.devs, b.pays, b.meta = nil, nil, nil
 	if err := b.Tx.RollbackTo(ctx, name); err != nil {
 		return err
 	}

@@ -22,6 +22,14 @@ import (
 // writes this cache cannot tell apart. Meta values are kept the same way
 // (the revocation list is read by every upload).
 //
+// Payments read by key (Payments: is a received payment recorded yet?
+// which of this payer's own were claimed?) are kept the same way, present
+// or known to be absent, and read for the whole batch in one query; the
+// writes of the payments table in a batch (InsertPayments,
+// ResolvePayments, SetPaymentStatus) write through to the store at once
+// and here, so the range reads (PaymentsOf, PendingOf, ResolvedOf) read
+// the store as before.
+//
 // Log entries are only appended by settlement, and read back only through
 // Entries: they are held like statement lines and written in one
 // statement per chunk when the batch ends, Entries adding the held rows
@@ -42,10 +50,111 @@ func (u *upload) deviceIDs() []protocol.KeyID {
 	return ids
 }
 
-// prefetch reads the rows of ids into the batch's rows.
-func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID) error {
-	_, err := b.Devices(ctx, ids)
+// payKeys are the payments an upload reads by key when it is applied:
+// those it received, and its own (claimed by their payees first).
+func (u *upload) payKeys() []PayKey {
+	var keys []PayKey
+	for _, ue := range u.entries {
+		switch {
+		case ue.pay == nil || ue.rejected:
+		case ue.e.Kind == protocol.EntryReceive:
+			keys = append(keys, PayKey{ue.pay.Payer, ue.pay.Counter})
+		case ue.e.Kind == protocol.EntryPay:
+			keys = append(keys, PayKey{u.id, ue.e.Counter})
+		}
+	}
+	return keys
+}
+
+// prefetch reads the rows of devices ids and payments keys into the
+// batch's rows.
+func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID, keys []PayKey) error {
+	if _, err := b.Devices(ctx, ids); err != nil {
+		return err
+	}
+	_, err := b.Payments(ctx, keys)
 	return err
+}
+
+// Payments implements Tx: copies of the batch's rows, the store's for the
+// rest.
+func (b *batchTx) Payments(ctx context.Context, keys []PayKey) (map[PayKey]*PaymentRow, error) {
+	if b.pays == nil {
+		b.pays = map[PayKey]*PaymentRow{}
+	}
+	out := make(map[PayKey]*PaymentRow, len(keys))
+	var miss []PayKey
+	for _, k := range keys {
+		if p, ok := b.pays[k]; !ok {
+			miss = append(miss, k)
+		} else if p != nil {
+			c := *p
+			out[k] = &c
+		}
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	m, err := b.Tx.Payments(ctx, miss)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range miss {
+		p := m[k]
+		if p == nil {
+			b.pays[k] = nil
+			continue
+		}
+		c := *p
+		b.pays[k] = &c
+		out[k] = p
+	}
+	return out, nil
+}
+
+// InsertPayments implements Tx.
+func (b *batchTx) InsertPayments(ctx context.Context, rows []PaymentRow) error {
+	if err := b.Tx.InsertPayments(ctx, rows); err != nil {
+		b.pays = nil
+		return err
+	}
+	for i := range rows {
+		if _, ok := b.pays[rows[i].Key()]; ok {
+			c := rows[i]
+			b.pays[c.Key()] = &c
+		}
+	}
+	return nil
+}
+
+// ResolvePayments implements Tx.
+func (b *batchTx) ResolvePayments(ctx context.Context, ps []PaymentRow) error {
+	if err := b.Tx.ResolvePayments(ctx, ps); err != nil {
+		b.pays = nil
+		return err
+	}
+	for i := range ps {
+		b.resolved(ps[i].Key(), ps[i].ID, ps[i].Status, ps[i].Resolved)
+	}
+	return nil
+}
+
+// SetPaymentStatus implements Tx.
+func (b *batchTx) SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8, at int64) error {
+	if err := b.Tx.SetPaymentStatus(ctx, k, id, status, at); err != nil {
+		b.pays = nil
+		return err
+	}
+	b.resolved(k, id, status, at)
+	return nil
+}
+
+// resolved sets the status and resolution time of the kept row of k, if
+// it is payment id (the stores' UPDATE matches the payment's ID too).
+func (b *batchTx) resolved(k PayKey, id protocol.Hash, status uint8, at int64) {
+	if c := b.pays[k]; c != nil && c.ID == id {
+		c.Status, c.Resolved = status, at
+	}
 }
 
 // Devices implements Tx: copies of the batch's rows, the store's for the

@@ -19,11 +19,13 @@ import (
 	"pgregory.net/rapid"
 )
 
-// TestBatchRows: a group commit answers device and meta reads from the
-// rows it has read and written, and holds log entries until it ends
-// (batchrows.go). Whatever sequence of reads, writes (UpdateDevice,
-// UpdateDevices, RenewDevice, each given values for every field, also
-// those it must not write; PutMeta; InsertEntries), savepoints, rollbacks
+// TestBatchRows: a group commit answers device, payment (by key) and meta
+// reads from the rows it has read and written, and holds log entries
+// until it ends (batchrows.go). Whatever sequence of reads, writes
+// (UpdateDevice, UpdateDevices, RenewDevice, each given values for every
+// field, also those it must not write; PutMeta; InsertEntries;
+// InsertPayments, ResolvePayments and SetPaymentStatus, of the payment
+// stored under that key or of another), savepoints, rollbacks
 // and changes to returned copies, every read through the batch equals the
 // store's own read in the same transaction, entries read through it are
 // the store's and those inserted and not rolled back, and the end of the
@@ -76,6 +78,8 @@ type devOp struct {
 	key     string
 	val     []byte
 	entries []ledger.EntryRow
+	pays    []ledger.PaymentRow
+	other   bool // ResolvePayments, SetPaymentStatus: of another payment under the key
 }
 
 // checkBatchRows draws a sequence, runs it in a transaction it then
@@ -100,11 +104,31 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		d.LastHash[0] = rapid.Byte().Draw(rt, "hash")
 		return d
 	}
+	var payKeys []ledger.PayKey // 1..3 of the first two devices; 1 of the first stored
+	for _, id := range enrolled[:2] {
+		for c := range uint64(3) {
+			payKeys = append(payKeys, ledger.PayKey{Payer: id, Counter: c + 1})
+		}
+	}
+	payment := func(rt *rapid.T, k ledger.PayKey) ledger.PaymentRow {
+		p := ledger.PaymentRow{Payer: k.Payer, Counter: k.Counter, Payee: rapid.SampledFrom(enrolled).Draw(rt, "payee"),
+			Amount: rapid.Int64Range(1, 100).Draw(rt, "amount"), Status: uint8(rapid.IntRange(1, 4).Draw(rt, "status")),
+			SrcDevice: rapid.SampledFrom(enrolled).Draw(rt, "src"), SrcCounter: rapid.Uint64Range(1, 9).Draw(rt, "src counter"),
+			CreatedAt: rapid.Int64Range(0, 99).Draw(rt, "created"), Time: rapid.Uint64Range(0, 99).Draw(rt, "time"),
+			Resolved: rapid.Int64Range(0, 99).Draw(rt, "resolved")}
+		p.ID[0], p.ID[1] = byte(k.Counter), rapid.Byte().Draw(rt, "pid")
+		if rapid.Bool().Draw(rt, "refund") {
+			p.Sale[0] = 1
+		}
+		return p
+	}
 	prefetch := rapid.Bool().Draw(rt, "prefetch")
 	counter := uint64(rapid.IntRange(3, 5).Draw(rt, "first counter")) // 1..3 of the first device are stored
 	var ops []devOp
 	for range rapid.IntRange(1, 12).Draw(rt, "steps") {
-		o := devOp{op: rapid.IntRange(0, 8).Draw(rt, "op")}
+		// Savepoints and rollbacks twice as often: a rollback after a
+		// write is where kept rows go stale.
+		o := devOp{op: rapid.SampledFrom([]int{0, 1, 2, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12}).Draw(rt, "op")}
 		switch o.op {
 		case 0, 2:
 			o.rows = []*ledger.DeviceRow{row(rt)}
@@ -119,6 +143,11 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				o.entries = append(o.entries, ledger.EntryRow{Device: rapid.SampledFrom(enrolled).Draw(rt, "entry device"),
 					Counter: counter, Kind: 1, Data: []byte{byte(counter)}})
 			}
+		case 9, 10, 11: // the keys not stored yet are left out when the op runs (9)
+			for _, k := range rapid.SliceOfNDistinct(rapid.SampledFrom(payKeys), 1, 2, func(k ledger.PayKey) ledger.PayKey { return k }).Draw(rt, "payment keys") {
+				o.pays = append(o.pays, payment(rt, k))
+			}
+			o.other = rapid.Bool().Draw(rt, "other payment")
 		}
 		ops = append(ops, o)
 	}
@@ -128,6 +157,10 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		// Stored before: entries 1..3 of the first device.
 		var held []ledger.EntryRow // the model: inserted through b, not rolled back
 		var marks []int
+		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[0], Counter: 1, ID: protocol.Hash{1}, Payee: ids[1], Amount: 5,
+			Status: 1, SrcDevice: ids[1], SrcCounter: 2, CreatedAt: 1, Time: 1}}); err != nil {
+			return err
+		}
 		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
 			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
 			return err
@@ -176,6 +209,17 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if !reflect.DeepEqual(got, want) {
 				return fmt.Errorf("after %s: entries\nbatch %v\nstore and held %v", what, got, want)
 			}
+			wantP, err := tx.Payments(ctx, payKeys)
+			if err != nil {
+				return err
+			}
+			gotP, err := b.Payments(ctx, payKeys)
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(gotP, wantP) {
+				return fmt.Errorf("after %s: payments\nbatch %v\nstore %v", what, gotP, wantP)
+			}
 			wantD, err := tx.Devices(ctx, ids)
 			if err != nil {
 				return err
@@ -193,6 +237,9 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		}
 		if prefetch {
 			if _, err := b.Devices(ctx, ids); err != nil {
+				return err
+			}
+			if _, err := b.Payments(ctx, payKeys[:rapid.IntRange(0, len(payKeys)).Draw(rt, "prefetched payments")]); err != nil {
 				return err
 			}
 		}
@@ -232,6 +279,41 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			case 8:
 				err = b.InsertEntries(ctx, o.entries)
 				held = append(held, o.entries...)
+			case 9:
+				var stored map[ledger.PayKey]*ledger.PaymentRow
+				if stored, err = tx.Payments(ctx, payKeys); err == nil {
+					var fresh []ledger.PaymentRow
+					for _, p := range o.pays {
+						if stored[p.Key()] == nil {
+							fresh = append(fresh, p)
+						}
+					}
+					err = b.InsertPayments(ctx, fresh)
+				}
+			case 10, 11:
+				var stored map[ledger.PayKey]*ledger.PaymentRow
+				if stored, err = tx.Payments(ctx, payKeys); err == nil {
+					var ps []ledger.PaymentRow
+					for _, p := range o.pays {
+						if s := stored[p.Key()]; s != nil && !o.other {
+							p.ID = s.ID
+						}
+						ps = append(ps, p)
+					}
+					if o.op == 10 {
+						err = b.ResolvePayments(ctx, ps)
+					} else {
+						err = b.SetPaymentStatus(ctx, ps[0].Key(), ps[0].ID, ps[0].Status, ps[0].Resolved)
+					}
+				}
+			case 12: // change a copy read from the batch without writing it
+				var m map[ledger.PayKey]*ledger.PaymentRow
+				if m, err = b.Payments(ctx, payKeys); err == nil {
+					for _, p := range m {
+						p.Status++
+						p.Amount += 3
+					}
+				}
 			}
 			if err != nil {
 				return err
