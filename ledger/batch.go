@@ -224,11 +224,13 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 		if len(batch) > 1 {
 			var ids []protocol.KeyID
 			var keys []PayKey
+			var loads []LoadKey
 			for _, j := range batch {
 				ids = append(ids, j.u.deviceIDs()...)
 				keys = append(keys, j.u.payKeys()...)
+				loads = append(loads, j.u.loadKeys()...)
 			}
-			if err := tx.prefetch(ctx, ids, keys); err != nil {
+			if err := tx.prefetch(ctx, ids, keys, loads); err != nil {
 				return err
 			}
 		}
@@ -292,6 +294,7 @@ type batchTx struct {
 	entries []EntryRow                    // batchrows.go
 	devs    map[protocol.KeyID]*DeviceRow // batchrows.go
 	pays    map[PayKey]*PaymentRow        // batchrows.go: nil where known to be absent
+	loads   map[LoadKey]*LoadRow          // batchrows.go: nil where known to be absent
 	meta    map[string][]byte             // batchrows.go
 	sps     []savepoint
 }
@@ -325,7 +328,7 @@ func (b *batchTx) Savepoint(ctx context.Context, name string) error {
 // RollbackTo implements Tx: the rows held since the savepoint go too, and
 // the rows kept as the store holds them are read again (batchrows.go).
 func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
-	b.devs, b.pays, b.meta = nil, nil, nil
+	b.devs, b.pays, b.loads, b.meta = nil, nil, nil, nil
 	if err := b.Tx.RollbackTo(ctx, name); err != nil {
 		return err
 	}

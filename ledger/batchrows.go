@@ -28,7 +28,10 @@ import (
 // writes of the payments table in a batch (InsertPayments,
 // ResolvePayments, SetPaymentStatus) write through to the store at once
 // and here, so the range reads (PaymentsOf, PendingOf, ResolvedOf) read
-// the store as before.
+// the store as before. Loads read by key (checkLoads: is a load entry one
+// this ledger issued?) are read and kept the same way; a batch writes the
+// loads table only to restore loads it lost (InsertLoad, MoveLoad), which
+// forgets them all.
 //
 // Log entries are only appended by settlement, and read back only through
 // Entries: they are held like statement lines and written in one
@@ -66,14 +69,64 @@ func (u *upload) payKeys() []PayKey {
 	return keys
 }
 
-// prefetch reads the rows of devices ids and payments keys into the
-// batch's rows.
-func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID, keys []PayKey) error {
+// loadKeys are the loads an upload reads when it is applied: those its
+// load entries name.
+func (u *upload) loadKeys() []LoadKey {
+	var keys []LoadKey
+	for _, ue := range u.entries {
+		if ue.load != nil {
+			keys = append(keys, LoadKey{u.id, ue.load.Seq})
+		}
+	}
+	return keys
+}
+
+// prefetch reads the rows of devices ids, payments keys and loads lks
+// into the batch's rows.
+func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID, keys []PayKey, lks []LoadKey) error {
 	if _, err := b.Devices(ctx, ids); err != nil {
 		return err
 	}
-	_, err := b.Payments(ctx, keys)
-	return err
+	if _, err := b.Payments(ctx, keys); err != nil {
+		return err
+	}
+	if len(lks) == 0 {
+		return nil
+	}
+	m, err := b.Tx.Loads(ctx, lks)
+	if err != nil {
+		return err
+	}
+	b.loads = make(map[LoadKey]*LoadRow, len(lks))
+	for _, k := range lks {
+		b.loads[k] = m[k]
+	}
+	return nil
+}
+
+// Load implements Tx: a copy of the batch's row, or the store's.
+func (b *batchTx) Load(ctx context.Context, device protocol.KeyID, seq uint64) (*LoadRow, error) {
+	if l, ok := b.loads[LoadKey{device, seq}]; ok {
+		if l == nil {
+			return nil, nil
+		}
+		c := *l
+		c.Data = slices.Clone(l.Data)
+		return &c, nil
+	}
+	return b.Tx.Load(ctx, device, seq)
+}
+
+// InsertLoad implements Tx.
+func (b *batchTx) InsertLoad(ctx context.Context, l *LoadRow) error {
+	b.loads = nil
+	return b.Tx.InsertLoad(ctx, l)
+}
+
+// MoveLoad implements Tx.
+func (b *batchTx) MoveLoad(ctx context.Context, from uint64, l *LoadRow) error {
+	b.loads = nil
+	return b.Tx.MoveLoad(ctx, from, l)
 }
 
 // Payments implements Tx: copies of the batch's rows, the store's for the

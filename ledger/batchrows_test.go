@@ -25,7 +25,8 @@ import (
 // (UpdateDevice, UpdateDevices, RenewDevice, each given values for every
 // field, also those it must not write; PutMeta; InsertEntries;
 // InsertPayments, ResolvePayments and SetPaymentStatus, of the payment
-// stored under that key or of another), savepoints, rollbacks
+// stored under that key or of another; InsertLoad, MoveLoad), savepoints,
+// rollbacks
 // and changes to returned copies, every read through the batch equals the
 // store's own read in the same transaction, entries read through it are
 // the store's and those inserted and not rolled back, and the end of the
@@ -80,6 +81,7 @@ type devOp struct {
 	entries []ledger.EntryRow
 	pays    []ledger.PaymentRow
 	other   bool // ResolvePayments, SetPaymentStatus: of another payment under the key
+	load    ledger.LoadRow
 }
 
 // checkBatchRows draws a sequence, runs it in a transaction it then
@@ -122,13 +124,21 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		}
 		return p
 	}
+	var loadKeys []ledger.LoadKey // 1..3 of the first two devices; 1 of the first stored
+	for _, k := range payKeys {
+		loadKeys = append(loadKeys, ledger.LoadKey{Device: k.Payer, Seq: k.Counter})
+	}
+	// Every draw comes before the transaction: a draw can end the check
+	// (rapid, while shrinking) and must not leave it open.
 	prefetch := rapid.Bool().Draw(rt, "prefetch")
+	prefetchPays := rapid.IntRange(0, len(payKeys)).Draw(rt, "prefetched payments")
+	prefetchLoads := rapid.IntRange(0, len(loadKeys)).Draw(rt, "prefetched loads")
 	counter := uint64(rapid.IntRange(3, 5).Draw(rt, "first counter")) // 1..3 of the first device are stored
 	var ops []devOp
 	for range rapid.IntRange(1, 12).Draw(rt, "steps") {
 		// Savepoints and rollbacks twice as often: a rollback after a
 		// write is where kept rows go stale.
-		o := devOp{op: rapid.SampledFrom([]int{0, 1, 2, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12}).Draw(rt, "op")}
+		o := devOp{op: rapid.SampledFrom([]int{0, 1, 2, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}).Draw(rt, "op")}
 		switch o.op {
 		case 0, 2:
 			o.rows = []*ledger.DeviceRow{row(rt)}
@@ -148,6 +158,10 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				o.pays = append(o.pays, payment(rt, k))
 			}
 			o.other = rapid.Bool().Draw(rt, "other payment")
+		case 13, 14: // a load under a key not stored yet (13), or one moved there (14) from a stored one
+			k := rapid.SampledFrom(loadKeys).Draw(rt, "load key")
+			o.load = ledger.LoadRow{Device: k.Device, Seq: k.Seq, Amount: rapid.Int64Range(1, 99).Draw(rt, "load amount"),
+				Data: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(rt, "load data"), CreatedAt: rapid.Int64Range(0, 9).Draw(rt, "load created")}
 		}
 		ops = append(ops, o)
 	}
@@ -159,6 +173,9 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		var marks []int
 		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[0], Counter: 1, ID: protocol.Hash{1}, Payee: ids[1], Amount: 5,
 			Status: 1, SrcDevice: ids[1], SrcCounter: 2, CreatedAt: 1, Time: 1}}); err != nil {
+			return err
+		}
+		if err := tx.InsertLoad(ctx, &ledger.LoadRow{Device: ids[0], Seq: 1, RequestID: protocol.Nonce{1}, Amount: 7, Data: []byte{7}, CreatedAt: 1}); err != nil {
 			return err
 		}
 		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
@@ -220,6 +237,23 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if !reflect.DeepEqual(gotP, wantP) {
 				return fmt.Errorf("after %s: payments\nbatch %v\nstore %v", what, gotP, wantP)
 			}
+			for _, k := range loadKeys {
+				want, err := tx.Load(ctx, k.Device, k.Seq)
+				if err != nil {
+					return err
+				}
+				got, err := b.Load(ctx, k.Device, k.Seq)
+				if err != nil {
+					return err
+				}
+				if !reflect.DeepEqual(got, want) {
+					return fmt.Errorf("after %s: load %x/%d\nbatch %+v\nstore %+v", what, k.Device[:2], k.Seq, got, want)
+				}
+				if got != nil { // a copy: changing it changes nothing kept
+					got.Data[0]++
+					got.Amount++
+				}
+			}
 			wantD, err := tx.Devices(ctx, ids)
 			if err != nil {
 				return err
@@ -239,7 +273,7 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if _, err := b.Devices(ctx, ids); err != nil {
 				return err
 			}
-			if _, err := b.Payments(ctx, payKeys[:rapid.IntRange(0, len(payKeys)).Draw(rt, "prefetched payments")]); err != nil {
+			if err := ledger.PrefetchForTest(ctx, b, nil, payKeys[:prefetchPays], loadKeys[:prefetchLoads]); err != nil {
 				return err
 			}
 		}
@@ -304,6 +338,16 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 						err = b.ResolvePayments(ctx, ps)
 					} else {
 						err = b.SetPaymentStatus(ctx, ps[0].Key(), ps[0].ID, ps[0].Status, ps[0].Resolved)
+					}
+				}
+			case 13, 14:
+				var at *ledger.LoadRow
+				if at, err = tx.Load(ctx, o.load.Device, o.load.Seq); err == nil && at == nil {
+					if o.op == 13 {
+						o.load.RequestID[0], o.load.RequestID[1] = byte(step), 0xaa // unique per device
+						err = b.InsertLoad(ctx, &o.load)
+					} else {
+						err = b.MoveLoad(ctx, 1, &ledger.LoadRow{Device: ids[0], Seq: o.load.Seq, Data: o.load.Data})
 					}
 				}
 			case 12: // change a copy read from the batch without writing it

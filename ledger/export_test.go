@@ -40,6 +40,12 @@ func (s *Service) UploadSigsForTest() int {
 // batch's device rows (batchdevices.go).
 func BatchTxForTest(tx Tx) Tx { return &batchTx{Tx: tx} }
 
+// PrefetchForTest reads rows into a BatchTxForTest as a batch does
+// before its first upload.
+func PrefetchForTest(ctx context.Context, tx Tx, ids []protocol.KeyID, keys []PayKey, loads []LoadKey) error {
+	return tx.(*batchTx).prefetch(ctx, ids, keys, loads)
+}
+
 // FlushBatchForTest writes what a BatchTxForTest holds, as the end of a
 // batch does.
 func FlushBatchForTest(ctx context.Context, tx Tx) error { return tx.(*batchTx).flush(ctx) }

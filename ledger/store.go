@@ -55,6 +55,8 @@ type Tx interface {
 	RenewDevice(ctx context.Context, d *DeviceRow) error
 
 	Load(ctx context.Context, device protocol.KeyID, seq uint64) (*LoadRow, error)
+	// Loads returns the loads with the given keys (those stored).
+	Loads(ctx context.Context, keys []LoadKey) (map[LoadKey]*LoadRow, error)
 	LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*LoadRow, error)
 	LoadsAfter(ctx context.Context, device protocol.KeyID, seq uint64, limit int) ([]LoadRow, error)
 	InsertLoad(ctx context.Context, l *LoadRow) error
@@ -346,6 +348,12 @@ type DeviceRow struct {
 }
 
 // LoadRow is an issued Load.
+// LoadKey names a load: its device and number.
+type LoadKey struct {
+	Device protocol.KeyID
+	Seq    uint64
+}
+
 type LoadRow struct {
 	Device    protocol.KeyID
 	Seq       uint64

@@ -182,6 +182,40 @@ func (t *Tx) Load(ctx context.Context, device protocol.KeyID, seq uint64) (*ledg
 	return &ls[0], nil
 }
 
+// Loads implements ledger.Tx: as Payments, one statement per chunk.
+func (t *Tx) Loads(ctx context.Context, keys []ledger.LoadKey) (map[ledger.LoadKey]*ledger.LoadRow, error) {
+	out := map[ledger.LoadKey]*ledger.LoadRow{}
+	const per = 500
+	for lo := 0; lo < len(keys); lo += per {
+		chunk := keys[lo:min(lo+per, len(keys))]
+		var ls []ledger.LoadRow
+		var err error
+		if t.d == Postgres {
+			devs, seqs := make([][]byte, len(chunk)), make([]int64, len(chunk))
+			for i, k := range chunk {
+				devs[i], seqs[i] = id(k.Device), int64(k.Seq)
+			}
+			ls, err = t.loadsQuery(ctx, `SELECT loads.device, loads.seq, request_id, amount, data, created_at FROM loads
+				JOIN unnest($1::bytea[], $2::bigint[]) AS k(device, seq) ON loads.device = k.device AND loads.seq = k.seq`, devs, seqs)
+		} else {
+			args := make([]any, 0, 2*len(chunk))
+			for _, k := range chunk {
+				args = append(args, id(k.Device), int64(k.Seq))
+			}
+			var in string
+			in, args = t.inList(args, 2)
+			ls, err = t.loads(ctx, `WHERE (device, seq) IN `+in, args...)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range ls {
+			out[ledger.LoadKey{Device: ls[i].Device, Seq: ls[i].Seq}] = &ls[i]
+		}
+	}
+	return out, nil
+}
+
 // LoadByRequest implements ledger.Tx.
 func (t *Tx) LoadByRequest(ctx context.Context, device protocol.KeyID, req protocol.Nonce) (*ledger.LoadRow, error) {
 	ls, err := t.loads(ctx, `WHERE device = $1 AND request_id = $2`, id(device), req[:])
@@ -197,7 +231,11 @@ func (t *Tx) LoadsAfter(ctx context.Context, device protocol.KeyID, seq uint64, 
 }
 
 func (t *Tx) loads(ctx context.Context, q string, args ...any) ([]ledger.LoadRow, error) {
-	rows, err := t.query(ctx, `SELECT device, seq, request_id, amount, data, created_at FROM loads `+q, args...)
+	return t.loadsQuery(ctx, `SELECT device, seq, request_id, amount, data, created_at FROM loads `+q, args...)
+}
+
+func (t *Tx) loadsQuery(ctx context.Context, q string, args ...any) ([]ledger.LoadRow, error) {
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
