@@ -341,13 +341,16 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 					}
 				}
 			case 13, 14:
+				if o.op == 14 {
+					o.load.Device = ids[0] // moved from the first device's load 1
+				}
 				var at *ledger.LoadRow
 				if at, err = tx.Load(ctx, o.load.Device, o.load.Seq); err == nil && at == nil {
 					if o.op == 13 {
 						o.load.RequestID[0], o.load.RequestID[1] = byte(step), 0xaa // unique per device
 						err = b.InsertLoad(ctx, &o.load)
 					} else {
-						err = b.MoveLoad(ctx, 1, &ledger.LoadRow{Device: ids[0], Seq: o.load.Seq, Data: o.load.Data})
+						err = b.MoveLoad(ctx, 1, &ledger.LoadRow{Device: o.load.Device, Seq: o.load.Seq, Data: o.load.Data})
 					}
 				}
 			case 12: // change a copy read from the batch without writing it
