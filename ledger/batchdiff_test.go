@@ -390,6 +390,39 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			return []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll(), a.UploadAll(),
 				func() *protocol.SyncUpload { a.Redeem(10); return a.UploadAll() }()}
 		}},
+		{"claimed by receipt, then received", func(w *batchWorld) []*protocol.SyncUpload {
+			// Payments pending before the batch, read by key (prefetched)
+			// by their payee's upload: the payer's confirm claims one
+			// first (ResolvePayments), the payee's receive then finds it
+			// claimed, not pending (it must not credit it twice); the other
+			// the other way round.
+			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
+			shop := w.enrol("sq-s", "shop", true, 0)
+			p, q := a.Pay(shop.ID, 40), b.Pay(shop.ID, 30)
+			w.sync(a)
+			w.sync(b)
+			shop.Receive(p)
+			shop.Receive(q)
+			a.Confirm(shop.Receipt(p))
+			b.Confirm(shop.Receipt(q))
+			return []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll(), b.UploadAll()}
+		}},
+		{"expired, then received", func(w *batchWorld) []*protocol.SyncUpload {
+			// A payment pending before the batch expires by its payee's
+			// sync entry (SetPaymentStatus) in one upload; the payee's
+			// next upload shows it received after that: read by key, it
+			// is expired (its value went back to the payer), not pending.
+			a, shop := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-s", "shop", true, 0)
+			b := w.enrol("sq-b", "bob", false, 100)
+			p := a.Pay(shop.ID, 40)
+			w.sync(a)
+			shop.Receive(b.Pay(shop.ID, 5))
+			w.now = w.now.Add(time.Duration(protocol.ClaimWindow+60) * time.Second)
+			shop.ApplySync(w.sync(shop))
+			n := shop.Counter()
+			shop.Receive(p)
+			return []*protocol.SyncUpload{b.UploadAll(), shop.Upload(1, n), shop.UploadAll(), a.UploadAll()}
+		}},
 		{"broken SE", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
 			c := w.enrol("sq-c", "carol", false, 0)
