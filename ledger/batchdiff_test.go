@@ -269,7 +269,10 @@ func answerText(res *protocol.SyncResult, err error, ser serials) string {
 // one batch (both orders), a device twice (consecutive parts, a resend),
 // an equivocation whose evidence is an entry held by the batch, a double
 // spend proven from a payee's held entry, revocations in the middle of a
-// batch, renewals (a device renewed twice in a batch), a broken SE.
+// batch, renewals (a device renewed twice in a batch), a broken SE, a
+// payment the batch keeps (read by key) claimed by its payer's receipt
+// or expired by its payee's sync entry before a later upload of the
+// batch shows it received.
 // Compared: every device row, log entry, payment, load, account, line,
 // proof, notification and the report, and every answer (certificate
 // serials and signatures aside).
