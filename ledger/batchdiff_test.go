@@ -269,7 +269,10 @@ func answerText(res *protocol.SyncResult, err error, ser serials) string {
 // one batch (both orders), a device twice (consecutive parts, a resend),
 // an equivocation whose evidence is an entry held by the batch, a double
 // spend proven from a payee's held entry, revocations in the middle of a
-// batch, renewals (a device renewed twice in a batch), a broken SE.
+// batch, renewals (a device renewed twice in a batch), a broken SE, a
+// payment the batch keeps (read by key) claimed by its payer's receipt
+// or expired by its payee's sync entry before a later upload of the
+// batch shows it received.
 // Compared: every device row, log entry, payment, load, account, line,
 // proof, notification and the report, and every answer (certificate
 // serials and signatures aside).
@@ -389,6 +392,39 @@ func TestGroupCommitIsSequential(t *testing.T) {
 			w.now = w.now.Add(time.Minute)
 			return []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll(), a.UploadAll(),
 				func() *protocol.SyncUpload { a.Redeem(10); return a.UploadAll() }()}
+		}},
+		{"claimed by receipt, then received", func(w *batchWorld) []*protocol.SyncUpload {
+			// Payments pending before the batch, read by key (prefetched)
+			// by their payee's upload: the payer's confirm claims one
+			// first (ResolvePayments), the payee's receive then finds it
+			// claimed, not pending (it must not credit it twice); the other
+			// the other way round.
+			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)
+			shop := w.enrol("sq-s", "shop", true, 0)
+			p, q := a.Pay(shop.ID, 40), b.Pay(shop.ID, 30)
+			w.sync(a)
+			w.sync(b)
+			shop.Receive(p)
+			shop.Receive(q)
+			a.Confirm(shop.Receipt(p))
+			b.Confirm(shop.Receipt(q))
+			return []*protocol.SyncUpload{a.UploadAll(), shop.UploadAll(), b.UploadAll()}
+		}},
+		{"expired, then received", func(w *batchWorld) []*protocol.SyncUpload {
+			// A payment pending before the batch expires by its payee's
+			// sync entry (SetPaymentStatus) in one upload; the payee's
+			// next upload shows it received after that: read by key, it
+			// is expired (its value went back to the payer), not pending.
+			a, shop := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-s", "shop", true, 0)
+			b := w.enrol("sq-b", "bob", false, 100)
+			p := a.Pay(shop.ID, 40)
+			w.sync(a)
+			shop.Receive(b.Pay(shop.ID, 5))
+			w.now = w.now.Add(time.Duration(protocol.ClaimWindow+60) * time.Second)
+			shop.ApplySync(w.sync(shop))
+			n := shop.Counter()
+			shop.Receive(p)
+			return []*protocol.SyncUpload{b.UploadAll(), shop.Upload(1, n), shop.UploadAll(), a.UploadAll()}
 		}},
 		{"broken SE", func(w *batchWorld) []*protocol.SyncUpload {
 			a, b := w.enrol("sq-a", "alice", false, 300), w.enrol("sq-b", "bob", false, 100)

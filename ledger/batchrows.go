@@ -203,10 +203,19 @@ func (b *batchTx) SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Ha
 }
 
 // resolved sets the status and resolution time of the kept row of k, if
-// it is payment id (the stores' UPDATE matches the payment's ID too).
+// it is payment id (the stores' UPDATE matches the payment's ID too) and
+// pending. A row that is not pending may be in the archive, which these
+// writes leave alone (ResolvePayments writes the main table only, and
+// the SQL stores' SetPaymentStatus too: only pending payments change
+// status, and none is archived); Payments returns both tables' rows
+// alike, so such a row is forgotten and read again.
 func (b *batchTx) resolved(k PayKey, id protocol.Hash, status uint8, at int64) {
-	if c := b.pays[k]; c != nil && c.ID == id {
+	switch c := b.pays[k]; {
+	case c == nil || c.ID != id:
+	case c.Status == protocol.StatusPending:
 		c.Status, c.Resolved = status, at
+	default:
+		delete(b.pays, k)
 	}
 }
 

@@ -106,7 +106,7 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		d.LastHash[0] = rapid.Byte().Draw(rt, "hash")
 		return d
 	}
-	var payKeys []ledger.PayKey // 1..3 of the first two devices; 1 of the first stored
+	var payKeys []ledger.PayKey // 1..3 of the first two devices; 1 of the first stored, 1 of the second archived
 	for _, id := range enrolled[:2] {
 		for c := range uint64(3) {
 			payKeys = append(payKeys, ledger.PayKey{Payer: id, Counter: c + 1})
@@ -178,6 +178,16 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		if err := tx.InsertLoad(ctx, &ledger.LoadRow{Device: ids[0], Seq: 1, RequestID: protocol.Nonce{1}, Amount: 7, Data: []byte{7}, CreatedAt: 1}); err != nil {
 			return err
 		}
+		// And 1 of the second, settled and archived: the payments
+		// table's writes (ResolvePayments, SetPaymentStatus) leave it as
+		// it is, and so must the batch's reads of it.
+		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[1], Counter: 1, ID: protocol.Hash{1, 1}, Payee: ids[0], Amount: 6,
+			Status: protocol.StatusSettled, SrcDevice: ids[0], SrcCounter: 2, CreatedAt: 1, Time: 1, Resolved: 2}}); err != nil {
+			return err
+		}
+		if moved, _, err := tx.ArchiveStep(ctx, ledger.ArchivePayments, 1e18, nil, 100); err != nil || moved != 1 {
+			return fmt.Errorf("archiving: %d moved, %v", moved, err)
+		}
 		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
 			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
 			return err
@@ -235,7 +245,15 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				return err
 			}
 			if !reflect.DeepEqual(gotP, wantP) {
-				return fmt.Errorf("after %s: payments\nbatch %v\nstore %v", what, gotP, wantP)
+				rows := func(m map[ledger.PayKey]*ledger.PaymentRow) (out []ledger.PaymentRow) {
+					for _, k := range payKeys {
+						if p := m[k]; p != nil {
+							out = append(out, *p)
+						}
+					}
+					return out
+				}
+				return fmt.Errorf("after %s: payments\nbatch %+v\nstore %+v", what, rows(gotP), rows(wantP))
 			}
 			for _, k := range loadKeys {
 				want, err := tx.Load(ctx, k.Device, k.Seq)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,5 +156,184 @@ func TestForgedLoadRefused(t *testing.T) {
 	}
 	if !r.ConservationOK || r.Settled != 2 {
 		t.Fatalf("report: settled %d, conservation %v", r.Settled, r.ConservationOK)
+	}
+}
+
+// TestForgedLoadRefusedAnyShape: a load entry that is not the ledger's
+// (signature flipped, another amount, the signing algorithm or the signer
+// named changed: Load.Verify's rules) makes its upload EINVALID whatever
+// else the upload carries: nothing else to verify, a few payments (the
+// shared pool) or more than the pool takes (verified apart); the genuine
+// entries before it are then accepted.
+func TestForgedLoadRefusedAnyShape(t *testing.T) {
+	ctx := context.Background()
+	svc, enrol := newSigLedger(t)
+	a := enrol("fs-a", "alice")
+	if _, err := svc.Deposit(ctx, "alice", 1000, "d2:alice"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := svc.Reserve(ctx, a.Reserve(1000, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ApplyLoad(l)
+	forges := []func(l *protocol.Load){
+		func(l *protocol.Load) { l.Sig = append([]byte(nil), l.Sig...); l.Sig[5] ^= 1 },
+		func(l *protocol.Load) { l.Amount++ },
+		func(l *protocol.Load) { l.SigAlg = protocol.AlgECDSAP256 },
+		func(l *protocol.Load) { l.Signer[0] ^= 1 },
+		func(l *protocol.Load) { l.Signer = l.Device },
+	}
+	settled := 0
+	for _, receives := range []int{0, 3, 70} {
+		for i, forge := range forges {
+			acct := fmt.Sprintf("b%d-%d", receives, i)
+			b := enrol("fs-"+acct, acct)
+			if _, err := svc.Deposit(ctx, acct, 50, "d2:"+acct); err != nil {
+				t.Fatal(err)
+			}
+			for range receives {
+				b.Receive(a.Pay(b.ID, 1))
+			}
+			l, err := svc.Reserve(ctx, b.Reserve(50, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := *l
+			forge(&forged)
+			b.ApplyLoad(&forged)
+			// After the genuine load, then alone (its check the first
+			// of the loads').
+			if _, err := svc.Sync(ctx, b.UploadAll()); offpay.ErrorCode(err) != offpay.EINVALID {
+				t.Fatalf("%d receives, forgery %d: %v, want EINVALID", receives, i, err)
+			}
+			if _, err := svc.Sync(ctx, b.Upload(1, b.Counter()-1)); err != nil {
+				t.Fatalf("%d receives, forgery %d: genuine entries: %v", receives, i, err)
+			}
+			if _, err := svc.Sync(ctx, b.Upload(b.Counter(), b.Counter())); offpay.ErrorCode(err) != offpay.EINVALID {
+				t.Fatalf("%d receives, forgery %d alone: %v, want EINVALID", receives, i, err)
+			}
+			settled += receives
+		}
+	}
+	r, err := svc.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.ConservationOK || r.Settled != int64(settled) {
+		t.Fatalf("report: settled %d (want %d), conservation %v", r.Settled, settled, r.ConservationOK)
+	}
+}
+
+// TestSharedVerificationConcurrent: uploads and request signatures
+// verified at the same time share batches (protocol.Pool) while batches
+// are applied (each holding a processor token the pool's batches need
+// too); forgeries among them (a forged load, a payment whose signature is
+// not its payer's, a forged request signature) are refused, and only
+// they: each honest upload is settled, each forged payment left out, and
+// no caller waits for ever (run it with GOMAXPROCS=1 and -race too).
+func TestSharedVerificationConcurrent(t *testing.T) {
+	ctx := context.Background()
+	svc, enrol := newSigLedger(t)
+	const n = 12
+	payers := make([]*ledgertest.Device, n)
+	payees := make([]*ledgertest.Device, n)
+	for i := range n {
+		payers[i] = enrol(fmt.Sprintf("sv-a%d", i), fmt.Sprintf("alice%d", i))
+		payees[i] = enrol(fmt.Sprintf("sv-b%d", i), fmt.Sprintf("bob%d", i))
+	}
+	type job struct {
+		up      *protocol.SyncUpload
+		ds      protocol.DeviceSignature
+		want    offpay.Code // "" : accepted
+		wantReq offpay.Code
+	}
+	jobs := make([]job, n)
+	credited := int64(0)
+	for i := range n {
+		a, b := payers[i], payees[i]
+		p := a.Pay(b.ID, 7)
+		switch i % 4 {
+		case 1: // a payment whose signature is not its payer's: left out
+			p.Payment.Sig = append([]byte(nil), p.Payment.Sig...)
+			p.Payment.Sig[3] ^= 1
+		default:
+			credited += 7
+		}
+		b.Receive(p)
+		b.Receive(a.Pay(b.ID, 3))
+		credited += 3
+		want := offpay.Code("")
+		if i%4 == 2 { // a forged load: the whole upload refused
+			if _, err := svc.Deposit(ctx, fmt.Sprintf("bob%d", i), 50, fmt.Sprint("d2:", i)); err != nil {
+				t.Fatal(err)
+			}
+			l, err := svc.Reserve(ctx, b.Reserve(50, 2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			forged := *l
+			forged.Sig = append([]byte(nil), l.Sig...)
+			forged.Sig[9] ^= 1
+			b.ApplyLoad(&forged)
+			want = offpay.EINVALID
+			credited -= 10
+		}
+		up := b.UploadAll()
+		ds, ok := protocol.PeekDeviceSignature(protocol.Seal(up))
+		if !ok {
+			t.Fatal("upload not in the canonical layout")
+		}
+		wantReq := offpay.Code("")
+		if i%3 == 0 {
+			ds.Sig = append([]byte(nil), ds.Sig...)
+			ds.Sig[1] ^= 1
+			wantReq = offpay.EUNAUTHORIZED
+		}
+		jobs[i] = job{up, ds, want, wantReq}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	start := make(chan struct{})
+	for i := range jobs {
+		j := jobs[i]
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := svc.VerifyDeviceSignature(ctx, j.ds); offpay.ErrorCode(err) != j.wantReq {
+				errs <- fmt.Errorf("request %d: %v, want %q", i, err, j.wantReq)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := svc.Sync(ctx, j.up); offpay.ErrorCode(err) != j.want {
+				errs <- fmt.Errorf("upload %d: %v, want %q", i, err, j.want)
+			}
+		}()
+	}
+	close(start)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("callers still waiting after 2 minutes")
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	r, err := svc.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var received int64
+	for _, d := range r.Devices {
+		received += d.Received
+	}
+	if !r.ConservationOK || received != credited {
+		t.Fatalf("report: received %d, want %d; conservation %v", received, credited, r.ConservationOK)
 	}
 }
