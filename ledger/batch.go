@@ -225,17 +225,12 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 			var ids []protocol.KeyID
 			var keys []PayKey
 			var loads []LoadKey
-			var counters []CounterRange
 			for _, j := range batch {
 				ids = append(ids, j.u.deviceIDs()...)
 				keys = append(keys, j.u.payKeys()...)
 				loads = append(loads, j.u.loadKeys()...)
-				counters = append(counters, j.u.counters())
 			}
 			if err := tx.prefetch(ctx, ids, keys, loads); err != nil {
-				return err
-			}
-			if err := tx.prefetchReceipts(ctx, counters); err != nil {
 				return err
 			}
 		}
@@ -300,7 +295,6 @@ type batchTx struct {
 	devs    map[protocol.KeyID]*DeviceRow // batchrows.go
 	pays    map[PayKey]*PaymentRow        // batchrows.go: nil where known to be absent
 	loads   map[LoadKey]*LoadRow          // batchrows.go: nil where known to be absent
-	rcpts   map[protocol.KeyID]*heldRange // batchrows.go: the receipts of a range of counters
 	meta    map[string][]byte             // batchrows.go
 	sps     []savepoint
 }
@@ -334,7 +328,7 @@ func (b *batchTx) Savepoint(ctx context.Context, name string) error {
 // RollbackTo implements Tx: the rows held since the savepoint go too, and
 // the rows kept as the store holds them are read again (batchrows.go).
 func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
-	b.devs, b.pays, b.loads, b.rcpts, b.meta = nil, nil, nil, nil, nil
+	b.devs, b.pays, b.loads, b.meta = nil, nil, nil, nil
 	if err := b.Tx.RollbackTo(ctx, name); err != nil {
 		return err
 	}

@@ -31,10 +31,7 @@ import (
 // the store as before. Loads read by key (checkLoads: is a load entry one
 // this ledger issued?) are read and kept the same way; a batch writes the
 // loads table only to restore loads it lost (InsertLoad, MoveLoad), which
-// forgets them all. The receipts kept for each uploader's counters
-// (checkReceipts: ReceiptsOf its new entries' range) are read for the
-// whole batch in one query, and kept with the range read; receipts are
-// only ever inserted (InsertReceipts writes through).
+// forgets them all.
 //
 // Log entries are only appended by settlement, and read back only through
 // Entries: they are held like statement lines and written in one
@@ -103,86 +100,6 @@ func (b *batchTx) prefetch(ctx context.Context, ids []protocol.KeyID, keys []Pay
 	b.loads = make(map[LoadKey]*LoadRow, len(lks))
 	for _, k := range lks {
 		b.loads[k] = m[k]
-	}
-	return nil
-}
-
-// counters is the range of counters of an upload's entries, as
-// checkReceipts reads the receipts kept for them.
-func (u *upload) counters() CounterRange {
-	r := CounterRange{Device: u.id}
-	if n := len(u.entries); n > 0 {
-		r.Lo, r.Hi = u.entries[0].e.Counter, min(u.entries[n-1].e.Counter, maxReceiptCounter)
-	}
-	return r
-}
-
-// heldRange is the receipts of a device with Lo <= counter <= Hi, in
-// counter order.
-type heldRange struct {
-	CounterRange
-	rows []ReceiptRow
-}
-
-// prefetchReceipts reads the receipts of the ranges (one range a device:
-// the union of its uploads') into the batch's rows.
-func (b *batchTx) prefetchReceipts(ctx context.Context, rs []CounterRange) error {
-	m := map[protocol.KeyID]*heldRange{}
-	var merged []CounterRange
-	for _, r := range rs {
-		if r.Lo == 0 || r.Lo > r.Hi {
-			continue
-		}
-		if h := m[r.Device]; h != nil {
-			h.Lo, h.Hi = min(h.Lo, r.Lo), max(h.Hi, r.Hi)
-			continue
-		}
-		m[r.Device] = &heldRange{CounterRange: r}
-	}
-	for _, h := range m {
-		merged = append(merged, h.CounterRange)
-	}
-	if len(merged) == 0 {
-		return nil
-	}
-	got, err := b.Tx.ReceiptsIn(ctx, merged)
-	if err != nil {
-		return err
-	}
-	for id, h := range m {
-		h.rows = got[id]
-	}
-	b.rcpts = m
-	return nil
-}
-
-// ReceiptsOf implements Tx: from the batch's rows where they cover lo to
-// hi, else the store's.
-func (b *batchTx) ReceiptsOf(ctx context.Context, payee protocol.KeyID, lo, hi uint64) ([]ReceiptRow, error) {
-	h := b.rcpts[payee]
-	if h == nil || lo < h.Lo || hi > h.Hi {
-		return b.Tx.ReceiptsOf(ctx, payee, lo, hi)
-	}
-	var out []ReceiptRow
-	for _, r := range h.rows {
-		if r.Counter >= lo && r.Counter <= hi {
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// InsertReceipts implements Tx.
-func (b *batchTx) InsertReceipts(ctx context.Context, rows []ReceiptRow) error {
-	if err := b.Tx.InsertReceipts(ctx, rows); err != nil {
-		b.rcpts = nil
-		return err
-	}
-	for _, r := range rows {
-		if h := b.rcpts[r.Payee]; h != nil && r.Counter >= h.Lo && r.Counter <= h.Hi {
-			i, _ := slices.BinarySearchFunc(h.rows, r.Counter, func(x ReceiptRow, c uint64) int { return cmp.Compare(x.Counter, c) })
-			h.rows = slices.Insert(h.rows, i, r)
-		}
 	}
 	return nil
 }

@@ -46,12 +46,6 @@ func PrefetchForTest(ctx context.Context, tx Tx, ids []protocol.KeyID, keys []Pa
 	return tx.(*batchTx).prefetch(ctx, ids, keys, loads)
 }
 
-// PrefetchReceiptsForTest reads receipts into a BatchTxForTest as a
-// batch does before its first upload.
-func PrefetchReceiptsForTest(ctx context.Context, tx Tx, ranges []CounterRange) error {
-	return tx.(*batchTx).prefetchReceipts(ctx, ranges)
-}
-
 // FlushBatchForTest writes what a BatchTxForTest holds, as the end of a
 // batch does.
 func FlushBatchForTest(ctx context.Context, tx Tx) error { return tx.(*batchTx).flush(ctx) }

@@ -107,9 +107,6 @@ type Tx interface {
 
 	// ReceiptsOf returns the stored receipts of payee with lo <= counter <= hi.
 	ReceiptsOf(ctx context.Context, payee protocol.KeyID, lo, hi uint64) ([]ReceiptRow, error)
-	// ReceiptsIn returns the stored receipts in any of the ranges (payee
-	// Device, Lo <= counter <= Hi), by payee, in counter order.
-	ReceiptsIn(ctx context.Context, ranges []CounterRange) (map[protocol.KeyID][]ReceiptRow, error)
 	// Receipts returns the stored receipts with the given (payee, counter) keys.
 	Receipts(ctx context.Context, keys []PayKey) (map[PayKey]*ReceiptRow, error)
 	InsertReceipts(ctx context.Context, rows []ReceiptRow) error
@@ -446,12 +443,6 @@ type OpenSaleRow struct {
 	SrcDevice  protocol.KeyID // the entry that first showed the sale
 	SrcCounter uint64
 	Released   bool
-}
-
-// CounterRange is the counters Lo to Hi (both included) of a device.
-type CounterRange struct {
-	Device protocol.KeyID
-	Lo, Hi uint64
 }
 
 // ReceiptRow is a receipt a payer's confirm entry carried, kept until its

@@ -211,11 +211,7 @@ func (t *Tx) PendingExpirable(ctx context.Context, before, now int64, limit int)
 const receiptCols = `payee, counter, pid, src_device, src_counter`
 
 func (t *Tx) receipts(ctx context.Context, q string, args ...any) ([]ledger.ReceiptRow, error) {
-	return t.receiptsQuery(ctx, `SELECT `+receiptCols+` FROM receipts `+q, args...)
-}
-
-func (t *Tx) receiptsQuery(ctx context.Context, q string, args ...any) ([]ledger.ReceiptRow, error) {
-	rows, err := t.query(ctx, q, args...)
+	rows, err := t.query(ctx, `SELECT `+receiptCols+` FROM receipts `+q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -238,45 +234,6 @@ func (t *Tx) receiptsQuery(ctx context.Context, q string, args ...any) ([]ledger
 func (t *Tx) ReceiptsOf(ctx context.Context, payee protocol.KeyID, lo, hi uint64) ([]ledger.ReceiptRow, error) {
 	return t.receipts(ctx, `WHERE payee = $1 AND counter BETWEEN $2 AND $3 ORDER BY counter`, id(payee),
 		int64(min(lo, 1<<63-1)), int64(min(hi, 1<<63-1)))
-}
-
-// ReceiptsIn implements ledger.Tx: one statement per chunk of ranges.
-func (t *Tx) ReceiptsIn(ctx context.Context, ranges []ledger.CounterRange) (map[protocol.KeyID][]ledger.ReceiptRow, error) {
-	out := map[protocol.KeyID][]ledger.ReceiptRow{}
-	const per = 200
-	c := func(x uint64) int64 { return int64(min(x, 1<<63-1)) }
-	for lo := 0; lo < len(ranges); lo += per {
-		chunk := ranges[lo:min(lo+per, len(ranges))]
-		var rs []ledger.ReceiptRow
-		var err error
-		if t.d == Postgres {
-			devs, los, his := make([][]byte, len(chunk)), make([]int64, len(chunk)), make([]int64, len(chunk))
-			for i, r := range chunk {
-				devs[i], los[i], his[i] = id(r.Device), c(r.Lo), c(r.Hi)
-			}
-			rs, err = t.receiptsQuery(ctx, `SELECT DISTINCT receipts.payee, receipts.counter, pid, src_device, src_counter FROM receipts
-				JOIN unnest($1::bytea[], $2::bigint[], $3::bigint[]) AS k(payee, lo, hi)
-				ON receipts.payee = k.payee AND receipts.counter BETWEEN k.lo AND k.hi ORDER BY 1, 2`, devs, los, his)
-		} else {
-			var cond strings.Builder
-			args := make([]any, 0, 3*len(chunk))
-			for i, r := range chunk {
-				if i > 0 {
-					cond.WriteString(" OR ")
-				}
-				cond.WriteString("(payee = ? AND counter BETWEEN ? AND ?)")
-				args = append(args, id(r.Device), c(r.Lo), c(r.Hi))
-			}
-			rs, err = t.receipts(ctx, `WHERE `+cond.String()+` ORDER BY payee, counter`, args...)
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			out[r.Payee] = append(out[r.Payee], r)
-		}
-	}
-	return out, nil
 }
 
 // Receipts implements ledger.Tx.
