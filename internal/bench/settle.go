@@ -48,10 +48,24 @@ func VerifyRate(d time.Duration) float64 {
 // verifyMeasure returns VerifyRate and the CPU time one verification
 // took.
 func verifyMeasure(d time.Duration) (rate float64, cpu time.Duration) {
-	cpu0 := cpuTime()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	msg := make([]byte, 200)
 	sig := ed25519.Sign(priv, msg)
+	return onAllCores(d, func() int {
+		for range 32 {
+			if !ed25519.Verify(pub, msg, sig) {
+				panic("bench: ed25519 verification failed")
+			}
+		}
+		return 32
+	})
+}
+
+// onAllCores runs step, which returns how many verifications it made, over
+// and over on GOMAXPROCS goroutines for d, and returns the verifications
+// a second and the process's CPU time one took.
+func onAllCores(d time.Duration, step func() int) (rate float64, cpu time.Duration) {
+	cpu0 := cpuTime()
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -61,12 +75,7 @@ func verifyMeasure(d time.Duration) (rate float64, cpu time.Duration) {
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(deadline) {
-				for range 32 {
-					if !ed25519.Verify(pub, msg, sig) {
-						panic("bench: ed25519 verification failed")
-					}
-				}
-				n.Add(32)
+				n.Add(int64(step()))
 			}
 		}()
 	}
@@ -293,7 +302,6 @@ func parallel(n int, f func(i int)) {
 // VerifyRate's one by one.
 func BatchVerifyRate(d time.Duration) (rate float64, cpu time.Duration) {
 	const size = 1024
-	cpu0 := cpuTime()
 	keys, msgs, sigs := make([]ed25519.PublicKey, size), make([][]byte, size), make([][]byte, size)
 	for i := range size {
 		pub, priv, _ := ed25519.GenerateKey(nil)
@@ -301,29 +309,16 @@ func BatchVerifyRate(d time.Duration) (rate float64, cpu time.Duration) {
 		msgs[i][0], msgs[i][1] = byte(i), byte(i>>8)
 		keys[i], sigs[i] = pub, ed25519.Sign(priv, msgs[i])
 	}
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				b := protocol.NewBatch(size)
-				for i := range size {
-					b.Add(protocol.AlgEd25519, keys[i], msgs[i], sigs[i])
-				}
-				for _, err := range b.Verify() {
-					if err != nil {
-						panic("bench: ed25519 batch verification failed")
-					}
-				}
-				n.Add(size)
+	return onAllCores(d, func() int {
+		b := protocol.NewBatch(size)
+		for i := range size {
+			b.Add(protocol.AlgEd25519, keys[i], msgs[i], sigs[i])
+		}
+		for _, err := range b.Verify() {
+			if err != nil {
+				panic("bench: ed25519 batch verification failed")
 			}
-		}()
-	}
-	wg.Wait()
-	used := cpuTime() - cpu0
-	return float64(n.Load()) / time.Since(start).Seconds(), used / time.Duration(max(n.Load(), 1))
+		}
+		return size
+	})
 }
