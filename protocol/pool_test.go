@@ -115,3 +115,46 @@ func TestPoolSharesBatches(t *testing.T) {
 		t.Fatalf("%d callers of 5 signatures in %d batches (the largest %d signatures): not shared", callers, n, pool.most)
 	}
 }
+
+// BenchmarkPoolAlone is a lone caller's one signature through a Pool (a
+// request's signature on a quiet ledger), beside BenchmarkVerifyEd25519.
+func BenchmarkPoolAlone(b *testing.B) {
+	s := NewEd25519Signer()
+	msg := []byte("one request")
+	sig, _ := s.Sign(msg)
+	var p Pool
+	for b.Loop() {
+		if p.Verify([]Check{{AlgEd25519, s.PublicKey(), msg, sig}})[0] != nil {
+			b.Fatal("bad")
+		}
+	}
+}
+
+// TestBatchOfOneEd25519: a batch holding one Ed25519 signature (verified
+// alone, not by the batch equation), beside an ECDSA one or not, says
+// what VerifySignature says of each, valid or not.
+func TestBatchOfOneEd25519(t *testing.T) {
+	ed, p := NewEd25519Signer(), NewP256Signer()
+	msg := []byte("alone")
+	edSig, _ := ed.Sign(msg)
+	pSig, _ := p.Sign(msg)
+	bad := append([]byte(nil), edSig...)
+	bad[3] ^= 1
+	for _, withP := range []bool{false, true} {
+		for _, sig := range [][]byte{edSig, bad} {
+			b := NewBatch(2)
+			if withP {
+				b.Add(p.Alg(), p.PublicKey(), msg, pSig)
+			}
+			b.Add(AlgEd25519, ed.PublicKey(), msg, sig)
+			got := b.Verify()
+			last := got[len(got)-1]
+			if want := VerifySignature(AlgEd25519, ed.PublicKey(), msg, sig); (want == nil) != (last == nil) || (last != nil && ClassOf(last) != ClassBadSignature) {
+				t.Fatalf("with ECDSA %v: batch says %v, VerifySignature %v", withP, last, want)
+			}
+			if withP && got[0] != nil {
+				t.Fatalf("the ECDSA signature beside it: %v", got[0])
+			}
+		}
+	}
+}
