@@ -20,12 +20,13 @@ const postgresTestEnv = "OFFPAY_TEST_POSTGRES"
 // runBench measures settlement, sync, latency, load and message sizes
 // (internal/bench) and writes bench.md and bench.csv.
 func runBench(e *env, args []string) error {
-	fs := newFlags(e, "bench", "[--quick] [--recovery] [--storage [--archive] [--max N] [--no-sqlite]] [--out DIR] [--postgres URL]")
+	fs := newFlags(e, "bench", "[--quick] [--recovery | --no-recovery] [--storage [--archive] [--max N] [--no-sqlite]] [--out DIR] [--postgres URL]")
 	quick := fs.Bool("quick", false, "small sizes only (under a minute)")
 	out := fs.String("out", ".", "folder for bench.md and bench.csv")
 	pg := fs.String("postgres", "", "PostgreSQL URL for the PostgreSQL rows (default: $"+postgresTestEnv+")")
 	noLoad := fs.Bool("no-loadtest", false, "skip the HTTP load test")
 	recovery := fs.Bool("recovery", false, "only the recovery rows: RPO of a replicated SQLite ledger under a steady sync load, RTO of 10^6 settled payments on SQLite and PostgreSQL (10^4 with --quick)")
+	noRecovery := fs.Bool("no-recovery", false, "leave the recovery rows out of a full run (they take most of its time)")
 	storage := fs.Bool("storage", false, "only the storage rows: bytes on disk per settled payment and settlement cost per payment at 10^3..10^6 payments stored (10^3, 10^4 with --quick)")
 	noSQLite := fs.Bool("no-sqlite", false, "with --storage: PostgreSQL only")
 	storageMax := fs.Int("max", 0, "with --storage: the largest size, a power of ten from 10^3 (default 10^6; 10^4 with --quick)")
@@ -52,7 +53,7 @@ func runBench(e *env, args []string) error {
 		return err
 	}
 	progress, finish := benchProgress(e.stderr)
-	cfg := bench.Config{Quick: *quick, Postgres: *pg, Recovery: *recovery, Progress: progress}
+	cfg := bench.Config{Quick: *quick, Postgres: *pg, Recovery: *recovery, NoRecovery: *noRecovery, Progress: progress}
 	if !*noLoad {
 		cfg.LoadTest = loadtest.BenchFunc
 		cfg.Herd = loadtest.HerdFunc

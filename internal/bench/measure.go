@@ -180,7 +180,7 @@ func (p *plan) estimate() float64 {
 	if p.cfg.Postgres != "" {
 		t += float64(p.cfg.postgresSize()) / 2000
 	}
-	if !p.cfg.Quick {
+	if !p.cfg.Quick && !p.cfg.NoRecovery {
 		t += p.recoveryWeight()
 	}
 	if p.cfg.Herd != nil {

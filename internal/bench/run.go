@@ -36,6 +36,8 @@ type Config struct {
 	// Recovery runs only the recovery rows (RPO with replication, RTO);
 	// without it a full run includes them and a quick run skips them.
 	Recovery bool
+	// NoRecovery leaves the recovery rows out of a full run.
+	NoRecovery bool
 }
 
 // recovery is the recovery section's configuration.
@@ -117,7 +119,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var settle []Row
 	for _, n := range cfg.sqliteSizes() {
 		p.step(fmt.Sprintf("settle %d on SQLite", n))
-		rows, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p)
+		floorDir := ""
+		if n == cfg.postgresSize() {
+			floorDir = filepath.Join(dir, "store-floor")
+		}
+		rows, err := settleOn(ctx, "sqlite", n, func() (Store, func(), error) { return OpenSQLite(ctx, dir) }, p, floorDir)
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on SQLite: %w", n, err)
 		}
@@ -130,7 +136,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		p.step(fmt.Sprintf("settle %d on SQLite, synchronous=NORMAL", n))
 		rows, err := settleOn(ctx, "sqlite-sync-normal", n, func() (Store, func(), error) {
 			return openSQLite(ctx, dir, sqlite.Options{UnsafeSyncNormal: true})
-		}, p)
+		}, p, "")
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on SQLite (NORMAL): %w", n, err)
 		}
@@ -139,7 +145,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Postgres != "" {
 		n := cfg.postgresSize()
 		p.step(fmt.Sprintf("settle %d on PostgreSQL", n))
-		rows, err := settleOn(ctx, "postgres", n, func() (Store, func(), error) { return OpenPostgres(ctx, cfg.Postgres) }, p)
+		rows, err := settleOn(ctx, "postgres", n, func() (Store, func(), error) { return OpenPostgres(ctx, cfg.Postgres) }, p, "")
 		if err != nil {
 			return nil, fmt.Errorf("settling %d payments on PostgreSQL: %w", n, err)
 		}
@@ -185,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	var recRows []Row
-	if !cfg.Quick {
+	if !cfg.Quick && !cfg.NoRecovery {
 		p.step("recovery: RPO with replication, RTO")
 		rc := cfg.recovery(dir)
 		rc.Progress = func(desc string, frac float64) { p.within(frac) }
@@ -196,7 +202,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		recRows = rows
 		r.Notes = append(r.Notes, notes...)
 	} else {
-		r.Notes = append(r.Notes, "Recovery rows (RPO, RTO) skipped with --quick: offpay bench --recovery [--quick] runs them alone.")
+		r.Notes = append(r.Notes, "Recovery rows (RPO, RTO) left out (--quick or --no-recovery): offpay bench --recovery [--quick] runs them alone.")
 	}
 
 	p.step("ed25519 limit, again")
@@ -267,7 +273,10 @@ func beside(settle []Row, oneCPU, batchedCPU time.Duration) []Row {
 	}
 }
 
-func settleOn(ctx context.Context, name string, n int, open func() (Store, func(), error), p *plan) ([]Row, error) {
+// settleOn settles n payments on a store that open makes, and, if
+// floorDir is set, measures the store's write floor for the same rows
+// there (storeFloor).
+func settleOn(ctx context.Context, name string, n int, open func() (Store, func(), error), p *plan, floorDir string) ([]Row, error) {
 	st, closeFn, err := open()
 	if err != nil {
 		return nil, err
@@ -295,6 +304,13 @@ func settleOn(ctx context.Context, name string, n int, open func() (Store, func(
 			Ratio: res.Rate() * SignaturesPerPayment / limit}}
 	if name != "sqlite" {
 		return rows, nil // the database server's CPU time is not this process's
+	}
+	if floorDir != "" {
+		fr, err := storeFloor(ctx, st, svc, n, floorDir, limit)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, fr...)
 	}
 	return append(rows,
 		// The same run in CPU time: a payment's cost against one
@@ -391,4 +407,31 @@ func serve(svc *ledger.Service) (string, func(), error) {
 		ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// storeFloor is what writing the rows of n settled payments alone costs
+// the SQLite store st, in as many commits as svc's group commits made
+// (sqlite.Store.WriteFloor): the most payments a second one writer could
+// settle with everything else free, against the limit measured around
+// the settlement.
+func storeFloor(ctx context.Context, st Store, svc *ledger.Service, n int, dir string, limit float64) ([]Row, error) {
+	s, ok := st.(*sqlite.Store)
+	if !ok {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	f, err := s.WriteFloor(ctx, dir, sqlite.FloorTables, int(svc.Batches().Batches))
+	if err != nil {
+		return nil, fmt.Errorf("store floor: %w", err)
+	}
+	rate := float64(n) / f.Wall.Seconds()
+	rows := []Row{{Metric: "settle_store_floor", Store: "sqlite", N: n, Value: rate, Unit: "payments/s (their rows' writes alone, one writer)", Ratio: rate / limit}}
+	if f.CPU > 0 {
+		rows = append(rows, Row{Metric: "settle_store_floor_cpu", Store: "sqlite", N: n, Value: float64(f.CPU.Nanoseconds()) / 1000 / float64(n),
+			Unit: fmt.Sprintf("µs CPU a payment on the writer's thread (%d rows, %d commits)", f.Rows, f.Transactions), Ratio: math.NaN()})
+	}
+	return rows, nil
 }

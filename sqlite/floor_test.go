@@ -1,0 +1,105 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/sqlite"
+)
+
+// TestWriteFloorWritesEveryRow: the floor writes every row of the tables
+// settlement appends to, as the ledger holds them (none lost, none
+// changed: a cheaper floor would understate what writing them costs), in
+// the commits asked for, over a copy of the other tables.
+func TestWriteFloorWritesEveryRow(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "l.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := ledger.New(st, keys, ledger.Options{})
+	for _, name := range []string{"alice", "shop"} {
+		if _, err := svc.CreateAccount(ctx, name, name == "shop"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Deposit(ctx, "alice", 50000, "d"); err != nil {
+		t.Fatal(err)
+	}
+	a, m := ledgertest.NewDevice("floor-a", "EUR"), ledgertest.NewDevice("floor-m", "EUR")
+	a.Time, m.Time = uint64(time.Now().Unix()), uint64(time.Now().Unix())
+	for d, acct := range map[*ledgertest.Device]string{a: "alice", m: "shop"} {
+		en, err := svc.Enrol(ctx, d.Enrolment(acct))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Cert = en.Device
+	}
+	l, err := svc.Reserve(ctx, a.Reserve(50000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ApplyLoad(l)
+	for range 150 {
+		m.Receive(a.Pay(m.ID, 100))
+	}
+	for _, d := range []*ledgertest.Device{m, a} {
+		if _, err := svc.Sync(ctx, d.UploadAll()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	floorDir := t.TempDir()
+	f, err := st.WriteFloor(ctx, floorDir, sqlite.FloorTables, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Transactions != 7 || f.Wall <= 0 {
+		t.Fatalf("floor %+v", f)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `ATTACH DATABASE ? AS floor`, filepath.Join(floorDir, "floor.db")); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, tb := range append([]string{"devices", "accounts", "loads"}, sqlite.FloorTables...) {
+		var n, missing, extra int
+		q := func(s string, v *int) {
+			if err := db.QueryRowContext(ctx, s).Scan(v); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		q(fmt.Sprintf(`SELECT count(*) FROM main.%q`, tb), &n)
+		q(fmt.Sprintf(`SELECT count(*) FROM (SELECT * FROM main.%q EXCEPT SELECT * FROM floor.%q)`, tb, tb), &missing)
+		q(fmt.Sprintf(`SELECT count(*) FROM (SELECT * FROM floor.%q EXCEPT SELECT * FROM main.%q)`, tb, tb), &extra)
+		if missing != 0 || extra != 0 {
+			t.Fatalf("%s: %d rows, %d missing from the floor's copy, %d not the ledger's", tb, n, missing, extra)
+		}
+		switch tb {
+		case "devices", "accounts", "loads":
+		default:
+			total += n
+		}
+	}
+	if total != f.Rows || total < 450 {
+		t.Fatalf("the floor wrote %d rows, the tables hold %d", f.Rows, total)
+	}
+}
