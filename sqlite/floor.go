@@ -23,6 +23,10 @@ type Floor struct {
 	Transactions int           // commits
 	Wall         time.Duration // from the first BEGIN to the last COMMIT's return
 	CPU          time.Duration // the writing thread's CPU time (0 where the system has no thread clock)
+	// TableCPU is that CPU time spent inserting each table's rows, the
+	// rest being BEGIN and COMMIT (writing the WAL, checkpoints).
+	TableCPU  map[string]time.Duration
+	TableRows map[string]int // rows written in each table
 }
 
 // floorChunk bounds the rows of one INSERT statement (the ledger's
@@ -42,7 +46,7 @@ const floorChunk = 64
 // also updates devices and balances): a lower bound on what writing them
 // costs, whatever the ledger decides.
 func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, commits int) (Floor, error) {
-	var f Floor
+	f := Floor{TableCPU: map[string]time.Duration{}, TableRows: map[string]int{}}
 	dst, err := Open(ctx, filepath.Join(dir, "floor.db"))
 	if err != nil {
 		return f, err
@@ -79,11 +83,17 @@ func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, com
 		for _, t := range tables {
 			rows := data[t]
 			share := rows[i*len(rows)/commits : (i+1)*len(rows)/commits]
+			a, _ := threadcpu.Now()
 			if err := floorInsertRows(ctx, tx, stmts[t], t, cols[t], share); err != nil {
 				tx.Rollback()
 				return f, err
 			}
+			if measured {
+				b, _ := threadcpu.Now()
+				f.TableCPU[t] += b - a
+			}
 			f.Rows += len(share)
+			f.TableRows[t] += len(share)
 		}
 		if err := tx.Commit(); err != nil {
 			return f, err

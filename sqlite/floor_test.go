@@ -99,6 +99,16 @@ func TestWriteFloorWritesEveryRow(t *testing.T) {
 			total += n
 		}
 	}
+	perTable := 0
+	for _, tb := range sqlite.FloorTables {
+		perTable += f.TableRows[tb]
+		if f.TableRows[tb] > 0 && f.CPU > 0 && f.TableCPU[tb] <= 0 {
+			t.Fatalf("%s: %d rows in no CPU time", tb, f.TableRows[tb])
+		}
+	}
+	if perTable != f.Rows {
+		t.Fatalf("the tables' rows add up to %d, not %d", perTable, f.Rows)
+	}
 	if total != f.Rows || total < 450 {
 		t.Fatalf("the floor wrote %d rows, the tables hold %d", f.Rows, total)
 	}

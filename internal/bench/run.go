@@ -432,6 +432,10 @@ func storeFloor(ctx context.Context, st Store, svc *ledger.Service, n int, dir s
 	if f.CPU > 0 {
 		rows = append(rows, Row{Metric: "settle_store_floor_cpu", Store: "sqlite", N: n, Value: float64(f.CPU.Nanoseconds()) / 1000 / float64(n),
 			Unit: fmt.Sprintf("µs CPU a payment on the writer's thread (%d rows, %d commits)", f.Rows, f.Transactions), Ratio: math.NaN()})
+		for _, t := range sqlite.FloorTables {
+			rows = append(rows, Row{Metric: "settle_store_floor_cpu_" + t, Store: "sqlite", N: n, Value: float64(f.TableCPU[t].Nanoseconds()) / 1000 / float64(n),
+				Unit: fmt.Sprintf("µs CPU a payment inserting its %s (%.2f rows a payment)", t, float64(f.TableRows[t])/float64(n)), Ratio: math.NaN()})
+		}
 	}
 	return rows, nil
 }
