@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -46,7 +47,33 @@ const floorChunk = 64
 // also updates devices and balances): a lower bound on what writing them
 // costs, whatever the ledger decides.
 func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, commits int) (Floor, error) {
+	return s.WriteFloorAfter(ctx, dir, tables, commits, nil)
+}
+
+// RowCounts returns the rows each of tables holds: before a measured run,
+// what WriteFloorAfter should leave out of the floor.
+func (s *Store) RowCounts(ctx context.Context, tables []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, t := range tables {
+		var n int
+		if err := s.r.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM %q`, t)).Scan(&n); err != nil {
+			return nil, unavailable(err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+// WriteFloorAfter is WriteFloor of the rows written after the first
+// before[t] of each table t (RowCounts taken before the run measured),
+// those being copied untimed with the other tables. A table with rows to
+// leave out must be a rowid table, whose rowid order is the order its rows
+// were written in (the notifications and statement lines are).
+func (s *Store) WriteFloorAfter(ctx context.Context, dir string, tables []string, commits int, before map[string]int) (Floor, error) {
 	f := Floor{TableCPU: map[string]time.Duration{}, TableRows: map[string]int{}}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return f, err
+	}
 	dst, err := Open(ctx, filepath.Join(dir, "floor.db"))
 	if err != nil {
 		return f, err
@@ -57,7 +84,7 @@ func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, com
 		return f, err
 	}
 	defer conn.Close()
-	data, cols, err := floorRead(ctx, conn, s.path, tables)
+	data, cols, err := floorRead(ctx, conn, s.path, tables, before)
 	if err != nil {
 		return f, err
 	}
@@ -109,9 +136,10 @@ func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, com
 }
 
 // floorRead attaches the database at src to conn, copies every table
-// but those of tables into it, and returns the rows of tables (as the
-// driver reads them) and their columns.
-func floorRead(ctx context.Context, conn *sql.Conn, src string, tables []string) (map[string][][]any, map[string][]string, error) {
+// but those of tables into it, and the first before[t] rows of each table
+// t of tables, and returns the rest of tables' rows (as the driver reads
+// them) and their columns.
+func floorRead(ctx context.Context, conn *sql.Conn, src string, tables []string, before map[string]int) (map[string][][]any, map[string][]string, error) {
 	if _, err := conn.ExecContext(ctx, `ATTACH DATABASE ? AS src`, src); err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +173,14 @@ func floorRead(ctx context.Context, conn *sql.Conn, src string, tables []string)
 	}
 	data, cols := map[string][][]any{}, map[string][]string{}
 	for _, t := range tables {
-		rs, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT * FROM src.%q`, t))
+		q := fmt.Sprintf(`SELECT * FROM src.%q`, t)
+		if k := before[t]; k > 0 {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`INSERT INTO main.%q SELECT * FROM src.%q ORDER BY rowid LIMIT %d`, t, t, k)); err != nil {
+				return nil, nil, fmt.Errorf("copying %s's first %d rows: %w", t, k, err)
+			}
+			q = fmt.Sprintf(`SELECT * FROM src.%q ORDER BY rowid LIMIT -1 OFFSET %d`, t, k)
+		}
+		rs, err := conn.QueryContext(ctx, q)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -419,9 +419,6 @@ func storeFloor(ctx context.Context, st Store, svc *ledger.Service, n int, dir s
 	if !ok {
 		return nil, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
 	defer os.RemoveAll(dir)
 	f, err := s.WriteFloor(ctx, dir, sqlite.FloorTables, int(svc.Batches().Batches))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/offpay/offpay/internal/bench"
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/protocol"
+	"github.com/offpay/offpay/sqlite"
 )
 
 // HerdOptions size a herd: the crowd of devices that comes back at once
@@ -38,6 +39,10 @@ type HerdOptions struct {
 	// ledger: what any ledger must do for a sync, and nothing kept. The
 	// devices are still enrolled on a real ledger beforehand.
 	Floor bool
+	// StoreFloor, on SQLite, measures after the run what writing the rows
+	// the uploads left alone costs one writer (sqlite.Store.WriteFloorAfter,
+	// in as many commits as group commit made): HerdResult.StoreFloor.
+	StoreFloor bool
 }
 
 // HerdResult is what a herd run measured. Each latency is one device's,
@@ -56,6 +61,7 @@ type HerdResult struct {
 	// ApplyWall and ApplyCPU are the time and the thread CPU time spent
 	// applying batches: the serial part (ledger.BatchStats).
 	ApplyWall, ApplyCPU time.Duration
+	StoreFloor          *sqlite.Floor // HerdOptions.StoreFloor
 }
 
 // CPUPerSync is the process's CPU time per device answered (the ledger's
@@ -102,6 +108,12 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 		}
 		defer stop()
 		client, res.Store = c, "floor"
+	}
+	var before map[string]int
+	if o.StoreFloor && l.sq != nil && !o.Floor {
+		if before, err = l.sq.RowCounts(ctx, sqlite.FloorTables); err != nil {
+			return nil, err
+		}
 	}
 	b0 := l.svc.Batches()
 	lat := make([]time.Duration, len(ups))
@@ -156,7 +168,17 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 	if res.Report, err = l.client.Report(ctx); err != nil {
 		return nil, err
 	}
-	return res, fleet.Check(res.Report)
+	if err := fleet.Check(res.Report); err != nil {
+		return nil, err
+	}
+	if before != nil {
+		f, err := l.sq.WriteFloorAfter(ctx, filepath.Join(o.Dir, "store-floor"), sqlite.FloorTables, int(res.Batches), before)
+		if err != nil {
+			return nil, fmt.Errorf("store floor: %w", err)
+		}
+		res.StoreFloor = &f
+	}
+	return res, nil
 }
 
 // SerialPerUpload is the serial part's cost per upload: on SQLite its CPU
@@ -187,7 +209,7 @@ func (r *HerdResult) Rows() []bench.Row {
 		return bench.Row{Metric: metric, Store: r.Store, N: r.Devices, Value: v, Unit: unit, Ratio: nan}
 	}
 	perBatch := float64(r.BatchedUploads) / math.Max(1, float64(r.Batches))
-	return []bench.Row{
+	rows := []bench.Row{
 		row("herd_syncs", r.SyncsPerSecond(), "syncs/s"),
 		row("herd_latency_p50", ms(r.P50), "ms"),
 		row("herd_latency_p99", ms(r.P99), "ms"),
@@ -198,6 +220,14 @@ func (r *HerdResult) Rows() []bench.Row {
 		row("herd_serial_per_upload", float64(r.SerialPerUpload().Microseconds()), "µs (applying, one batch at a time: CPU on SQLite, wall on PostgreSQL)"),
 		row("herd_serial_ceiling", r.SerialCeiling(), "syncs/s (with cores to spare)"),
 	}
+	if f := r.StoreFloor; f != nil {
+		per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1000 / float64(max(r.Devices, 1)) }
+		rows = append(rows,
+			bench.Row{Metric: "herd_store_floor", Store: r.Store, N: r.Devices, Value: float64(r.Devices) / f.Wall.Seconds(),
+				Unit: "syncs/s (the uploads' rows written alone, one writer, as many commits)", Ratio: r.SyncsPerSecond() * f.Wall.Seconds() / float64(r.Devices)},
+			row("herd_store_floor_cpu", per(f.CPU), fmt.Sprintf("µs CPU an upload on the writer's thread (%d rows)", f.Rows)))
+	}
+	return rows
 }
 
 // HerdFunc runs the herd for offpay bench: devices devices on SQLite, and
@@ -214,7 +244,7 @@ func HerdFunc(ctx context.Context, dir, pg string, devices int) ([]bench.Row, er
 	}
 	run := func(url string, maxBatch int, floor bool) (*HerdResult, error) {
 		return Herd(ctx, HerdOptions{Dir: filepath.Join(dir, fmt.Sprintf("herd-%d", time.Now().UnixNano())), Postgres: url, Devices: devices,
-			MaxBatch: maxBatch, Floor: floor})
+			MaxBatch: maxBatch, Floor: floor, StoreFloor: maxBatch == 0})
 	}
 	floor, err := run("", 0, true)
 	if err != nil {

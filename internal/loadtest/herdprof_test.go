@@ -21,7 +21,7 @@ func TestHerdProfile(t *testing.T) {
 		t.Skip("OFFPAY_HERD_DEVICES not set")
 	}
 	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES"),
-		Floor: os.Getenv("OFFPAY_HERD_FLOOR") != ""}
+		Floor: os.Getenv("OFFPAY_HERD_FLOOR") != "", StoreFloor: os.Getenv("OFFPAY_HERD_STORE_FLOOR") != ""}
 	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
@@ -40,4 +40,9 @@ func TestHerdProfile(t *testing.T) {
 		r.Store, r.Devices, r.SyncsPerSecond(), r.Last.Round(time.Millisecond), r.CPUPerSync().Round(time.Microsecond),
 		r.P50.Round(time.Millisecond), r.P99.Round(time.Millisecond), r.BatchedUploads, r.Batches,
 		r.SerialPerUpload().Round(time.Microsecond), r.SerialCeiling(), (r.ApplyWall / time.Duration(max(r.BatchedUploads, 1))).Round(time.Microsecond))
+	if f := r.StoreFloor; f != nil {
+		per := func(d time.Duration) time.Duration { return (d / time.Duration(r.Devices)).Round(time.Microsecond) }
+		t.Logf("store floor: %d rows in %d commits: %.0f syncs/s, %v wall and %v CPU an upload; by table %v (CPU, whole run)",
+			f.Rows, f.Transactions, float64(r.Devices)/f.Wall.Seconds(), per(f.Wall), per(f.CPU), f.TableCPU)
+	}
 }

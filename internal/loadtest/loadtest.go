@@ -123,6 +123,7 @@ func BenchFunc(ctx context.Context, dir string, devices int) ([]bench.Row, error
 // running is a ledger served over HTTP on loopback and a client of it.
 type running struct {
 	store  string
+	sq     *sqlite.Store // the SQLite store, nil on PostgreSQL
 	svc    *ledger.Service
 	client *ledgerclient.Client
 	close  func()
@@ -147,7 +148,7 @@ func start(ctx context.Context, dir, pg string, conns, maxBatch int) (*running, 
 	} else {
 		var s *sqlite.Store
 		s, err = sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
-		st, closeStore = s, func() { s.Close() }
+		st, closeStore, l.sq = s, func() { s.Close() }, s
 	}
 	if err != nil {
 		return nil, err

@@ -60,9 +60,17 @@ func TestHerd(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			r, err := loadtest.Herd(ctx, loadtest.HerdOptions{Dir: t.TempDir(), Postgres: pg, Devices: devices})
+			r, err := loadtest.Herd(ctx, loadtest.HerdOptions{Dir: t.TempDir(), Postgres: pg, Devices: devices, StoreFloor: true})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The write floor (SQLite) wrote the herd's rows, in its
+			// commits: every entry uploaded and every payment, once.
+			if f := r.StoreFloor; (f != nil) != (pg == "") {
+				t.Fatalf("store floor %+v on %s", f, r.Store)
+			} else if f != nil && (f.TableRows["entries"] != r.Entries || f.TableRows["payments"] != devices*3 || f.Transactions != int(r.Batches) || f.Wall <= 0) {
+				t.Fatalf("store floor: %d entries (uploaded %d), %d payments (made %d), %d commits (group commit made %d)",
+					f.TableRows["entries"], r.Entries, f.TableRows["payments"], devices*3, f.Transactions, r.Batches)
 			}
 			t.Logf("%s: %d devices (%d payments, %d entries) answered in %v (%.0f syncs/s, %v CPU a sync), p50 %v p99 %v p99.9 %v; %d uploads in %d transactions; setup %v",
 				r.Store, r.Devices, r.Payments, r.Entries, r.Last.Round(time.Millisecond), r.SyncsPerSecond(), r.CPUPerSync().Round(time.Microsecond),

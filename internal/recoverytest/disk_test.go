@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/offpay/offpay"
 	"github.com/offpay/offpay/ledger"
@@ -66,28 +65,10 @@ func TestLedgerOnAFullDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"alice", "shop"} {
-		if _, err := svc.CreateAccount(ctx, name, name == "shop"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.Deposit(ctx, "alice", 50000, "d"); err != nil {
-		t.Fatal(err)
-	}
-	a, m := ledgertest.NewDevice("disk-a", "EUR"), ledgertest.NewDevice("disk-m", "EUR")
-	a.Time, m.Time = uint64(time.Now().Unix()), uint64(time.Now().Unix())
-	for d, acct := range map[*ledgertest.Device]string{a: "alice", m: "shop"} {
-		en, err := svc.Enrol(ctx, d.Enrolment(acct))
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Cert = en.Device
-	}
-	l, err := svc.Reserve(ctx, a.Reserve(50000, 1))
+	a, m, err := ledgertest.PayerAndShop(ctx, svc, "disk", 50000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.ApplyLoad(l)
 	for range 300 {
 		m.Receive(a.Pay(m.ID, 100))
 	}
