@@ -35,6 +35,17 @@ func runBench(e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
+	// Flags that belong to another mode would otherwise be ignored and
+	// start a run of many minutes the caller did not ask for.
+	if *recovery && *noRecovery {
+		return usageErrorf("bench: --recovery runs only the recovery rows, --no-recovery leaves them out: give one")
+	}
+	if *storage && (*recovery || *noRecovery) {
+		return usageErrorf("bench: --storage runs only the storage rows: --recovery and --no-recovery do not apply")
+	}
+	if !*storage && (*archive || *noSQLite || *storageMax != 0) {
+		return usageErrorf("bench: --archive, --max and --no-sqlite go with --storage")
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
