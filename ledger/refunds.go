@@ -23,7 +23,7 @@ import (
 // held for them.
 type refundState struct {
 	opened   map[protocol.Hash]*OpenSaleRow // sales this settlement made refundable, stored in finish
-	closed   []protocol.Hash                // stored open sales it closed (refunded)
+	closed   []OpenSaleRow                  // stored open sales it closed (refunded)
 	first    map[protocol.Hash]*RefundRow   // first refund of each sale it recorded, by sale
 	order    []protocol.Hash                // ... in order
 	draws    []*RefundRow                   // funded refunds, posted in finish
@@ -95,18 +95,26 @@ func (st *settlement) closeSales(ctx context.Context, d *DeviceRow, t uint64) er
 	return st.tx.CloseSales(ctx, d.ID, t)
 }
 
-// openRow returns the sale pid if it is refundable, or nil.
-func (st *settlement) openRow(ctx context.Context, pid protocol.Hash) (*OpenSaleRow, error) {
+// openRow returns the sale pid if it is refundable and this settlement
+// opened it, or it is stored and payer paid it; else nil.
+func (st *settlement) openRow(ctx context.Context, pid protocol.Hash, payer protocol.KeyID) (*OpenSaleRow, error) {
 	if o := st.opened[pid]; o != nil {
 		return o, nil
 	}
-	for _, c := range st.closed {
-		if c == pid {
-			return nil, nil
+	if st.isClosed(pid) {
+		return nil, nil
+	}
+	return st.tx.OpenSaleOf(ctx, payer, pid)
+}
+
+// isClosed reports whether this settlement refunded stored sale pid.
+func (st *settlement) isClosed(pid protocol.Hash) bool {
+	for i := range st.closed {
+		if st.closed[i].PID == pid {
+			return true
 		}
 	}
-	m, err := st.tx.OpenSales(ctx, []protocol.Hash{pid})
-	return m[pid], err
+	return false
 }
 
 // firstRefund returns the first refund of sale the ledger recorded, or nil.
@@ -173,7 +181,7 @@ func (st *settlement) refund(ctx context.Context, ue *upEntry, row *PaymentRow) 
 	if st.opened[sale.PID] != nil {
 		delete(st.opened, sale.PID)
 	} else {
-		st.closed = append(st.closed, sale.PID)
+		st.closed = append(st.closed, *sale)
 	}
 	return nil
 }
@@ -182,14 +190,25 @@ func (st *settlement) refund(ctx context.Context, ue *upEntry, row *PaymentRow) 
 // claiming it if it was a payment to m awaiting its claim from p's payee
 // (m's SE refunds only a payment it accepted); a row describing the sale
 // if it awaits the claim of another device (a proof: not m's sale); nil if
-// the ledger knows no refundable sale of that ID.
+// the ledger knows no refundable sale of that ID paid by p's payee or to
+// m. Stored sales are found through those two (kept by payer, with an
+// index by payee), never by ID alone: a refund naming a sale between two
+// others proves nothing more than one naming no sale (its till can sign
+// either), and is judged as that is, by the exposure rules.
 func (st *settlement) findSale(ctx context.Context, p *protocol.Payment, m *DeviceRow) (*OpenSaleRow, error) {
-	if o, err := st.openRow(ctx, p.Sale); o != nil || err != nil {
+	if o, err := st.openRow(ctx, p.Sale, p.Payee); o != nil || err != nil {
 		return o, err
 	}
 	s, err := st.pendingSale(ctx, p, m)
-	if err != nil || s == nil {
+	if err != nil {
 		return nil, err
+	}
+	if s == nil {
+		// One of m's sales, paid by another than p's payee: a proof.
+		if st.isClosed(p.Sale) {
+			return nil, nil
+		}
+		return st.tx.OpenSaleTo(ctx, m.ID, p.Sale)
 	}
 	if s.Payee != m.ID || s.Payer != p.Payee {
 		return &OpenSaleRow{PID: s.ID, Payer: s.Payer, Counter: s.Counter, Device: s.Payee, Amount: s.Amount,

@@ -250,6 +250,16 @@ func testRefundAttacks(t *testing.T, open Opener) {
 			w.other.ApplySync(w.e.SyncAll(w.other))
 			return []*protocol.PaymentBundle{w.m.RefundOf(w.a.ID, theirs.Payment.ID(), 80)}
 		}},
+		// A sale between two others (a to another shop, refunded to b):
+		// stored sales are found through the refund's payee or its till,
+		// so the ledger judges it as a refund of no sale, which the till
+		// can sign as well: revoked by the exposure rules, no proof.
+		{name: "sale-between-others", payee: func(w *refundWorld) *ledgertest.Device { return w.b }, sign: func(w *refundWorld) []*protocol.PaymentBundle {
+			theirs := w.a.Pay(w.other.ID, 80)
+			w.other.Receive(theirs)
+			w.other.ApplySync(w.e.SyncAll(w.other))
+			return []*protocol.PaymentBundle{w.m.RefundOf(w.b.ID, theirs.Payment.ID(), 80)}
+		}},
 		{name: "unknown-sale", loss: 400, sign: func(w *refundWorld) []*protocol.PaymentBundle {
 			return []*protocol.PaymentBundle{w.m.RefundOf(w.a.ID, protocol.Hash{9}, 500)}
 		}},

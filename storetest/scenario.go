@@ -293,6 +293,7 @@ var ScenarioNames = map[string]string{
 	"RefundAttacks/second-refund/merchant-first":    "a till's key refunds one sale twice: proof, the second refund recovered",
 	"RefundAttacks/to-another-payer/merchant-first": "a till's key refunds a sale to someone who did not pay it: proof",
 	"RefundAttacks/not-its-sale/payer-first":        "a till's key refunds another shop's sale: proof",
+	"RefundAttacks/sale-between-others/payer-first": "a till's key refunds a sale between two other devices: judged as a refund of no sale (no proof), revoked by the exposure rules",
 	"RefundAttacks/unknown-sale/merchant-first":     "a till's key refunds a sale that does not exist, beyond the shop's balance: its own log proves the overspend; a loss",
 	"RefundSurfacesLate":                            "a refund of an unknown sale only the payer uploads: unassessed exposure, held, assessed at the till's deadline",
 }

@@ -32,7 +32,7 @@ func (t *Tx) ArchiveStep(ctx context.Context, table string, before int64, cursor
 			// recorded if it never was (a payee's entry recorded it).
 			return `SELECT p.payer, p.counter, p.status = ` + fmt.Sprint(protocol.StatusSettled) + ` AND (p.resolved_at > 0 AND p.resolved_at < ` +
 				fmt.Sprint(before/1e9) + ` OR p.resolved_at = 0 AND p.created_at < ` + fmt.Sprint(before) +
-				`) AND NOT EXISTS (SELECT 1 FROM open_sales o WHERE o.pid = p.pid) FROM payments p ` + sel
+				`) AND NOT EXISTS (SELECT 1 FROM open_sales o WHERE o.payer = p.payer AND o.counter = p.counter AND o.pid = p.pid) FROM payments p ` + sel
 		}, nil)
 	case ledger.ArchiveEntries:
 		// An entry's time is inside its signed bytes; only entries the

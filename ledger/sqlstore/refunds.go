@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"math/big"
 
 	"github.com/offpay/offpay"
@@ -76,23 +77,34 @@ func (t *Tx) InsertSaleRefunds(ctx context.Context, rs []ledger.RefundRow) error
 	})
 }
 
-// OpenSales implements ledger.Tx.
-func (t *Tx) OpenSales(ctx context.Context, pids []protocol.Hash) (map[protocol.Hash]*ledger.OpenSaleRow, error) {
-	out := map[protocol.Hash]*ledger.OpenSaleRow{}
-	err := t.byHash(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE pid IN `, pids, func(rows *sql.Rows) error {
-		r := new(ledger.OpenSaleRow)
-		var pid, payer, dev, src []byte
-		var counter, closes, stale, srcCounter, released int64
-		if err := rows.Scan(&pid, &payer, &counter, &dev, &r.Account, &r.Amount, &closes, &stale, &src, &srcCounter, &released); err != nil {
-			return err
-		}
-		r.Released = released != 0
-		r.PID, r.Payer, r.Counter, r.Device = hash(pid), keyID(payer), uint64(counter), keyID(dev)
-		r.Closes, r.Stale, r.SrcDevice, r.SrcCounter = uint64(closes), uint64(stale), keyID(src), uint64(srcCounter)
-		out[r.PID] = r
-		return nil
-	})
-	return out, err
+// OpenSaleOf implements ledger.Tx: a range of open_sales_payer.
+func (t *Tx) OpenSaleOf(ctx context.Context, payer protocol.KeyID, pid protocol.Hash) (*ledger.OpenSaleRow, error) {
+	return t.openSale(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE payer = $1 AND pid = $2`, id(payer), pid[:])
+}
+
+// OpenSaleTo implements ledger.Tx: a range of open_sales_device, each
+// row read (a busy till holds many: ledger/refunds.go looks here only
+// for a refund that names no sale of its payee's).
+func (t *Tx) OpenSaleTo(ctx context.Context, device protocol.KeyID, pid protocol.Hash) (*ledger.OpenSaleRow, error) {
+	return t.openSale(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE device = $1 AND pid = $2`, id(device), pid[:])
+}
+
+// openSale returns the row q selects, or nil.
+func (t *Tx) openSale(ctx context.Context, q string, args ...any) (*ledger.OpenSaleRow, error) {
+	r := new(ledger.OpenSaleRow)
+	var pid, payer, dev, src []byte
+	var counter, closes, stale, srcCounter, released int64
+	err := t.queryRow(ctx, q, args...).Scan(&pid, &payer, &counter, &dev, &r.Account, &r.Amount, &closes, &stale, &src, &srcCounter, &released)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Released = released != 0
+	r.PID, r.Payer, r.Counter, r.Device = hash(pid), keyID(payer), uint64(counter), keyID(dev)
+	r.Closes, r.Stale, r.SrcDevice, r.SrcCounter = uint64(closes), uint64(stale), keyID(src), uint64(srcCounter)
+	return r, nil
 }
 
 // clamp keeps a time a signed 64-bit column can hold: a sale's time comes
@@ -112,12 +124,11 @@ func (t *Tx) InsertOpenSales(ctx context.Context, rs []ledger.OpenSaleRow) error
 	})
 }
 
-// DeleteOpenSales implements ledger.Tx.
-func (t *Tx) DeleteOpenSales(ctx context.Context, pids []protocol.Hash) error {
-	const per = 500
-	for lo := 0; lo < len(pids); lo += per {
-		in, args := t.inList(hashArgs(pids[lo:min(lo+per, len(pids))]), 1)
-		if _, err := t.exec(ctx, `DELETE FROM open_sales WHERE pid IN `+in, args...); err != nil {
+// DeleteOpenSales implements ledger.Tx, by primary key.
+func (t *Tx) DeleteOpenSales(ctx context.Context, rs []ledger.OpenSaleRow) error {
+	for i := range rs {
+		r := &rs[i]
+		if _, err := t.exec(ctx, `DELETE FROM open_sales WHERE payer = $1 AND counter = $2 AND pid = $3`, id(r.Payer), int64(r.Counter), r.PID[:]); err != nil {
 			return err
 		}
 	}
@@ -132,7 +143,7 @@ func (t *Tx) CloseSales(ctx context.Context, device protocol.KeyID, at uint64) e
 
 // CloseStaleSales implements ledger.Tx: the rows stay, released.
 func (t *Tx) CloseStaleSales(ctx context.Context, now int64, limit int) (int, error) {
-	n, err := t.exec(ctx, `UPDATE open_sales SET released = 1 WHERE pid IN (SELECT pid FROM open_sales WHERE released = 0 AND stale <= $1 ORDER BY stale LIMIT $2)`, now, limit)
+	n, err := t.exec(ctx, `UPDATE open_sales SET released = 1 WHERE (payer, counter, pid) IN (SELECT payer, counter, pid FROM open_sales WHERE released = 0 AND stale <= $1 ORDER BY stale LIMIT $2)`, now, limit)
 	return int(n), err
 }
 
