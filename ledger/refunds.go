@@ -28,7 +28,10 @@ type refundState struct {
 	order    []protocol.Hash                // ... in order
 	draws    []*RefundRow                   // funded refunds, posted in finish
 	pendingM map[protocol.KeyID][]PaymentRow
-	days     map[protocol.KeyID]uint64 // merchant devices' longest max_offline_days (a certificate decoded once)
+	// tillSales holds the stored refundable sales of merchant devices
+	// read in this settlement (tillSale): ID to payer.
+	tillSales map[protocol.KeyID]map[protocol.Hash]protocol.KeyID
+	days      map[protocol.KeyID]uint64 // merchant devices' longest max_offline_days (a certificate decoded once)
 }
 
 // openSale makes a payment just credited to a merchant's device m
@@ -102,6 +105,32 @@ func (st *settlement) openRow(ctx context.Context, pid protocol.Hash, payer prot
 		return o, nil
 	}
 	if st.isClosed(pid) {
+		return nil, nil
+	}
+	return st.tx.OpenSaleOf(ctx, payer, pid)
+}
+
+// tillSale returns m's stored refundable sale pid, or nil: the sale of a
+// refund whose payee did not pay it (a proof), or that names none. The
+// IDs of m's sales are read once a settlement (a till's refunds naming no
+// sale of their payees' cost one read of its sales, not one each).
+func (st *settlement) tillSale(ctx context.Context, m protocol.KeyID, pid protocol.Hash) (*OpenSaleRow, error) {
+	if st.isClosed(pid) {
+		return nil, nil
+	}
+	ids, ok := st.tillSales[m]
+	if !ok {
+		var err error
+		if ids, err = st.tx.OpenSalePayers(ctx, m); err != nil {
+			return nil, err
+		}
+		if st.tillSales == nil {
+			st.tillSales = map[protocol.KeyID]map[protocol.Hash]protocol.KeyID{}
+		}
+		st.tillSales[m] = ids
+	}
+	payer, ok := ids[pid]
+	if !ok {
 		return nil, nil
 	}
 	return st.tx.OpenSaleOf(ctx, payer, pid)
@@ -204,11 +233,7 @@ func (st *settlement) findSale(ctx context.Context, p *protocol.Payment, m *Devi
 		return nil, err
 	}
 	if s == nil {
-		// One of m's sales, paid by another than p's payee: a proof.
-		if st.isClosed(p.Sale) {
-			return nil, nil
-		}
-		return st.tx.OpenSaleTo(ctx, m.ID, p.Sale)
+		return st.tillSale(ctx, m.ID, p.Sale)
 	}
 	if s.Payee != m.ID || s.Payer != p.Payee {
 		return &OpenSaleRow{PID: s.ID, Payer: s.Payer, Counter: s.Counter, Device: s.Payee, Amount: s.Amount,

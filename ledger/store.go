@@ -117,19 +117,20 @@ type Tx interface {
 	SaleRefunds(ctx context.Context, sales []protocol.Hash) (map[protocol.Hash]*RefundRow, error)
 	InsertSaleRefunds(ctx context.Context, rows []RefundRow) error
 	// OpenSaleOf returns refundable sale pid if payer paid it, or nil;
-	// OpenSaleTo the same if it is held for device (its payee). A sale is
-	// kept by its payer's key, so that one upload's sales share pages, and
-	// found through either party, never by its ID alone. InsertOpenSales
-	// adds some, DeleteOpenSales removes some (refunded; by their keys).
+	// OpenSalePayers returns the IDs of the refundable sales held for
+	// device (their payee), each with its payer. A sale is kept by its
+	// payer's key, so that one upload's sales share pages, and found
+	// through either party, never by its ID alone. InsertOpenSales adds
+	// some, DeleteOpenSales removes some (refunded; by their keys).
 	OpenSaleOf(ctx context.Context, payer protocol.KeyID, pid protocol.Hash) (*OpenSaleRow, error)
-	OpenSaleTo(ctx context.Context, device protocol.KeyID, pid protocol.Hash) (*OpenSaleRow, error)
+	OpenSalePayers(ctx context.Context, device protocol.KeyID) (map[protocol.Hash]protocol.KeyID, error)
 	InsertOpenSales(ctx context.Context, rows []OpenSaleRow) error
 	DeleteOpenSales(ctx context.Context, rows []OpenSaleRow) error
 	// CloseSales removes the refundable sales of device whose refund
 	// window closes at or before t (its log showed a sync at t), released
 	// or not; CloseStaleSales releases up to limit of those whose Stale is
 	// at or before now (no longer held: Refundable leaves them out, but
-	// OpenSaleOf and OpenSaleTo still return them), returning how many.
+	// OpenSaleOf and OpenSalePayers still return them), returning how many.
 	CloseSales(ctx context.Context, device protocol.KeyID, t uint64) error
 	CloseStaleSales(ctx context.Context, now int64, limit int) (int, error)
 	// ReleasedSales sums the released sales: no longer held, but a late

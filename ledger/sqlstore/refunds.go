@@ -79,22 +79,11 @@ func (t *Tx) InsertSaleRefunds(ctx context.Context, rs []ledger.RefundRow) error
 
 // OpenSaleOf implements ledger.Tx: a range of open_sales_payer.
 func (t *Tx) OpenSaleOf(ctx context.Context, payer protocol.KeyID, pid protocol.Hash) (*ledger.OpenSaleRow, error) {
-	return t.openSale(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE payer = $1 AND pid = $2`, id(payer), pid[:])
-}
-
-// OpenSaleTo implements ledger.Tx: a range of open_sales_device, each
-// row read (a busy till holds many: ledger/refunds.go looks here only
-// for a refund that names no sale of its payee's).
-func (t *Tx) OpenSaleTo(ctx context.Context, device protocol.KeyID, pid protocol.Hash) (*ledger.OpenSaleRow, error) {
-	return t.openSale(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE device = $1 AND pid = $2`, id(device), pid[:])
-}
-
-// openSale returns the row q selects, or nil.
-func (t *Tx) openSale(ctx context.Context, q string, args ...any) (*ledger.OpenSaleRow, error) {
 	r := new(ledger.OpenSaleRow)
-	var pid, payer, dev, src []byte
+	var pidB, payerB, dev, src []byte
 	var counter, closes, stale, srcCounter, released int64
-	err := t.queryRow(ctx, q, args...).Scan(&pid, &payer, &counter, &dev, &r.Account, &r.Amount, &closes, &stale, &src, &srcCounter, &released)
+	err := t.queryRow(ctx, `SELECT `+openSaleCols+` FROM open_sales WHERE payer = $1 AND pid = $2`, id(payer), pid[:]).Scan(
+		&pidB, &payerB, &counter, &dev, &r.Account, &r.Amount, &closes, &stale, &src, &srcCounter, &released)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -102,9 +91,28 @@ func (t *Tx) openSale(ctx context.Context, q string, args ...any) (*ledger.OpenS
 		return nil, err
 	}
 	r.Released = released != 0
-	r.PID, r.Payer, r.Counter, r.Device = hash(pid), keyID(payer), uint64(counter), keyID(dev)
+	r.PID, r.Payer, r.Counter, r.Device = hash(pidB), keyID(payerB), uint64(counter), keyID(dev)
 	r.Closes, r.Stale, r.SrcDevice, r.SrcCounter = uint64(closes), uint64(stale), keyID(src), uint64(srcCounter)
 	return r, nil
+}
+
+// OpenSalePayers implements ledger.Tx: a range of open_sales_device,
+// each row read.
+func (t *Tx) OpenSalePayers(ctx context.Context, device protocol.KeyID) (map[protocol.Hash]protocol.KeyID, error) {
+	rows, err := t.query(ctx, `SELECT pid, payer FROM open_sales WHERE device = $1`, id(device))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[protocol.Hash]protocol.KeyID{}
+	for rows.Next() {
+		var pid, payer []byte
+		if err := rows.Scan(&pid, &payer); err != nil {
+			return nil, err
+		}
+		out[hash(pid)] = keyID(payer)
+	}
+	return out, rows.Err()
 }
 
 // clamp keeps a time a signed 64-bit column can hold: a sale's time comes
