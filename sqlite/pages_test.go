@@ -5,19 +5,23 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
+	"github.com/offpay/offpay/protocol"
 	"github.com/offpay/offpay/sqlite"
 )
 
 // TestUploadWritesAsManyPagesInALargeStore: settling a shop's upload of
 // 100 sales writes about as many database pages (WAL frames) into a store
 // already holding 30,000 open sales of other payers as into one holding
-// 1,000. A sale's hold is kept by its payer's key, so one upload's sales
-// share pages; kept by the sale's ID (a hash), each would dirty a page of
-// its own in an index that grows with the store, and the cost of a
-// payment with it (README "Settlement cost as the store grows").
+// 1,000, made at the same times. A sale's hold is kept by its payer's
+// key, and indexed by the hour its window closes and it goes stale, so
+// one upload's sales share pages; kept by the sale's ID (a hash), or
+// indexed by the exact second, each would dirty a page of its own in an
+// index that grows with the store, and the cost of a payment with it
+// (README "Settlement cost as the store grows").
 func TestUploadWritesAsManyPagesInALargeStore(t *testing.T) {
 	small := uploadFrames(t, 1000)
 	large := uploadFrames(t, 30000)
@@ -48,7 +52,11 @@ func uploadFrames(t *testing.T, others int) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 100 {
+	// The sales of the last minutes (a payer's clock dates each), two
+	// seconds apart; others' sales below are of the same minutes.
+	now := time.Now().Unix()
+	for i := range 100 {
+		a.Time = uint64(now - 250 + 2*int64(i))
 		m.Receive(a.Pay(m.ID, 100))
 	}
 	db, err := sql.Open("sqlite", path)
@@ -57,10 +65,16 @@ func uploadFrames(t *testing.T, others int) int {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	// Other shops' sales from other payers, held for long.
+	// Other shops' sales from other payers, made in the same minutes as
+	// these (as after an outage, when every device uploads the same hours
+	// of sales): their refund windows close, and their holds go stale
+	// (window + the till's offline days), at the same times.
+	closes := now - 300 + int64(protocol.RefundWindow)
+	stale := closes + int64(m.Cert.Limits.MaxOfflineDays)*24*3600
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
 		INSERT INTO open_sales (pid, payer, counter, device, account, amount, closes, stale, src_device, src_counter, released)
-		SELECT randomblob(32), randomblob(16), i % 50, randomblob(16), 'shop', 100, 4000000000 + i, 4000000000 + i, randomblob(16), i, 0 FROM n`, others); err != nil {
+		SELECT randomblob(32), randomblob(16), i % 50, randomblob(16), 'shop', 100, ? + i % 300, ? + i % 300, randomblob(16), i, 0 FROM n`,
+		others, closes, stale); err != nil {
 		t.Fatal(err)
 	}
 	frames := func(mode string) int {

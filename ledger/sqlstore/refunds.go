@@ -115,6 +115,11 @@ func (t *Tx) OpenSalePayers(ctx context.Context, device protocol.KeyID) (map[pro
 	return out, rows.Err()
 }
 
+// saleHour is the bucket of open_sales' indexes by time (migration 013:
+// "closes / 3600", "stale / 3600"; the queries must say it so to use
+// them): sales inserted by one upload share a bucket's last pages.
+const saleHour = 3600
+
 // clamp keeps a time a signed 64-bit column can hold: a sale's time comes
 // from its payer's clock.
 func clamp(t uint64) int64 { return int64(min(t, 1<<63-1)) }
@@ -145,13 +150,14 @@ func (t *Tx) DeleteOpenSales(ctx context.Context, rs []ledger.OpenSaleRow) error
 
 // CloseSales implements ledger.Tx.
 func (t *Tx) CloseSales(ctx context.Context, device protocol.KeyID, at uint64) error {
-	_, err := t.exec(ctx, `DELETE FROM open_sales WHERE device = $1 AND closes <= $2`, id(device), clamp(at))
+	_, err := t.exec(ctx, `DELETE FROM open_sales WHERE device = $1 AND closes / 3600 <= $2 AND closes <= $3`, id(device), clamp(at)/saleHour, clamp(at))
 	return err
 }
 
 // CloseStaleSales implements ledger.Tx: the rows stay, released.
 func (t *Tx) CloseStaleSales(ctx context.Context, now int64, limit int) (int, error) {
-	n, err := t.exec(ctx, `UPDATE open_sales SET released = 1 WHERE (payer, counter, pid) IN (SELECT payer, counter, pid FROM open_sales WHERE released = 0 AND stale <= $1 ORDER BY stale LIMIT $2)`, now, limit)
+	n, err := t.exec(ctx, `UPDATE open_sales SET released = 1 WHERE (payer, counter, pid) IN (SELECT payer, counter, pid FROM open_sales
+		WHERE released = 0 AND stale / 3600 <= $1 AND stale <= $2 ORDER BY stale LIMIT $3)`, now/saleHour, now, limit)
 	return int(n), err
 }
 

@@ -18,5 +18,12 @@ INSERT INTO open_sales_by_payer (payer, counter, pid, device, account, amount, c
 DROP TABLE open_sales;
 ALTER TABLE open_sales_by_payer RENAME TO open_sales;
 CREATE INDEX open_sales_payer ON open_sales (payer, counter);
-CREATE INDEX open_sales_device ON open_sales (device, closes);
-CREATE INDEX open_sales_stale ON open_sales (released, stale);
+-- The till's and the release sweep's indexes order sales by the hour their
+-- window closes or they go stale, then by rowid (insertion): found by the
+-- exact time, a late upload's sales (a payer's clock, hours or days back)
+-- each landed on a page of their own among the sales of the same times
+-- (300,000 sales with the bench's clocks: 26 µs CPU a sale against 10 by
+-- the hour). Queries say "closes / 3600" and "stale / 3600" to use them
+-- (ledger/sqlstore/refunds.go).
+CREATE INDEX open_sales_device ON open_sales (device, closes / 3600);
+CREATE INDEX open_sales_stale ON open_sales (released, stale / 3600);
