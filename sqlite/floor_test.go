@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
 	"github.com/offpay/offpay/sqlite"
 )
@@ -18,22 +17,7 @@ import (
 // the commits asked for, over a copy of the other tables.
 func TestWriteFloorWritesEveryRow(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "l.db")
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := ledger.New(st, keys, ledger.Options{})
-	a, m, err := ledgertest.PayerAndShop(ctx, svc, "floor", 50000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, st, svc, a, m := payerAndShopOnSQLite(t, "floor")
 	for range 150 {
 		m.Receive(a.Pay(m.ID, 100))
 	}

@@ -36,22 +36,7 @@ func TestUploadWritesAsManyPagesInALargeStore(t *testing.T) {
 // store already holding open sales of others.
 func uploadFrames(t *testing.T, others int) int {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "l.db")
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := ledger.New(st, keys, ledger.Options{})
-	a, m, err := ledgertest.PayerAndShop(ctx, svc, "pages", 50000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, _, svc, a, m := payerAndShopOnSQLite(t, "pages")
 	// The sales of the last minutes (a payer's clock dates each), two
 	// seconds apart; others' sales below are of the same minutes.
 	now := time.Now().Unix()
@@ -96,4 +81,28 @@ func uploadFrames(t *testing.T, others int) int {
 		t.Fatalf("%d open sales, want %d: %v", open, others+100, err)
 	}
 	return frames("PASSIVE")
+}
+
+// payerAndShopOnSQLite is a ledger on a new SQLite file (its path
+// returned) with ledgertest.PayerAndShop's payer, 50,000 in its purse,
+// and shop; the store closes when t ends.
+func payerAndShopOnSQLite(t *testing.T, label string) (path string, st *sqlite.Store, svc *ledger.Service, a, m *ledgertest.Device) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path = filepath.Join(dir, "l.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc = ledger.New(st, keys, ledger.Options{})
+	if a, m, err = ledgertest.PayerAndShop(ctx, svc, label, 50000); err != nil {
+		t.Fatal(err)
+	}
+	return path, st, svc, a, m
 }
