@@ -221,16 +221,24 @@ var errOwnFailure = errors.New("an upload of the batch failed on its own")
 func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) error {
 	return s.update(ctx, func(stx Tx) error {
 		tx := &batchTx{Tx: stx}
+		if h, ok := stx.(DeviceWriteHolder); ok {
+			h.HoldDeviceWrites()
+		}
 		if len(batch) > 1 {
-			var ids []protocol.KeyID
-			var keys []PayKey
+			var ids, own []protocol.KeyID
+			var keys, rks []PayKey
 			var loads []LoadKey
 			for _, j := range batch {
 				ids = append(ids, j.u.deviceIDs()...)
-				keys = append(keys, j.u.payKeys()...)
+				own = append(own, j.u.id)
+				keys = append(append(keys, j.u.payKeys()...), j.u.entryKeys()...)
+				rks = append(rks, j.u.receiptKeys()...)
 				loads = append(loads, j.u.loadKeys()...)
 			}
 			if err := tx.prefetch(ctx, ids, keys, loads); err != nil {
+				return err
+			}
+			if err := tx.prefetchRanges(ctx, rks, own); err != nil {
 				return err
 			}
 		}
@@ -296,6 +304,8 @@ type batchTx struct {
 	pays    map[PayKey]*PaymentRow        // batchrows.go: nil where known to be absent
 	loads   map[LoadKey]*LoadRow          // batchrows.go: nil where known to be absent
 	meta    map[string][]byte             // batchrows.go
+	rcpts   map[PayKey]*ReceiptRow        // batchranges.go: nil where known to be absent
+	sets    map[protocol.KeyID]*statusSet // batchranges.go
 	sps     []savepoint
 }
 
@@ -328,7 +338,7 @@ func (b *batchTx) Savepoint(ctx context.Context, name string) error {
 // RollbackTo implements Tx: the rows held since the savepoint go too, and
 // the rows kept as the store holds them are read again (batchrows.go).
 func (b *batchTx) RollbackTo(ctx context.Context, name string) error {
-	b.devs, b.pays, b.loads, b.meta = nil, nil, nil, nil
+	b.devs, b.pays, b.loads, b.meta, b.rcpts, b.sets = nil, nil, nil, nil, nil, nil
 	if err := b.Tx.RollbackTo(ctx, name); err != nil {
 		return err
 	}
@@ -362,6 +372,11 @@ func (b *batchTx) savepoint(name string) int {
 }
 
 func (b *batchTx) flush(ctx context.Context) error {
+	if h, ok := b.Tx.(DeviceWriteHolder); ok {
+		if err := h.FlushDeviceWrites(ctx); err != nil {
+			return err
+		}
+	}
 	if len(b.entries) > 0 {
 		if err := b.Tx.InsertEntries(ctx, b.entries); err != nil {
 			return err

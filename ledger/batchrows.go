@@ -168,9 +168,10 @@ func (b *batchTx) Payments(ctx context.Context, keys []PayKey) (map[PayKey]*Paym
 // InsertPayments implements Tx.
 func (b *batchTx) InsertPayments(ctx context.Context, rows []PaymentRow) error {
 	if err := b.Tx.InsertPayments(ctx, rows); err != nil {
-		b.pays = nil
+		b.pays, b.sets = nil, nil
 		return err
 	}
+	b.inserted(rows)
 	for i := range rows {
 		if _, ok := b.pays[rows[i].Key()]; ok {
 			c := rows[i]
@@ -183,11 +184,12 @@ func (b *batchTx) InsertPayments(ctx context.Context, rows []PaymentRow) error {
 // ResolvePayments implements Tx.
 func (b *batchTx) ResolvePayments(ctx context.Context, ps []PaymentRow) error {
 	if err := b.Tx.ResolvePayments(ctx, ps); err != nil {
-		b.pays = nil
+		b.pays, b.sets = nil, nil
 		return err
 	}
 	for i := range ps {
 		b.resolved(ps[i].Key(), ps[i].ID, ps[i].Status, ps[i].Resolved)
+		b.resolvedSet(ps[i].Key(), ps[i].ID, ps[i].Status, ps[i].Resolved)
 	}
 	return nil
 }
@@ -195,10 +197,11 @@ func (b *batchTx) ResolvePayments(ctx context.Context, ps []PaymentRow) error {
 // SetPaymentStatus implements Tx.
 func (b *batchTx) SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8, at int64) error {
 	if err := b.Tx.SetPaymentStatus(ctx, k, id, status, at); err != nil {
-		b.pays = nil
+		b.pays, b.sets = nil, nil
 		return err
 	}
 	b.resolved(k, id, status, at)
+	b.resolvedSet(k, id, status, at)
 	return nil
 }
 

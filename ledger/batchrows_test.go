@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -58,6 +59,9 @@ func TestBatchRows(t *testing.T) {
 				}
 				for i := range n {
 					d := &ledger.DeviceRow{ID: ids[i], Account: []string{"a", "b"}[i%2], Merchant: i%2 == 1, Cert: []byte{byte(i)}, CreatedAt: int64(i)}
+					if i == 1 { // payments resolved before 50 are older than its status rows (batchranges.go)
+						d.SyncTime = 650
+					}
 					if err := tx.InsertDevice(ctx, d); err != nil {
 						return err
 					}
@@ -82,6 +86,8 @@ type devOp struct {
 	pays    []ledger.PaymentRow
 	other   bool // ResolvePayments, SetPaymentStatus: of another payment under the key
 	load    ledger.LoadRow
+	rcpt    ledger.ReceiptRow
+	check   bool // compare every read after the step (a read through the store writes held device rows)
 }
 
 // checkBatchRows draws a sequence, runs it in a transaction it then
@@ -134,11 +140,14 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 	prefetchPays := rapid.IntRange(0, len(payKeys)).Draw(rt, "prefetched payments")
 	prefetchLoads := rapid.IntRange(0, len(loadKeys)).Draw(rt, "prefetched loads")
 	counter := uint64(rapid.IntRange(3, 5).Draw(rt, "first counter")) // 1..3 of the first device are stored
+	hold := rapid.Bool().Draw(rt, "hold device writes")
+	ranges := rapid.Bool().Draw(rt, "prefetch ranges")
 	var ops []devOp
 	for range rapid.IntRange(1, 12).Draw(rt, "steps") {
 		// Savepoints and rollbacks twice as often: a rollback after a
 		// write is where kept rows go stale.
-		o := devOp{op: rapid.SampledFrom([]int{0, 1, 2, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}).Draw(rt, "op")}
+		o := devOp{op: rapid.SampledFrom([]int{0, 1, 2, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}).Draw(rt, "op"),
+			check: rapid.IntRange(0, 2).Draw(rt, "check") > 0}
 		switch o.op {
 		case 0, 2:
 			o.rows = []*ledger.DeviceRow{row(rt)}
@@ -162,6 +171,11 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			k := rapid.SampledFrom(loadKeys).Draw(rt, "load key")
 			o.load = ledger.LoadRow{Device: k.Device, Seq: k.Seq, Amount: rapid.Int64Range(1, 99).Draw(rt, "load amount"),
 				Data: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(rt, "load data"), CreatedAt: rapid.Int64Range(0, 9).Draw(rt, "load created")}
+		case 15: // a receipt under a key not stored yet (left out when the op runs)
+			k := rapid.SampledFrom(payKeys).Draw(rt, "receipt key")
+			o.rcpt = ledger.ReceiptRow{Payee: k.Payer, Counter: k.Counter, SrcDevice: rapid.SampledFrom(enrolled).Draw(rt, "receipt src"),
+				SrcCounter: rapid.Uint64Range(1, 9).Draw(rt, "receipt src counter")}
+			o.rcpt.PID[0] = rapid.Byte().Draw(rt, "receipt pid")
 		}
 		ops = append(ops, o)
 	}
@@ -178,6 +192,41 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		if err := tx.InsertLoad(ctx, &ledger.LoadRow{Device: ids[0], Seq: 1, RequestID: protocol.Nonce{1}, Amount: 7, Data: []byte{7}, CreatedAt: 1}); err != nil {
 			return err
 		}
+		if err := tx.InsertReceipts(ctx, []ledger.ReceiptRow{{Payee: ids[0], Counter: 2, PID: protocol.Hash{2}, SrcDevice: ids[1], SrcCounter: 4}}); err != nil {
+			return err
+		}
+		// The model of the device rows: what the store must hold after
+		// every step, held writes or not (models[i] as savepoint i+1 saw it).
+		stored, err := tx.Devices(ctx, ids)
+		if err != nil {
+			return err
+		}
+		model := map[protocol.KeyID]ledger.DeviceRow{}
+		for id, d := range stored {
+			model[id] = *d
+		}
+		var models []map[protocol.KeyID]ledger.DeviceRow
+		write := func(d *ledger.DeviceRow, renew bool) {
+			m := model[d.ID]
+			ledger.DeviceWritesForTest(&m, d, renew)
+			model[d.ID] = m
+		}
+		// Through the batch, only the enrolled: a device not found is
+		// read from the store each time, which writes held rows first.
+		sameDevices := func(what string, r interface {
+			Devices(context.Context, []protocol.KeyID) (map[protocol.KeyID]*ledger.DeviceRow, error)
+		}, ids []protocol.KeyID) error {
+			got, err := r.Devices(ctx, ids)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if want, ok := model[id]; (got[id] == nil) == ok || (ok && !reflect.DeepEqual(*got[id], want)) {
+					return fmt.Errorf("after %s: device %x\nread %+v\nmodel %+v", what, id[:2], got[id], want)
+				}
+			}
+			return nil
+		}
 		// And 1 of the second, settled and archived: the payments
 		// table's writes (ResolvePayments, SetPaymentStatus) leave it as
 		// it is, and so must the batch's reads of it.
@@ -187,6 +236,12 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		}
 		if moved, _, err := tx.ArchiveStep(ctx, ledger.ArchivePayments, 1e18, nil, 100); err != nil || moved != 1 {
 			return fmt.Errorf("archiving: %d moved, %v", moved, err)
+		}
+		// A payment no key of the batch names: ranges over it are read
+		// from the store.
+		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[0], Counter: 5, ID: protocol.Hash{5}, Payee: ids[1], Amount: 5,
+			Status: protocol.StatusSettled, SrcDevice: ids[1], SrcCounter: 3, CreatedAt: 1, Time: 1, Resolved: 70}}); err != nil {
+			return err
 		}
 		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
 			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
@@ -236,6 +291,10 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if !reflect.DeepEqual(got, want) {
 				return fmt.Errorf("after %s: entries\nbatch %v\nstore and held %v", what, got, want)
 			}
+			// Ranges first: reading payKeys through the batch keeps them all.
+			if err := sameRanges(ctx, what, b, tx, ids[:2]); err != nil {
+				return err
+			}
 			wantP, err := tx.Payments(ctx, payKeys)
 			if err != nil {
 				return err
@@ -272,20 +331,10 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 					got.Amount++
 				}
 			}
-			wantD, err := tx.Devices(ctx, ids)
-			if err != nil {
+			if err := sameDevices(what+", through the batch", b, enrolled); err != nil {
 				return err
 			}
-			gotD, err := b.Devices(ctx, ids)
-			if err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if !reflect.DeepEqual(gotD[id], wantD[id]) {
-					return fmt.Errorf("after %s: device %x\nbatch %+v\nstore %+v", what, id[:2], got[id], want[id])
-				}
-			}
-			return nil
+			return sameDevices(what+", in the store", tx, ids)
 		}
 		if prefetch {
 			if _, err := b.Devices(ctx, ids); err != nil {
@@ -294,6 +343,14 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if err := ledger.PrefetchForTest(ctx, b, nil, payKeys[:prefetchPays], loadKeys[:prefetchLoads]); err != nil {
 				return err
 			}
+			if ranges {
+				if err := ledger.PrefetchRangesForTest(ctx, b, payKeys, ids[:2]); err != nil {
+					return err
+				}
+			}
+		}
+		if hold && !ledger.HoldDevicesForTest(b) {
+			return errors.New("the store cannot hold device writes")
 		}
 		savepoints := 0
 		for step, o := range ops {
@@ -301,10 +358,21 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			switch o.op {
 			case 0:
 				err = b.UpdateDevice(ctx, o.rows[0])
+				write(o.rows[0], false)
 			case 1:
 				err = b.UpdateDevices(ctx, o.rows)
+				if o.rows[0].ID == o.rows[1].ID && !hold {
+					o.rows = o.rows[1:] // which of two rows an UPDATE ... FROM takes is the database's choice
+					if err == nil {
+						err = b.UpdateDevice(ctx, o.rows[0])
+					}
+				}
+				for _, d := range o.rows {
+					write(d, false)
+				}
 			case 2:
 				err = b.RenewDevice(ctx, o.rows[0])
+				write(o.rows[0], true)
 			case 3: // change a copy read from the batch without writing it
 				var m map[protocol.KeyID]*ledger.DeviceRow
 				if m, err = b.Devices(ctx, ids[:1]); err == nil {
@@ -315,16 +383,19 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				savepoints++
 				err = b.Savepoint(ctx, fmt.Sprint("sp", savepoints))
 				marks = append(marks, len(held))
+				models = append(models, maps.Clone(model))
 			case 5:
 				if savepoints > 0 {
 					err = b.RollbackTo(ctx, fmt.Sprint("sp", savepoints))
 					held = held[:marks[len(marks)-1]]
+					model = maps.Clone(models[len(models)-1])
 				}
 			case 6:
 				if savepoints > 0 {
 					err = b.Release(ctx, fmt.Sprint("sp", savepoints))
 					savepoints--
 					marks = marks[:len(marks)-1]
+					models = models[:len(models)-1]
 				}
 			case 7:
 				err = b.PutMeta(ctx, o.key, o.val)
@@ -371,6 +442,11 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 						err = b.MoveLoad(ctx, 1, &ledger.LoadRow{Device: o.load.Device, Seq: o.load.Seq, Data: o.load.Data})
 					}
 				}
+			case 15:
+				var at map[ledger.PayKey]*ledger.ReceiptRow
+				if at, err = tx.Receipts(ctx, []ledger.PayKey{o.rcpt.Key()}); err == nil && len(at) == 0 {
+					err = b.InsertReceipts(ctx, []ledger.ReceiptRow{o.rcpt})
+				}
 			case 12: // change a copy read from the batch without writing it
 				var m map[ledger.PayKey]*ledger.PaymentRow
 				if m, err = b.Payments(ctx, payKeys); err == nil {
@@ -382,6 +458,12 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			}
 			if err != nil {
 				return err
+			}
+			if !o.check {
+				if diff = sameDevices(fmt.Sprintf("step %d (op %d), through the batch", step, o.op), b, enrolled); diff != nil {
+					return errUndo
+				}
+				continue
 			}
 			if diff = same(fmt.Sprintf("step %d (op %d)", step, o.op)); diff != nil {
 				return errUndo
@@ -400,6 +482,8 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		}
 		if !reflect.DeepEqual(got, want) {
 			diff = fmt.Errorf("the batch wrote entries\n%v\nwhile it read\n%v", got, want)
+		} else {
+			diff = sameDevices("the end of the batch, in the store", tx, ids)
 		}
 		return errUndo
 	})
@@ -409,4 +493,70 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 	if !errors.Is(err, errUndo) {
 		rt.Fatal(err)
 	}
+}
+
+// sameRanges compares the range reads of payments and receipts of payers
+// through the batch b and in the store (batchranges.go).
+func sameRanges(ctx context.Context, what string, b, tx ledger.Tx, payers []protocol.KeyID) error {
+	differ := func(read string, got, want any) error {
+		if reflect.DeepEqual(got, want) {
+			return nil
+		}
+		return fmt.Errorf("after %s: %s\nbatch %+v\nstore %+v", what, read, got, want)
+	}
+	for _, p := range payers {
+		for _, r := range [][2]uint64{{1, 3}, {2, 3}, {1, 1}, {0, 5}, {3, 2}} {
+			got, err := b.PaymentsOf(ctx, p, r[0], r[1])
+			if err != nil {
+				return err
+			}
+			want, err := tx.PaymentsOf(ctx, p, r[0], r[1])
+			if err != nil {
+				return err
+			}
+			if err := differ(fmt.Sprintf("PaymentsOf(%x, %d, %d)", p[:2], r[0], r[1]), got, want); err != nil {
+				return err
+			}
+			gotR, err := b.ReceiptsOf(ctx, p, r[0], r[1])
+			if err != nil {
+				return err
+			}
+			wantR, err := tx.ReceiptsOf(ctx, p, r[0], r[1])
+			if err != nil {
+				return err
+			}
+			if err := differ(fmt.Sprintf("ReceiptsOf(%x, %d, %d)", p[:2], r[0], r[1]), gotR, wantR); err != nil {
+				return err
+			}
+		}
+		for _, below := range []uint64{2, 1 << 62} {
+			got, err := b.PendingOf(ctx, p, below)
+			if err != nil {
+				return err
+			}
+			want, err := tx.PendingOf(ctx, p, below)
+			if err != nil {
+				return err
+			}
+			if err := differ(fmt.Sprintf("PendingOf(%x, %d)", p[:2], below), got, want); err != nil {
+				return err
+			}
+		}
+		for _, since := range []int64{0, 20, 50, 60} {
+			for _, skip := range [][2]uint64{{1, 0}, {2, 2}, {1, 3}} {
+				got, err := b.ResolvedOf(ctx, p, since, skip[0], skip[1])
+				if err != nil {
+					return err
+				}
+				want, err := tx.ResolvedOf(ctx, p, since, skip[0], skip[1])
+				if err != nil {
+					return err
+				}
+				if err := differ(fmt.Sprintf("ResolvedOf(%x, %d, %d, %d)", p[:2], since, skip[0], skip[1]), got, want); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

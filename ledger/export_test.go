@@ -71,3 +71,47 @@ func (s *Service) PrepareBatchForTest(ctx context.Context, ups []*protocol.SyncU
 		return errs
 	}, nil
 }
+
+// HoldDevicesForTest makes a BatchTxForTest hold its device writes, as a
+// group commit does (batch.go), if its store can; it reports whether.
+func HoldDevicesForTest(tx Tx) bool {
+	h, ok := tx.(*batchTx).Tx.(DeviceWriteHolder)
+	if ok {
+		h.HoldDeviceWrites()
+	}
+	return ok
+}
+
+// PrefetchRangesForTest reads receipts and status rows into a
+// BatchTxForTest as a batch does before its first upload.
+func PrefetchRangesForTest(ctx context.Context, tx Tx, rks []PayKey, own []protocol.KeyID) error {
+	return tx.(*batchTx).prefetchRanges(ctx, rks, own)
+}
+
+// DeviceWritesForTest applies to d what UpdateDevice (renew false) or
+// RenewDevice (renew true) of u writes.
+func DeviceWritesForTest(d, u *DeviceRow, renew bool) {
+	if renew {
+		d.renewFrom(u)
+	} else {
+		d.updateFrom(u)
+	}
+}
+
+// FreshDeviceForTest reads device id afresh as prepare does
+// (freshread.go) and returns the highest per-payment limit its row
+// gives.
+func (s *Service) FreshDeviceForTest(ctx context.Context, id protocol.KeyID) (uint64, error) {
+	d, err := s.freshDevice(ctx, id)
+	if err != nil || d == nil {
+		return 0, err
+	}
+	return d.maxPerPayment, nil
+}
+
+// FreshQueuedForTest is how many fresh reads wait for the next round.
+func (s *Service) FreshQueuedForTest() int {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	return len(s.reads)
+}

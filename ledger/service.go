@@ -106,6 +106,9 @@ type Service struct {
 	bmu                      sync.Mutex
 	queue                    []*job
 	leading                  bool
+	rmu                      sync.Mutex   // freshread.go
+	reads                    []*freshRead // freshread.go
+	reading                  bool         // freshread.go
 	batches, batched, reruns atomic.Int64
 	failing                  failingDevices // batch.go
 	applyWall, applyCPU      atomic.Int64   // ns (BatchStats)

@@ -82,10 +82,15 @@ type Tx interface {
 	// PendingOf returns the payments of payer with counter below below
 	// still pending (main table).
 	PendingOf(ctx context.Context, payer protocol.KeyID, below uint64) ([]PaymentRow, error)
-	// ResolvedOf returns the payments of payer (main table) that left
+	// ResolvedOf returns the payments of payer (both tables) that left
 	// "pending" at or after since (unix seconds), except those with
 	// counter from skipLo to skipHi (none skipped if skipLo > skipHi).
 	ResolvedOf(ctx context.Context, payer protocol.KeyID, since int64, skipLo, skipHi uint64) ([]PaymentRow, error)
+	// StatusRows returns the rows PendingOf (any counter) and ResolvedOf
+	// (none skipped) would return for each payer of since, resolved at or
+	// after since[payer], in one statement and in no order; a row may
+	// come twice.
+	StatusRows(ctx context.Context, since map[protocol.KeyID]int64) ([]PaymentRow, error)
 	// SetPaymentStatus sets a payment's status and resolution time in
 	// whichever table holds it.
 	SetPaymentStatus(ctx context.Context, k PayKey, id protocol.Hash, status uint8, at int64) error
@@ -228,6 +233,16 @@ type Tx interface {
 	OnlinePayment(ctx context.Context, payee protocol.KeyID, nonce protocol.Nonce) (*OnlineRow, error)
 	InsertOnlinePayment(ctx context.Context, r *OnlineRow) error
 	OnlineTotals(ctx context.Context) (OnlineTotals, error)
+}
+
+// DeviceWriteHolder is a Tx that can hold device row writes (UpdateDevice,
+// UpdateDevices) and write them in one statement later: before any
+// statement of its own that reads or writes the devices table or sets a
+// savepoint, and at FlushDeviceWrites, which a holder's user must call
+// before the transaction commits (a group commit, batch.go).
+type DeviceWriteHolder interface {
+	HoldDeviceWrites()
+	FlushDeviceWrites(ctx context.Context) error
 }
 
 // OnlineTotals are the online payments recorded: how many, their value,

@@ -138,11 +138,9 @@ func (s *Service) prepare(ctx context.Context, up *protocol.SyncUpload) (*upload
 	u := &upload{id: up.Device, entries: make([]upEntry, len(up.Entries)), payers: map[protocol.KeyID]*devInfo{}}
 	// The uploader's row is read afresh, not from the cache: another
 	// Service over the same store may have renewed its certificate.
-	if err := s.view(ctx, func(tx Tx) (err error) {
-		m, err := s.refresh(ctx, tx, []protocol.KeyID{up.Device})
-		u.dev = m[up.Device]
-		return err
-	}); err != nil {
+	// Reads that arrive together are done together (freshread.go).
+	var err error
+	if u.dev, err = s.freshDevice(ctx, up.Device); err != nil {
 		return nil, err
 	}
 	if u.dev == nil || isForeign(u.dev.account) {

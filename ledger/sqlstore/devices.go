@@ -117,6 +117,9 @@ func (t *Tx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
 // UpdateDevice implements ledger.Tx. Identity and account never change;
 // the certificate only through RenewDevice.
 func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
+	if t.hold(d) {
+		return nil
+	}
 	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
 		loaded = $7, sent = $8, received = $9, redeemed = $10, swept = $11, load_seq = $12, loads_in = $13, max_sent = $14,
 		sync_time = $15, last_seen = $16, assess_by = $17, forfeit = $18, restore_by = $19, restored = $20, drawn = $21 WHERE id = $1`, id(d.ID), d.Revoked, d.RevokedAt, d.Reason, int64(d.Acked), d.LastHash[:],
@@ -132,6 +135,13 @@ var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "byte
 // UpdateDevices implements ledger.Tx: one UPDATE ... FROM (VALUES ...)
 // per chunk instead of a round trip per device.
 func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
+	if t.hold(ds...) {
+		return nil
+	}
+	return t.updateDevices(ctx, ds)
+}
+
+func (t *Tx) updateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
 	cols := []string{"revoked", "revoked_at", "reason", "acked", "last_hash", "loaded", "sent", "received", "redeemed", "swept", "load_seq", "loads_in", "max_sent", "sync_time", "last_seen", "assess_by", "forfeit", "restore_by", "restored", "drawn"}
 	var set strings.Builder
 	for i, c := range cols {

@@ -43,9 +43,17 @@ type Tx struct {
 	copy  CopyFunc
 	prep  PrepFunc
 	stmts map[string]*sql.Stmt // this transaction's handles on prepared statements
+
+	holding   bool                                 // held.go
+	held      map[protocol.KeyID]*ledger.DeviceRow // held.go
+	heldOrder []protocol.KeyID
+	heldErr   error // a failed write of held rows: the transaction must not commit
 }
 
-var _ ledger.Tx = (*Tx)(nil)
+var (
+	_ ledger.Tx                = (*Tx)(nil)
+	_ ledger.DeviceWriteHolder = (*Tx)(nil)
+)
 
 // Wrap returns tx as a ledger.Tx.
 func Wrap(tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d} }
@@ -67,6 +75,9 @@ var chunkSizes = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 const copyMin = 64
 
 func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := t.beforeStatement(ctx, q); err != nil {
+		return 0, err
+	}
 	var r sql.Result
 	var err error
 	if s := t.stmt(ctx, q); s != nil {
@@ -82,6 +93,9 @@ func (t *Tx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 
 // query runs q, prepared if the store has it.
 func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := t.beforeStatement(ctx, q); err != nil {
+		return nil, err
+	}
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -90,6 +104,7 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 // queryRow runs q, prepared if the store has it.
 func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	t.beforeStatement(ctx, q) // an error stays in heldErr: the final flush returns it
 	if s := t.stmt(ctx, q); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
@@ -174,6 +189,9 @@ func (t *Tx) insertMany(ctx context.Context, head, tail string, cols, n int, row
 		rows := make([][]any, n)
 		for i := range rows {
 			rows[i] = row(i)
+		}
+		if err := t.beforeStatement(ctx, "COPY "+table); err != nil {
+			return err
 		}
 		return t.copy(ctx, table, names, rows)
 	}
