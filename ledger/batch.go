@@ -221,8 +221,8 @@ var errOwnFailure = errors.New("an upload of the batch failed on its own")
 func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) error {
 	return s.update(ctx, func(stx Tx) error {
 		tx := &batchTx{Tx: stx}
-		if h, ok := stx.(DeviceWriteHolder); ok {
-			h.HoldDeviceWrites()
+		if h, ok := stx.(WriteHolder); ok {
+			h.HoldWrites()
 		}
 		if len(batch) > 1 {
 			var ids, own []protocol.KeyID
@@ -372,8 +372,8 @@ func (b *batchTx) savepoint(name string) int {
 }
 
 func (b *batchTx) flush(ctx context.Context) error {
-	if h, ok := b.Tx.(DeviceWriteHolder); ok {
-		if err := h.FlushDeviceWrites(ctx); err != nil {
+	if h, ok := b.Tx.(WriteHolder); ok {
+		if err := h.FlushWrites(ctx); err != nil {
 			return err
 		}
 	}

@@ -195,6 +195,26 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		if err := tx.InsertReceipts(ctx, []ledger.ReceiptRow{{Payee: ids[0], Counter: 2, PID: protocol.Hash{2}, SrcDevice: ids[1], SrcCounter: 4}}); err != nil {
 			return err
 		}
+		// And 1 of the second, settled and archived: the payments
+		// table's writes (ResolvePayments, SetPaymentStatus) leave it as
+		// it is, and so must the batch's reads of it.
+		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[1], Counter: 1, ID: protocol.Hash{1, 1}, Payee: ids[0], Amount: 6,
+			Status: protocol.StatusSettled, SrcDevice: ids[0], SrcCounter: 2, CreatedAt: 1, Time: 1, Resolved: 2}}); err != nil {
+			return err
+		}
+		if moved, _, err := tx.ArchiveStep(ctx, ledger.ArchivePayments, 1e18, nil, 100); err != nil || moved != 1 {
+			return fmt.Errorf("archiving: %d moved, %v", moved, err)
+		}
+		// A payment no key of the batch names: ranges over it are read
+		// from the store.
+		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[0], Counter: 5, ID: protocol.Hash{5}, Payee: ids[1], Amount: 5,
+			Status: protocol.StatusSettled, SrcDevice: ids[1], SrcCounter: 3, CreatedAt: 1, Time: 1, Resolved: 70}}); err != nil {
+			return err
+		}
+		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
+			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
+			return err
+		}
 		// The model of the device rows: what the store must hold after
 		// every step, held writes or not (models[i] as savepoint i+1 saw it).
 		stored, err := tx.Devices(ctx, ids)
@@ -206,6 +226,38 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			model[id] = *d
 		}
 		var models []map[protocol.KeyID]ledger.DeviceRow
+		// And of the payments under payKeys (the archived one is left
+		// alone by the payments table's writes).
+		storedP, err := tx.Payments(ctx, payKeys)
+		if err != nil {
+			return err
+		}
+		payModel := map[ledger.PayKey]ledger.PaymentRow{}
+		for k, p := range storedP {
+			payModel[k] = *p
+		}
+		archived := ledger.PayKey{Payer: ids[1], Counter: 1}
+		var payModels []map[ledger.PayKey]ledger.PaymentRow
+		resolve := func(p ledger.PaymentRow) {
+			if m, ok := payModel[p.Key()]; ok && p.Key() != archived && m.ID == p.ID {
+				m.Status, m.Resolved = p.Status, p.Resolved
+				payModel[p.Key()] = m
+			}
+		}
+		samePayments := func(what string, r interface {
+			Payments(context.Context, []ledger.PayKey) (map[ledger.PayKey]*ledger.PaymentRow, error)
+		}) error {
+			got, err := r.Payments(ctx, payKeys)
+			if err != nil {
+				return err
+			}
+			for _, k := range payKeys {
+				if want, ok := payModel[k]; (got[k] == nil) == ok || (ok && !reflect.DeepEqual(*got[k], want)) {
+					return fmt.Errorf("after %s: payment %x/%d\nread %+v\nmodel %+v", what, k.Payer[:2], k.Counter, got[k], want)
+				}
+			}
+			return nil
+		}
 		write := func(d *ledger.DeviceRow, renew bool) {
 			m := model[d.ID]
 			ledger.DeviceWritesForTest(&m, d, renew)
@@ -226,26 +278,6 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				}
 			}
 			return nil
-		}
-		// And 1 of the second, settled and archived: the payments
-		// table's writes (ResolvePayments, SetPaymentStatus) leave it as
-		// it is, and so must the batch's reads of it.
-		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[1], Counter: 1, ID: protocol.Hash{1, 1}, Payee: ids[0], Amount: 6,
-			Status: protocol.StatusSettled, SrcDevice: ids[0], SrcCounter: 2, CreatedAt: 1, Time: 1, Resolved: 2}}); err != nil {
-			return err
-		}
-		if moved, _, err := tx.ArchiveStep(ctx, ledger.ArchivePayments, 1e18, nil, 100); err != nil || moved != 1 {
-			return fmt.Errorf("archiving: %d moved, %v", moved, err)
-		}
-		// A payment no key of the batch names: ranges over it are read
-		// from the store.
-		if err := tx.InsertPayments(ctx, []ledger.PaymentRow{{Payer: ids[0], Counter: 5, ID: protocol.Hash{5}, Payee: ids[1], Amount: 5,
-			Status: protocol.StatusSettled, SrcDevice: ids[1], SrcCounter: 3, CreatedAt: 1, Time: 1, Resolved: 70}}); err != nil {
-			return err
-		}
-		if err := tx.InsertEntries(ctx, []ledger.EntryRow{{Device: ids[0], Counter: 1, Kind: 1, Data: []byte{1}},
-			{Device: ids[0], Counter: 2, Kind: 1, Data: []byte{2}}, {Device: ids[0], Counter: 3, Kind: 1, Data: []byte{3}}}); err != nil {
-			return err
 		}
 		entries := func(r interface {
 			Entries(context.Context, protocol.KeyID, uint64, uint64) ([]ledger.EntryRow, error)
@@ -334,6 +366,9 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 			if err := sameDevices(what+", through the batch", b, enrolled); err != nil {
 				return err
 			}
+			if err := samePayments(what+", in the store", tx); err != nil {
+				return err
+			}
 			return sameDevices(what+", in the store", tx, ids)
 		}
 		if prefetch {
@@ -384,11 +419,13 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				err = b.Savepoint(ctx, fmt.Sprint("sp", savepoints))
 				marks = append(marks, len(held))
 				models = append(models, maps.Clone(model))
+				payModels = append(payModels, maps.Clone(payModel))
 			case 5:
 				if savepoints > 0 {
 					err = b.RollbackTo(ctx, fmt.Sprint("sp", savepoints))
 					held = held[:marks[len(marks)-1]]
 					model = maps.Clone(models[len(models)-1])
+					payModel = maps.Clone(payModels[len(payModels)-1])
 				}
 			case 6:
 				if savepoints > 0 {
@@ -396,38 +433,38 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 					savepoints--
 					marks = marks[:len(marks)-1]
 					models = models[:len(models)-1]
+					payModels = payModels[:len(payModels)-1]
 				}
 			case 7:
 				err = b.PutMeta(ctx, o.key, o.val)
 			case 8:
 				err = b.InsertEntries(ctx, o.entries)
 				held = append(held, o.entries...)
-			case 9:
-				var stored map[ledger.PayKey]*ledger.PaymentRow
-				if stored, err = tx.Payments(ctx, payKeys); err == nil {
-					var fresh []ledger.PaymentRow
-					for _, p := range o.pays {
-						if stored[p.Key()] == nil {
-							fresh = append(fresh, p)
-						}
+			case 9: // (the model says which are stored: a read of the store would write held rows)
+				var fresh []ledger.PaymentRow
+				for _, p := range o.pays {
+					if _, ok := payModel[p.Key()]; !ok {
+						fresh = append(fresh, p)
+						payModel[p.Key()] = p
 					}
-					err = b.InsertPayments(ctx, fresh)
 				}
+				err = b.InsertPayments(ctx, fresh)
 			case 10, 11:
-				var stored map[ledger.PayKey]*ledger.PaymentRow
-				if stored, err = tx.Payments(ctx, payKeys); err == nil {
-					var ps []ledger.PaymentRow
-					for _, p := range o.pays {
-						if s := stored[p.Key()]; s != nil && !o.other {
-							p.ID = s.ID
-						}
-						ps = append(ps, p)
+				var ps []ledger.PaymentRow
+				for _, p := range o.pays {
+					if s, ok := payModel[p.Key()]; ok && !o.other {
+						p.ID = s.ID
 					}
-					if o.op == 10 {
-						err = b.ResolvePayments(ctx, ps)
-					} else {
-						err = b.SetPaymentStatus(ctx, ps[0].Key(), ps[0].ID, ps[0].Status, ps[0].Resolved)
-					}
+					ps = append(ps, p)
+				}
+				if o.op == 10 {
+					err = b.ResolvePayments(ctx, ps)
+				} else {
+					ps = ps[:1]
+					err = b.SetPaymentStatus(ctx, ps[0].Key(), ps[0].ID, ps[0].Status, ps[0].Resolved)
+				}
+				for _, p := range ps {
+					resolve(p)
 				}
 			case 13, 14:
 				if o.op == 14 {
@@ -465,6 +502,9 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 				}
 				continue
 			}
+			if diff = samePayments(fmt.Sprintf("step %d (op %d), through the batch", step, o.op), b); diff != nil {
+				return errUndo
+			}
 			if diff = same(fmt.Sprintf("step %d (op %d)", step, o.op)); diff != nil {
 				return errUndo
 			}
@@ -482,8 +522,8 @@ func checkBatchRows(ctx context.Context, rt *rapid.T, st ledger.Store, ids []pro
 		}
 		if !reflect.DeepEqual(got, want) {
 			diff = fmt.Errorf("the batch wrote entries\n%v\nwhile it read\n%v", got, want)
-		} else {
-			diff = sameDevices("the end of the batch, in the store", tx, ids)
+		} else if diff = sameDevices("the end of the batch, in the store", tx, ids); diff == nil {
+			diff = samePayments("the end of the batch, in the store", tx)
 		}
 		return errUndo
 	})

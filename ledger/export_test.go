@@ -75,9 +75,9 @@ func (s *Service) PrepareBatchForTest(ctx context.Context, ups []*protocol.SyncU
 // HoldDevicesForTest makes a BatchTxForTest hold its device writes, as a
 // group commit does (batch.go), if its store can; it reports whether.
 func HoldDevicesForTest(tx Tx) bool {
-	h, ok := tx.(*batchTx).Tx.(DeviceWriteHolder)
+	h, ok := tx.(*batchTx).Tx.(WriteHolder)
 	if ok {
-		h.HoldDeviceWrites()
+		h.HoldWrites()
 	}
 	return ok
 }

@@ -235,14 +235,16 @@ type Tx interface {
 	OnlineTotals(ctx context.Context) (OnlineTotals, error)
 }
 
-// DeviceWriteHolder is a Tx that can hold device row writes (UpdateDevice,
-// UpdateDevices) and write them in one statement later: before any
-// statement of its own that reads or writes the devices table or sets a
-// savepoint, and at FlushDeviceWrites, which a holder's user must call
-// before the transaction commits (a group commit, batch.go).
-type DeviceWriteHolder interface {
-	HoldDeviceWrites()
-	FlushDeviceWrites(ctx context.Context) error
+// WriteHolder is a Tx that can hold writes of device rows (UpdateDevice,
+// UpdateDevices) and payments (InsertPayments, ResolvePayments) and make
+// them later, a statement for each kind: before any statement of its own
+// that reads or writes their tables or sets a savepoint, and at
+// FlushWrites, which a holder's user must call before the transaction
+// commits (a group commit, batch.go). An error of a held write is
+// returned then.
+type WriteHolder interface {
+	HoldWrites()
+	FlushWrites(ctx context.Context) error
 }
 
 // OnlineTotals are the online payments recorded: how many, their value,

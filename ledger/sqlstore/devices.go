@@ -117,7 +117,7 @@ func (t *Tx) RenewDevice(ctx context.Context, d *ledger.DeviceRow) error {
 // UpdateDevice implements ledger.Tx. Identity and account never change;
 // the certificate only through RenewDevice.
 func (t *Tx) UpdateDevice(ctx context.Context, d *ledger.DeviceRow) error {
-	if t.hold(d) {
+	if t.holdDevices(d) {
 		return nil
 	}
 	_, err := t.exec(ctx, `UPDATE devices SET revoked = $2, revoked_at = $3, reason = $4, acked = $5, last_hash = $6,
@@ -135,7 +135,7 @@ var deviceTypes = []string{"bytea", "boolean", "bigint", "text", "bigint", "byte
 // UpdateDevices implements ledger.Tx: one UPDATE ... FROM (VALUES ...)
 // per chunk instead of a round trip per device.
 func (t *Tx) UpdateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
-	if t.hold(ds...) {
+	if t.holdDevices(ds...) {
 		return nil
 	}
 	return t.updateDevices(ctx, ds)

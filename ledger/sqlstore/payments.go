@@ -145,6 +145,13 @@ func (t *Tx) PaymentsOf(ctx context.Context, payer protocol.KeyID, lo, hi uint64
 
 // InsertPayments implements ledger.Tx.
 func (t *Tx) InsertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
+	if ok, err := t.holdPayments(ctx, ps); ok {
+		return err
+	}
+	return t.insertPayments(ctx, ps)
+}
+
+func (t *Tx) insertPayments(ctx context.Context, ps []ledger.PaymentRow) error {
 	return t.insertMany(ctx, insertPayments, ``, paymentNCols, len(ps), func(i int) []any { return paymentArgs(&ps[i]) })
 }
 
@@ -281,6 +288,13 @@ func (t *Tx) SetPaymentStatus(ctx context.Context, k ledger.PayKey, pid protocol
 // ResolvePayments implements ledger.Tx: one UPDATE per chunk of the main
 // table.
 func (t *Tx) ResolvePayments(ctx context.Context, ps []ledger.PaymentRow) error {
+	if t.holdResolutions(ps) {
+		return nil
+	}
+	return t.resolvePayments(ctx, ps)
+}
+
+func (t *Tx) resolvePayments(ctx context.Context, ps []ledger.PaymentRow) error {
 	const per = 500
 	for lo := 0; lo < len(ps); lo += per {
 		chunk := ps[lo:min(lo+per, len(ps))]

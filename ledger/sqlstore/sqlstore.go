@@ -44,15 +44,14 @@ type Tx struct {
 	prep  PrepFunc
 	stmts map[string]*sql.Stmt // this transaction's handles on prepared statements
 
-	holding   bool                                 // held.go
-	held      map[protocol.KeyID]*ledger.DeviceRow // held.go
-	heldOrder []protocol.KeyID
-	heldErr   error // a failed write of held rows: the transaction must not commit
+	holding bool  // held.go
+	held    held  // held.go
+	heldErr error // a failed write of held rows: the transaction must not commit
 }
 
 var (
-	_ ledger.Tx                = (*Tx)(nil)
-	_ ledger.DeviceWriteHolder = (*Tx)(nil)
+	_ ledger.Tx          = (*Tx)(nil)
+	_ ledger.WriteHolder = (*Tx)(nil)
 )
 
 // Wrap returns tx as a ledger.Tx.

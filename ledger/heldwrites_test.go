@@ -1,0 +1,113 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/offpay/offpay/ledger"
+	"github.com/offpay/offpay/postgres/pgtest"
+	"github.com/offpay/offpay/protocol"
+)
+
+// TestHeldWritesKeepTheirOrder: a transaction holding its writes
+// (ledger.WriteHolder, a group commit) leaves the store as the same
+// writes made one by one would: a resolution held before the insert of
+// its payment matches nothing, as it did when made; of two resolutions of
+// one payment the later stays; a device row written twice is written as
+// the second time; a rollback to a savepoint undoes the held writes after
+// it and keeps those before. On both stores.
+func TestHeldWritesKeepTheirOrder(t *testing.T) {
+	stores := []string{"sqlite"}
+	if os.Getenv(pgtest.Env) != "" {
+		stores = append(stores, "postgres")
+	}
+	for _, name := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := batchStore(t, name)
+			a, b := protocol.KeyID{0xa}, protocol.KeyID{0xb}
+			pay := func(payer protocol.KeyID, c uint64, status uint8, at int64) ledger.PaymentRow {
+				return ledger.PaymentRow{Payer: payer, Counter: c, ID: protocol.Hash{byte(c)}, Payee: b, Amount: 5, Status: status,
+					SrcDevice: b, SrcCounter: c, CreatedAt: 1, Time: 1, Resolved: at}
+			}
+			errDone := errors.New("done")
+			err := st.Update(ctx, func(tx ledger.Tx) error {
+				if err := tx.InsertAccount(ctx, &ledger.AccountRow{Name: "x"}); err != nil {
+					return err
+				}
+				for _, id := range []protocol.KeyID{a, b} {
+					if err := tx.InsertDevice(ctx, &ledger.DeviceRow{ID: id, Account: "x", Cert: []byte{1}}); err != nil {
+						return err
+					}
+				}
+				h, ok := tx.(ledger.WriteHolder)
+				if !ok {
+					t.Fatal("the store cannot hold writes")
+				}
+				h.HoldWrites()
+				pending := protocol.StatusPending
+				steps := []func() error{
+					// 1: resolved before it is inserted: no match then.
+					func() error {
+						return tx.ResolvePayments(ctx, []ledger.PaymentRow{pay(a, 1, protocol.StatusSettled, 9)})
+					},
+					func() error { return tx.InsertPayments(ctx, []ledger.PaymentRow{pay(a, 1, pending, 0)}) },
+					// 2: inserted, then resolved twice.
+					func() error { return tx.InsertPayments(ctx, []ledger.PaymentRow{pay(a, 2, pending, 0)}) },
+					func() error {
+						return tx.ResolvePayments(ctx, []ledger.PaymentRow{pay(a, 2, protocol.StatusSettled, 5)})
+					},
+					func() error {
+						return tx.ResolvePayments(ctx, []ledger.PaymentRow{pay(a, 2, protocol.StatusRejected, 7)})
+					},
+					// Device a written twice.
+					func() error { return tx.UpdateDevice(ctx, &ledger.DeviceRow{ID: a, Sent: 1}) },
+					func() error { return tx.UpdateDevices(ctx, []*ledger.DeviceRow{{ID: a, Sent: 2}, {ID: b, Sent: 3}}) },
+					// Before a savepoint: kept; after it: undone.
+					func() error { return tx.InsertPayments(ctx, []ledger.PaymentRow{pay(a, 3, pending, 0)}) },
+					func() error { return tx.Savepoint(ctx, "sp") },
+					func() error { return tx.InsertPayments(ctx, []ledger.PaymentRow{pay(a, 4, pending, 0)}) },
+					func() error {
+						return tx.ResolvePayments(ctx, []ledger.PaymentRow{pay(a, 3, protocol.StatusSettled, 8)})
+					},
+					func() error { return tx.UpdateDevice(ctx, &ledger.DeviceRow{ID: b, Sent: 4}) },
+					func() error { return tx.RollbackTo(ctx, "sp") },
+					func() error { return h.FlushWrites(ctx) },
+				}
+				for i, step := range steps {
+					if err := step(); err != nil {
+						t.Fatalf("step %d: %v", i, err)
+					}
+				}
+				ps, err := tx.Payments(ctx, []ledger.PayKey{{Payer: a, Counter: 1}, {Payer: a, Counter: 2}, {Payer: a, Counter: 3}, {Payer: a, Counter: 4}})
+				if err != nil {
+					return err
+				}
+				for c, want := range map[uint64]struct {
+					status uint8
+					at     int64
+				}{1: {pending, 0}, 2: {protocol.StatusRejected, 7}, 3: {pending, 0}} {
+					if p := ps[ledger.PayKey{Payer: a, Counter: c}]; p == nil || p.Status != want.status || p.Resolved != want.at {
+						t.Errorf("payment %d: %+v, want status %d resolved %d", c, p, want.status, want.at)
+					}
+				}
+				if p := ps[ledger.PayKey{Payer: a, Counter: 4}]; p != nil {
+					t.Errorf("payment 4, inserted after the savepoint rolled back to, is stored: %+v", p)
+				}
+				ds, err := tx.Devices(ctx, []protocol.KeyID{a, b})
+				if err != nil {
+					return err
+				}
+				if ds[a].Sent != 2 || ds[b].Sent != 3 {
+					t.Errorf("devices sent %d and %d, want 2 and 3", ds[a].Sent, ds[b].Sent)
+				}
+				return errDone
+			})
+			if !errors.Is(err, errDone) {
+				t.Fatal(err)
+			}
+		})
+	}
+}
