@@ -53,3 +53,45 @@ func TestActivityPlan(t *testing.T) {
 		t.Errorf("the activity query scans a table; plan:\n%s", all)
 	}
 }
+
+// TestStatusRowsPlan: a group commit's read of its uploaders' pending and
+// lately resolved payments (sqlstore.StatusRows) can read each payer's
+// rows through the indexes of pending and resolved payments (sequential
+// scans discouraged, as in TestActivityPlan).
+func TestStatusRowsPlan(t *testing.T) {
+	s := open(t).(*postgres.Store)
+	ctx := context.Background()
+	tx, err := s.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.QueryContext(ctx, `EXPLAIN `+sqlstore.StatusRowsSQL(sqlstore.Postgres, 2), [][]byte{{1}, {2}}, []int64{5, 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	for _, idx := range []string{"payments_open", "payments_resolved", "payments_archive_resolved"} {
+		if !strings.Contains(all, " using "+idx+" on ") && !strings.Contains(all, "Bitmap Index Scan on "+idx+" ") {
+			t.Errorf("the status rows query does not read by %s; plan:\n%s", idx, all)
+		}
+	}
+	if strings.Contains(all, "Seq Scan") {
+		t.Errorf("the status rows query scans a table; plan:\n%s", all)
+	}
+}

@@ -51,3 +51,55 @@ func TestActivityPlan(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusRowsPlan: a group commit's read of its uploaders' pending and
+// lately resolved payments (sqlstore.StatusRows) searches each payer's
+// rows through the indexes of pending and resolved payments, never a
+// scan of a whole index (which grows with every payment stored).
+func TestStatusRowsPlan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var args []any
+	for i := range 3 {
+		for range 4 {
+			args = append(args, []byte{byte(i)}, int64(5))
+		}
+	}
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlstore.StatusRowsSQL(sqlstore.SQLite, 4), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	for _, want := range []string{"SEARCH payments USING INDEX payments_open (payer=?)",
+		"SEARCH payments USING INDEX payments_resolved (payer=? AND resolved_at>?)",
+		"SEARCH payments USING INDEX payments_archive_resolved (payer=? AND resolved_at>?)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the status rows are not read by their index (want %q); plan:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "SCAN payments") {
+		t.Errorf("the status rows query scans payments:\n%s", all)
+	}
+}
