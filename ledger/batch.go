@@ -34,6 +34,12 @@ import (
 // of the store fails the batch, and the store's retry (a serialization
 // failure on PostgreSQL) runs the whole batch again from the start. When
 // nothing waits, an upload is applied alone at once: no latency is added.
+// Within a batch, what each upload reads is read for all of them before
+// the first (batchrows.go, batchranges.go), and the rows they write are
+// held and written a statement a table (entries, lines and notifications
+// here; device rows and payments by the store: WriteHolder), so that on
+// PostgreSQL a crowd of small uploads makes a few round trips a batch,
+// not several an upload.
 
 // Bounds of one batch (Options.MaxBatch overrides the uploads).
 const (

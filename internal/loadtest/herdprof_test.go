@@ -14,7 +14,9 @@ import (
 // unless set) and, with OFFPAY_HERD_PROFILE, writes a CPU profile of the
 // herd alone (release to last answer) to that file: what to look at
 // before cutting the CPU a sync costs. OFFPAY_HERD_POSTGRES, a
-// PostgreSQL URL, puts the ledger there instead of on SQLite.
+// PostgreSQL URL, puts the ledger there instead of on SQLite;
+// OFFPAY_HERD_MAXBATCH sets ledger.Options.MaxBatch (uploads a group
+// commit applies together at most).
 func TestHerdProfile(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("OFFPAY_HERD_DEVICES"))
 	if n <= 0 {
@@ -22,6 +24,7 @@ func TestHerdProfile(t *testing.T) {
 	}
 	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES"),
 		Floor: os.Getenv("OFFPAY_HERD_FLOOR") != "", StoreFloor: os.Getenv("OFFPAY_HERD_STORE_FLOOR") != ""}
+	o.MaxBatch, _ = strconv.Atoi(os.Getenv("OFFPAY_HERD_MAXBATCH"))
 	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
 		f, err := os.Create(p)
 		if err != nil {
