@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -37,16 +36,7 @@ func key(label string) protocol.Ed25519Signer {
 func newAttestEnv(t *testing.T) *attestEnv {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, keys := sqliteLedger(t)
 	e := &attestEnv{t: t, ctx: ctx, maker: key("maker"), st: st, keys: keys}
 	e.svc = ledger.New(st, keys, ledger.Options{})
 	e.pol = ledger.DefaultPolicy

@@ -47,6 +47,23 @@ func batchStore(t *testing.T, name string) ledger.Store {
 	return pgtest.Open(t)
 }
 
+// sqliteLedger opens a SQLite store and makes a ledger's keys (EUR) in a
+// folder of the test's, closed when the test ends.
+func sqliteLedger(t *testing.T) (*sqlite.Store, *ledger.Keys) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, keys
+}
+
 // newBatchWorld opens the two ledgers on stores of the kind store; if
 // retry, every transaction of the first is run twice, the first attempt
 // rolled back, as PostgreSQL runs one again that failed to serialize.

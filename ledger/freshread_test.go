@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
 	"github.com/offpay/offpay/protocol"
-	"github.com/offpay/offpay/sqlite"
 )
 
 // gateStore counts read transactions and, once armed, holds the next one
@@ -45,16 +43,7 @@ func (g *gateStore) View(ctx context.Context, fn func(ledger.Tx) error) error {
 // ran (a certificate renewed by another ledger process) is seen by all.
 func TestFreshReadsTogetherAndAfterArrival(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, keys := sqliteLedger(t)
 	gate := &gateStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	svc := ledger.New(gate, keys, ledger.Options{})
 	_, m, err := ledgertest.PayerAndShop(ctx, svc, "fresh", 100)

@@ -2,11 +2,9 @@ package ledger_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/offpay/offpay/ledger"
-	"github.com/offpay/offpay/sqlite"
 )
 
 // TestStoredPolicyWithoutPINMinimum: a policy published before
@@ -14,16 +12,7 @@ import (
 // not refused (which would stop every ledger process from starting).
 func TestStoredPolicyWithoutPINMinimum(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, keys := sqliteLedger(t)
 	old := `{"Person":{"Holding":50000,"PerPayment":10000,"MaxOfflineCount":50,"MaxOfflineValue":50000,"MaxOfflineDays":7,"MaxRevListAge":172800,"MaxHops":3},` +
 		`"Merchant":{"Holding":5000000,"PerPayment":0,"MaxOfflineCount":100000,"MaxOfflineValue":5000000,"MaxOfflineDays":14,"MaxRevListAge":172800,"MaxHops":0},"Validity":63072000000000000}`
 	if err := st.Update(ctx, func(tx ledger.Tx) error { return tx.PutMeta(ctx, "policy", []byte(old)) }); err != nil {

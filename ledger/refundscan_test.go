@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/offpay/offpay/ledger"
 	"github.com/offpay/offpay/ledger/ledgertest"
 	"github.com/offpay/offpay/protocol"
-	"github.com/offpay/offpay/sqlite"
 )
 
 // scanCounter counts the reads of a till's whole set of open sales.
@@ -42,16 +40,7 @@ func (t scanTx) OpenSalePayers(ctx context.Context, device protocol.KeyID) (map[
 // till revoked, the payer honoured.
 func TestTillsUnknownRefundsReadItsSalesOnce(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "l.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keys, err := ledger.Init(filepath.Join(dir, "keys"), "EUR", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, keys := sqliteLedger(t)
 	var scans atomic.Int64
 	svc := ledger.New(scanCounter{st, &scans}, keys, ledger.Options{})
 	a, m, err := ledgertest.PayerAndShop(ctx, svc, "scan", 5000)

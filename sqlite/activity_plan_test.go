@@ -26,24 +26,7 @@ func TestActivityPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlstore.ActivitySQL, int64(1), int64(2), int64(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	all := strings.Join(plan, "\n")
+	all := queryPlan(t, db, sqlstore.ActivitySQL, int64(1), int64(2), int64(1))
 	for _, table := range []string{"payments", "conflicts", "payments_archive"} {
 		want := "SEARCH " + table + " USING COVERING INDEX " + table + "_created (created_at>? AND created_at<?)"
 		if !strings.Contains(all, want) {
@@ -74,7 +57,23 @@ func TestStatusRowsPlan(t *testing.T) {
 			args = append(args, []byte{byte(i)}, int64(5))
 		}
 	}
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+sqlstore.StatusRowsSQL(sqlstore.SQLite, 4), args...)
+	all := queryPlan(t, db, sqlstore.StatusRowsSQL(sqlstore.SQLite, 4), args...)
+	for _, want := range []string{"SEARCH payments USING INDEX payments_open (payer=?)",
+		"SEARCH payments USING INDEX payments_resolved (payer=? AND resolved_at>?)",
+		"SEARCH payments USING INDEX payments_archive_resolved (payer=? AND resolved_at>?)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the status rows are not read by their index (want %q); plan:\n%s", want, all)
+		}
+	}
+	if strings.Contains(all, "SCAN payments") {
+		t.Errorf("the status rows query scans payments:\n%s", all)
+	}
+}
+
+// queryPlan returns SQLite's plan for q, a step a line.
+func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) string {
+	t.Helper()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,15 +90,5 @@ func TestStatusRowsPlan(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	all := strings.Join(plan, "\n")
-	for _, want := range []string{"SEARCH payments USING INDEX payments_open (payer=?)",
-		"SEARCH payments USING INDEX payments_resolved (payer=? AND resolved_at>?)",
-		"SEARCH payments USING INDEX payments_archive_resolved (payer=? AND resolved_at>?)"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("the status rows are not read by their index (want %q); plan:\n%s", want, all)
-		}
-	}
-	if strings.Contains(all, "SCAN payments") {
-		t.Errorf("the status rows query scans payments:\n%s", all)
-	}
+	return strings.Join(plan, "\n")
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"testing/fstest"
 
 	"github.com/offpay/offpay/ledger/sqlstore"
 )
@@ -41,21 +40,7 @@ func TestMigration013OnAFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.SetMaxOpenConns(1)
-	upTo12 := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range names {
-		if path.Base(n) < "013" {
-			b, err := fs.ReadFile(migrations, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			upTo12[n] = &fstest.MapFile{Data: b}
-		}
-	}
-	if err := sqlstore.Migrate(ctx, db, upTo12, "migrations"); err != nil {
+	if err := sqlstore.Migrate(ctx, db, migrationsBefore(t, "013"), "migrations"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
@@ -124,6 +109,10 @@ func TestMigration013OnAFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
 	latest, err := strconv.Atoi(path.Base(names[len(names)-1])[:3])
 	if err != nil {
 		t.Fatal(err)

@@ -68,21 +68,7 @@ func TestOpenSalesKeptThroughTheirNewKey(t *testing.T) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	upTo12 := fstest.MapFS{}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range names {
-		if path.Base(n) < "013" {
-			b, err := fs.ReadFile(migrations, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			upTo12[n] = &fstest.MapFile{Data: b}
-		}
-	}
-	if err := sqlstore.Migrate(ctx, db, upTo12, "migrations"); err != nil {
+	if err := sqlstore.Migrate(ctx, db, migrationsBefore(t, "013"), "migrations"); err != nil {
 		t.Fatal(err)
 	}
 	const cols = `pid, payer, counter, device, account, amount, closes, stale, src_device, src_counter, released`
@@ -134,4 +120,25 @@ func TestOpenSalesKeptThroughTheirNewKey(t *testing.T) {
 			t.Errorf("%s: plan %q, want a search of %s", q, plan, index)
 		}
 	}
+}
+
+// migrationsBefore is the migrations whose file names sort before name:
+// what a build before that migration had.
+func migrationsBefore(t *testing.T, name string) fstest.MapFS {
+	t.Helper()
+	out := fstest.MapFS{}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if path.Base(n) < name {
+			b, err := fs.ReadFile(migrations, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[n] = &fstest.MapFile{Data: b}
+		}
+	}
+	return out
 }
