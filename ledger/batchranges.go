@@ -140,36 +140,7 @@ func keptRange[R any](m map[PayKey]*R, device protocol.KeyID, lo, hi uint64) ([]
 // Receipts implements Tx: copies of the batch's rows, the store's for the
 // rest.
 func (b *batchTx) Receipts(ctx context.Context, keys []PayKey) (map[PayKey]*ReceiptRow, error) {
-	if b.rcpts == nil {
-		b.rcpts = map[PayKey]*ReceiptRow{}
-	}
-	out := make(map[PayKey]*ReceiptRow, len(keys))
-	var miss []PayKey
-	for _, k := range keys {
-		if r, ok := b.rcpts[k]; !ok {
-			miss = append(miss, k)
-		} else if r != nil {
-			c := *r
-			out[k] = &c
-		}
-	}
-	if len(miss) == 0 {
-		return out, nil
-	}
-	m, err := b.Tx.Receipts(ctx, miss)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range miss {
-		r := m[k]
-		b.rcpts[k] = nil
-		if r != nil {
-			c := *r
-			b.rcpts[k] = &c
-			out[k] = r
-		}
-	}
-	return out, nil
+	return readKept(ctx, &b.rcpts, keys, b.Tx.Receipts)
 }
 
 // InsertReceipts implements Tx.

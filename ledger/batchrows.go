@@ -132,35 +132,41 @@ func (b *batchTx) MoveLoad(ctx context.Context, from uint64, l *LoadRow) error {
 // Payments implements Tx: copies of the batch's rows, the store's for the
 // rest.
 func (b *batchTx) Payments(ctx context.Context, keys []PayKey) (map[PayKey]*PaymentRow, error) {
-	if b.pays == nil {
-		b.pays = map[PayKey]*PaymentRow{}
+	return readKept(ctx, &b.pays, keys, b.Tx.Payments)
+}
+
+// readKept returns copies of the rows of keys kept in *m, and the
+// store's rows of the rest (read with read), which it keeps (nil where
+// absent). Rows hold no slices: a copy of the struct is a copy.
+func readKept[R any](ctx context.Context, m *map[PayKey]*R, keys []PayKey, read func(context.Context, []PayKey) (map[PayKey]*R, error)) (map[PayKey]*R, error) {
+	if *m == nil {
+		*m = map[PayKey]*R{}
 	}
-	out := make(map[PayKey]*PaymentRow, len(keys))
+	out := make(map[PayKey]*R, len(keys))
 	var miss []PayKey
 	for _, k := range keys {
-		if p, ok := b.pays[k]; !ok {
+		if r, ok := (*m)[k]; !ok {
 			miss = append(miss, k)
-		} else if p != nil {
-			c := *p
+		} else if r != nil {
+			c := *r
 			out[k] = &c
 		}
 	}
 	if len(miss) == 0 {
 		return out, nil
 	}
-	m, err := b.Tx.Payments(ctx, miss)
+	got, err := read(ctx, miss)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range miss {
-		p := m[k]
-		if p == nil {
-			b.pays[k] = nil
-			continue
+		r := got[k]
+		(*m)[k] = nil
+		if r != nil {
+			c := *r
+			(*m)[k] = &c
+			out[k] = r
 		}
-		c := *p
-		b.pays[k] = &c
-		out[k] = p
 	}
 	return out, nil
 }

@@ -15,17 +15,7 @@ import (
 // tables (payments, conflicts, payments_archive) through its created_at
 // index (migration 012), never by scanning the table.
 func TestActivityPlan(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	s, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := planDB(t)
 	all := queryPlan(t, db, sqlstore.ActivitySQL, int64(1), int64(2), int64(1))
 	for _, table := range []string{"payments", "conflicts", "payments_archive"} {
 		want := "SEARCH " + table + " USING COVERING INDEX " + table + "_created (created_at>? AND created_at<?)"
@@ -40,17 +30,7 @@ func TestActivityPlan(t *testing.T) {
 // rows through the indexes of pending and resolved payments, never a
 // scan of a whole index (which grows with every payment stored).
 func TestStatusRowsPlan(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	s, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := planDB(t)
 	var args []any
 	for i := range 3 {
 		for range 4 {
@@ -91,4 +71,22 @@ func queryPlan(t *testing.T, db *sql.DB, q string, args ...any) string {
 		t.Fatal(err)
 	}
 	return strings.Join(plan, "\n")
+}
+
+// planDB is a fresh ledger database, migrated by Open, on a plain
+// connection of its own.
+func planDB(t *testing.T) *sql.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
