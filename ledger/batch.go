@@ -231,20 +231,11 @@ func (s *Service) applyTx(ctx context.Context, batch []*job, savepoints bool) er
 			h.HoldWrites()
 		}
 		if len(batch) > 1 {
-			var ids, own []protocol.KeyID
-			var keys, rks []PayKey
-			var loads []LoadKey
-			for _, j := range batch {
-				ids = append(ids, j.u.deviceIDs()...)
-				own = append(own, j.u.id)
-				keys = append(append(keys, j.u.payKeys()...), j.u.entryKeys()...)
-				rks = append(rks, j.u.receiptKeys()...)
-				loads = append(loads, j.u.loadKeys()...)
+			ups := make([]*upload, len(batch))
+			for i, j := range batch {
+				ups[i] = j.u
 			}
-			if err := tx.prefetch(ctx, ids, keys, loads); err != nil {
-				return err
-			}
-			if err := tx.prefetchRanges(ctx, rks, own); err != nil {
+			if err := tx.prefetchUploads(ctx, ups); err != nil {
 				return err
 			}
 		}

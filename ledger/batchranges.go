@@ -48,26 +48,65 @@ type statusSet struct {
 	rows  map[uint64]*PaymentRow
 }
 
-// entryKeys are the (device, counter) keys of every entry of the upload:
-// the ranges its PaymentsOf and ReceiptsOf read lie within them.
-func (u *upload) entryKeys() []PayKey {
-	keys := make([]PayKey, 0, len(u.entries))
+// prefetchUploads reads what the uploads of a batch will read: their
+// devices' rows first, then by key the payments and loads they read
+// (batchrows.go) and the payments and receipts under the counters of
+// their entries not yet applied, and the status rows of the uploaders
+// whose uploads can be applied (enrolled, not revoked, no gap): an upload
+// that fails on a gap, which costs its sender nothing to send, makes the
+// batch read no more than it did.
+func (b *batchTx) prefetchUploads(ctx context.Context, ups []*upload) error {
+	var ids, own []protocol.KeyID
+	var keys, rks []PayKey
+	var loads []LoadKey
+	for _, u := range ups {
+		ids = append(ids, u.deviceIDs()...)
+		keys = append(keys, u.payKeys()...)
+		loads = append(loads, u.loadKeys()...)
+	}
+	if _, err := b.Devices(ctx, ids); err != nil {
+		return err
+	}
+	for _, u := range ups {
+		d := b.devs[u.id]
+		if d == nil || len(u.entries) == 0 {
+			continue
+		}
+		fresh := u.keysAfter(d.Acked)
+		keys = append(keys, fresh...)
+		rks = append(append(rks, fresh...), u.receiptKeys()...)
+		if !d.Revoked && u.entries[0].e.Counter <= d.Acked+1 {
+			own = append(own, u.id)
+		}
+	}
+	if err := b.prefetch(ctx, nil, keys, loads); err != nil {
+		return err
+	}
+	return b.prefetchRanges(ctx, rks, own)
+}
+
+// keysAfter are the (device, counter) keys of the upload's entries above
+// acked: the ranges its PaymentsOf and ReceiptsOf read lie within them.
+func (u *upload) keysAfter(acked uint64) []PayKey {
+	var keys []PayKey
 	for _, ue := range u.entries {
-		keys = append(keys, PayKey{u.id, ue.e.Counter})
+		if ue.e.Counter > acked {
+			keys = append(keys, PayKey{u.id, ue.e.Counter})
+		}
 	}
 	return keys
 }
 
-// receiptKeys are the receipts an upload reads by key: those its
-// entries carry, and those kept for its own counters.
+// receiptKeys are the receipts kept for the payees an upload's confirm
+// entries name, which it reads by key.
 func (u *upload) receiptKeys() []PayKey {
-	keys := u.entryKeys()
+	var keys []PayKey
 	for _, ue := range u.entries {
-		if ue.receipt != nil && !ue.rejected {
-			keys = append(keys, PayKey{ue.receipt.Payee, ue.receipt.Counter})
+		if r := ue.receipt; r != nil && !ue.rejected && r.Counter != 0 && r.Counter <= maxReceiptCounter {
+			keys = append(keys, PayKey{r.Payee, r.Counter})
 		}
 	}
-	return slices.DeleteFunc(keys, func(k PayKey) bool { return k.Counter == 0 || k.Counter > maxReceiptCounter })
+	return keys
 }
 
 // prefetchRanges reads the receipts of keys rks and the status rows of

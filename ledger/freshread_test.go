@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,7 +31,11 @@ func (g *gateStore) View(ctx context.Context, fn func(ledger.Tx) error) error {
 				return err
 			}
 			g.entered <- struct{}{}
-			<-g.release
+			select {
+			case <-g.release:
+			case <-ctx.Done(): // a stuck read's callers all gave up
+				return ctx.Err()
+			}
 		}
 		return fn(tx)
 	})
@@ -102,5 +107,110 @@ func TestFreshReadsTogetherAndAfterArrival(t *testing.T) {
 	}
 	if v := gate.views.Load() - views; v != 1 {
 		t.Fatalf("%d reads arriving together took %d transactions, want 1", n, v)
+	}
+}
+
+// TestFreshReadGivesUpWithItsCallers: a read that hangs (a connection
+// stuck after a failover) does not hold its caller past the caller's own
+// deadline, and once every caller of that read has gone it is cancelled,
+// so the reads queued behind it go on.
+func TestFreshReadGivesUpWithItsCallers(t *testing.T) {
+	ctx := context.Background()
+	st, keys := sqliteLedger(t)
+	gate := &gateStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(gate.release)
+	svc := ledger.New(gate, keys, ledger.Options{})
+	a, m, err := ledgertest.PayerAndShop(ctx, svc, "stuck", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.armed.Store(true)
+	stuck, cancel := context.WithCancel(ctx)
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.FreshDeviceForTest(stuck, m.ID)
+		first <- err
+	}()
+	<-gate.entered
+	later := make(chan error, 1)
+	go func() { // queued behind the stuck read
+		wait, done := context.WithTimeout(ctx, 5*time.Second)
+		defer done()
+		_, err := svc.FreshDeviceForTest(wait, a.ID)
+		later <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); svc.FreshQueuedForTest() < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second read never queued")
+		}
+	}
+	cancel()
+	select {
+	case err := <-first:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("the stuck read's caller got %v, want its cancellation", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the stuck read's caller still waits 2 s after giving up")
+	}
+	if err := <-later; err != nil {
+		t.Fatalf("the read queued behind the stuck one: %v", err)
+	}
+}
+
+// TestFreshReadsFailAlone: reads done together fail each on its own row:
+// a device whose stored certificate cannot be decoded fails its own
+// upload, not those read beside it.
+func TestFreshReadsFailAlone(t *testing.T) {
+	ctx := context.Background()
+	st, keys := sqliteLedger(t)
+	gate := &gateStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	svc := ledger.New(gate, keys, ledger.Options{})
+	a, m, err := ledgertest.PayerAndShop(ctx, svc, "alone", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx ledger.Tx) error {
+		ds, err := tx.Devices(ctx, []protocol.KeyID{m.ID})
+		if err != nil {
+			return err
+		}
+		d := ds[m.ID]
+		d.Cert = []byte{0xff}
+		return tx.RenewDevice(ctx, d)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gate.armed.Store(true)
+	first := make(chan error, 1)
+	go func() {
+		_, err := svc.FreshDeviceForTest(ctx, a.ID)
+		first <- err
+	}()
+	<-gate.entered
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, id := range []protocol.KeyID{m.ID, a.ID} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = svc.FreshDeviceForTest(ctx, id)
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); svc.FreshQueuedForTest() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reads never queued")
+		}
+	}
+	close(gate.release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] == nil {
+		t.Error("the device with a broken certificate was read without error")
+	}
+	if errs[1] != nil {
+		t.Errorf("a device read beside it failed too: %v", errs[1])
 	}
 }

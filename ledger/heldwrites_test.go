@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/offpay/offpay/ledger"
@@ -102,6 +103,54 @@ func TestHeldWritesKeepTheirOrder(t *testing.T) {
 				}
 				if ds[a].Sent != 2 || ds[b].Sent != 3 {
 					t.Errorf("devices sent %d and %d, want 2 and 3", ds[a].Sent, ds[b].Sent)
+				}
+				return errDone
+			})
+			if !errors.Is(err, errDone) {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestHeldWriteErrorIsTheOneReturned: when writing held rows fails (here a
+// payment whose key is taken: on PostgreSQL a conflict another process
+// causes looks so, and is retried), the statement that made them be
+// written returns that error, whatever kind of statement it is, and so
+// does the flush at the end: never the next statement's ("transaction
+// aborted" on PostgreSQL, which no retry takes up), never a commit
+// without the held rows.
+func TestHeldWriteErrorIsTheOneReturned(t *testing.T) {
+	stores := []string{"sqlite"}
+	if os.Getenv(pgtest.Env) != "" {
+		stores = append(stores, "postgres")
+	}
+	for _, name := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st := batchStore(t, name)
+			a := protocol.KeyID{0xa}
+			p := ledger.PaymentRow{Payer: a, Counter: 1, ID: protocol.Hash{1}, Payee: a, Amount: 5, Status: protocol.StatusPending,
+				SrcDevice: a, SrcCounter: 1, CreatedAt: 1, Time: 1}
+			errDone := errors.New("done")
+			err := st.Update(ctx, func(tx ledger.Tx) error {
+				if err := tx.InsertPayments(ctx, []ledger.PaymentRow{p}); err != nil {
+					return err
+				}
+				h := tx.(ledger.WriteHolder)
+				h.HoldWrites()
+				p.ID = protocol.Hash{2}
+				if err := tx.InsertPayments(ctx, []ledger.PaymentRow{p}); err != nil {
+					t.Fatalf("a held insert failed at once: %v", err)
+				}
+				taken := func(err error) bool {
+					return err != nil && (strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "duplicate key"))
+				}
+				if _, _, err := tx.PaymentTotals(ctx); !taken(err) { // one row (QueryRow) naming payments
+					t.Errorf("the statement that wrote the held rows: %v, want the taken key's error", err)
+				}
+				if err := h.FlushWrites(ctx); !taken(err) {
+					t.Errorf("the flush after it: %v, want the taken key's error", err)
 				}
 				return errDone
 			})

@@ -102,12 +102,30 @@ func (t *Tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 }
 
 // queryRow runs q, prepared if the store has it.
-func (t *Tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	t.beforeStatement(ctx, q) // an error stays in heldErr: the final flush returns it
-	if s := t.stmt(ctx, q); s != nil {
-		return s.QueryRowContext(ctx, args...)
+func (t *Tx) queryRow(ctx context.Context, q string, args ...any) row {
+	if err := t.beforeStatement(ctx, q); err != nil {
+		// The held rows' error, not the next statement's (on PostgreSQL
+		// "transaction aborted", which no retry would take up).
+		return row{err: err}
 	}
-	return t.tx.QueryRowContext(ctx, q, args...)
+	if s := t.stmt(ctx, q); s != nil {
+		return row{Row: s.QueryRowContext(ctx, args...)}
+	}
+	return row{Row: t.tx.QueryRowContext(ctx, q, args...)}
+}
+
+// row is a *sql.Row, or the error that kept its statement from running.
+type row struct {
+	*sql.Row
+	err error
+}
+
+// Scan is sql.Row's, or the error.
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Row.Scan(dest...)
 }
 
 // stmt is q as a statement of this transaction if the store has it
