@@ -19,13 +19,14 @@ import (
 // its uploads before the first:
 //
 //   - PaymentsOf and ReceiptsOf ranges lie within the counters of the
-//     upload's entries: prefetch reads every such key (payments by key
-//     already; receipts the same way), and a range read is answered from
-//     the kept rows when every key of the range is kept (present or known
-//     absent), else from the store.
+//     upload's entries above its device's acked: prefetch reads every such
+//     key (payments by key already; receipts the same way), and a range
+//     read is answered from the kept rows when every key of the range is
+//     kept (present or known absent), else from the store.
 //   - PendingOf and ResolvedOf read the rows of a payer pending or resolved
-//     since a time: prefetch reads them for every uploading device, since
-//     its sync time as the batch begins, in one statement (StatusRows).
+//     since a time: prefetch reads them for every uploading device whose
+//     upload can apply, since its sync time as the batch begins, in one
+//     statement (StatusRows).
 //     The batch then keeps each payer's set complete through its own
 //     writes of the payments table: a row inserted joins its payer's set
 //     if it is pending or resolved since; a kept pending row resolved
