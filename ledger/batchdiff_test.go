@@ -47,6 +47,15 @@ func batchStore(t *testing.T, name string) ledger.Store {
 	return pgtest.Open(t)
 }
 
+// storeNames are the stores a test runs on: SQLite, and PostgreSQL when
+// pgtest.Env names one.
+func storeNames() []string {
+	if os.Getenv(pgtest.Env) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
 // sqliteLedger opens a SQLite store and makes a ledger's keys (EUR) in a
 // folder of the test's, closed when the test ends.
 func sqliteLedger(t *testing.T) (*sqlite.Store, *ledger.Keys) {
@@ -462,11 +471,7 @@ func TestGroupCommitIsSequential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stores := []string{"sqlite"}
-	if os.Getenv("OFFPAY_TEST_POSTGRES") != "" {
-		stores = append(stores, "postgres")
-	}
-	for _, store := range stores {
+	for _, store := range storeNames() {
 		for _, sc := range scenarios {
 			for _, v := range []int{-1, 0, 1, 1 << 10, -2, 2 << 10} {
 				at, retry := v, v == -2 || v == 2<<10

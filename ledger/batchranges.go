@@ -189,12 +189,7 @@ func (b *batchTx) InsertReceipts(ctx context.Context, rows []ReceiptRow) error {
 		b.rcpts = nil
 		return err
 	}
-	for i := range rows {
-		if _, ok := b.rcpts[rows[i].Key()]; ok {
-			c := rows[i]
-			b.rcpts[c.Key()] = &c
-		}
-	}
+	keepWritten(b.rcpts, rows, (*ReceiptRow).Key)
 	return nil
 }
 

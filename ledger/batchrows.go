@@ -178,13 +178,20 @@ func (b *batchTx) InsertPayments(ctx context.Context, rows []PaymentRow) error {
 		return err
 	}
 	b.inserted(rows)
+	keepWritten(b.pays, rows, (*PaymentRow).Key)
+	return nil
+}
+
+// keepWritten sets the kept rows of m under the keys of rows, written to
+// the store, to copies of them; keys not kept stay so.
+func keepWritten[R any](m map[PayKey]*R, rows []R, key func(*R) PayKey) {
 	for i := range rows {
-		if _, ok := b.pays[rows[i].Key()]; ok {
+		k := key(&rows[i])
+		if _, ok := m[k]; ok {
 			c := rows[i]
-			b.pays[c.Key()] = &c
+			m[k] = &c
 		}
 	}
-	return nil
 }
 
 // ResolvePayments implements Tx.

@@ -3,12 +3,10 @@ package ledger_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/offpay/offpay/ledger"
-	"github.com/offpay/offpay/postgres/pgtest"
 	"github.com/offpay/offpay/protocol"
 )
 
@@ -20,11 +18,7 @@ import (
 // the second time; a rollback to a savepoint undoes the held writes after
 // it and keeps those before. On both stores.
 func TestHeldWritesKeepTheirOrder(t *testing.T) {
-	stores := []string{"sqlite"}
-	if os.Getenv(pgtest.Env) != "" {
-		stores = append(stores, "postgres")
-	}
-	for _, name := range stores {
+	for _, name := range storeNames() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := batchStore(t, name)
@@ -121,11 +115,7 @@ func TestHeldWritesKeepTheirOrder(t *testing.T) {
 // aborted" on PostgreSQL, which no retry takes up), never a commit
 // without the held rows.
 func TestHeldWriteErrorIsTheOneReturned(t *testing.T) {
-	stores := []string{"sqlite"}
-	if os.Getenv(pgtest.Env) != "" {
-		stores = append(stores, "postgres")
-	}
-	for _, name := range stores {
+	for _, name := range storeNames() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := batchStore(t, name)
