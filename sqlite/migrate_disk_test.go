@@ -35,7 +35,7 @@ func TestMigration013OnAFullDisk(t *testing.T) {
 
 	// A ledger of the build before 013, with 12,000 open sales (about
 	// 2 MiB with their index).
-	db, err := sql.Open("sqlite", dsn(p, true, Options{}))
+	db, err := sql.Open("sqlite", dsn(p, roleWrite, Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestMigration013OnAFullDisk(t *testing.T) {
 		// modernc's message: "database or disk is full (13)".
 		t.Fatalf("Open on a full disk: %v, want the disk-full error", err)
 	}
-	db, err = sql.Open("sqlite", dsn(p, true, Options{}))
+	db, err = sql.Open("sqlite", dsn(p, roleWrite, Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestMigration013OnAFullDisk(t *testing.T) {
 		t.Fatalf("Open once space is freed: %v", err)
 	}
 	s.Close()
-	db, err = sql.Open("sqlite", dsn(p, true, Options{}))
+	db, err = sql.Open("sqlite", dsn(p, roleWrite, Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

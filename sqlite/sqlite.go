@@ -26,13 +26,27 @@ type Store struct {
 	path string
 	opts Options
 	w, r *sql.DB
+	cp   *checkpointer
+	// walPages is the writer's wal_autocheckpoint: read and set only
+	// inside a write transaction, which holds w's one connection.
+	walPages int
 
 	ws, rs *stmtCache // statements prepared on w and on r
 }
 
 var _ ledger.Store = (*Store)(nil)
 
-func dsn(path string, write bool, o Options) string {
+// A connection's role: the one writer, a reader, or the background
+// checkpointer (checkpoint.go).
+type role int
+
+const (
+	roleRead role = iota
+	roleWrite
+	roleCheckpoint
+)
+
+func dsn(path string, r role, o Options) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -49,7 +63,8 @@ func dsn(path string, write bool, o Options) string {
 	// in memory rather than in a temporary file written at every first
 	// change of a page: those writes were a sixth of a crowd's upload work.
 	q.Add("_pragma", "temp_store(MEMORY)")
-	if write {
+	switch r {
+	case roleWrite:
 		// The writer's page cache: 64 MiB (SQLite's default is 2 MiB)
 		// keeps the inner pages of the big tables' b-trees in memory, so
 		// that settling a payment costs about the same with 10^6 stored
@@ -58,7 +73,7 @@ func dsn(path string, write bool, o Options) string {
 		// as they are used.
 		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleRead:
 		q.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + path + "?" + q.Encode()
@@ -89,7 +104,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 	if err := privateFiles(path); err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	w, err := sql.Open("sqlite", dsn(path, true, o))
+	w, err := sql.Open("sqlite", dsn(path, roleWrite, o))
 	if err != nil {
 		return nil, err
 	}
@@ -100,13 +115,19 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, false, o))
+	r, err := sql.Open("sqlite", dsn(path, roleRead, o))
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	st := &Store{path: path, opts: o, w: w, r: r, ws: newStmtCache(w), rs: newStmtCache(r)}
+	cp, err := startCheckpointer(path, o)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	st := &Store{path: path, opts: o, w: w, r: r, cp: cp, walPages: tightPages, ws: newStmtCache(w), rs: newStmtCache(r)}
 	// Prepared before any transaction: w has one connection, so preparing
 	// during a transaction would wait for it for ever.
 	for _, q := range sqlstore.Prepared(sqlstore.SQLite) {
@@ -146,11 +167,22 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		return unavailable(err)
 	}
 	defer s.ws.prepareWanted(ctx)
+	if want := s.cp.walPages(); want != s.walPages {
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint(%d)`, want)); err != nil {
+			tx.Rollback()
+			return unavailable(err)
+		}
+		s.walPages = want
+	}
 	if err := fn(sqlstore.Wrap(tx, sqlstore.SQLite).WithPrepared(s.ws.get)); err != nil {
 		tx.Rollback()
 		return unavailable(err)
 	}
-	return unavailable(tx.Commit())
+	if err := tx.Commit(); err != nil {
+		return unavailable(err)
+	}
+	s.cp.committed()
+	return nil
 }
 
 // View implements ledger.Store.
@@ -175,8 +207,12 @@ func run(ctx context.Context, db *sql.DB, c *stmtCache, opts *sql.TxOptions, fn 
 func (s *Store) Close() error {
 	s.ws.close()
 	s.rs.close()
+	err0 := s.cp.close()
 	err1 := s.r.Close()
 	err2 := s.w.Close()
+	if err0 != nil {
+		return err0
+	}
 	if err1 != nil {
 		return err1
 	}

@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/offpay/offpay/ledger"
+)
+
+// TestCommitsReachTheDatabaseFile: with room on the disk, a few small
+// commits, far fewer pages than the writer's own checkpoint waits for,
+// are copied into the database file by the background checkpointer, so
+// the writer's commits do not copy them; with little room nothing is
+// copied but by the writer, at SQLite's default bound, as without the
+// checkpointer. The database file is read alone (a copy without its WAL):
+// it holds a committed value only once a checkpoint copied it.
+func TestCommitsReachTheDatabaseFile(t *testing.T) {
+	var free atomic.Uint64
+	free.Store(100 << 20) // 100 MiB: tight
+	was := diskFree
+	diskFree = func(string) (uint64, error) { return free.Load(), nil }
+	t.Cleanup(func() { diskFree = was })
+
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(v string) {
+		t.Helper()
+		if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.PutMeta(ctx, "probe", []byte(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bound := func() int {
+		t.Helper()
+		var pages int
+		if err := s.w.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil {
+			t.Fatal(err)
+		}
+		return pages
+	}
+
+	for range 3 {
+		put("tight")
+	}
+	time.Sleep(200 * time.Millisecond) // ten checkpoint gaps
+	if got := fileAlone(ctx, t, path); got != "" {
+		t.Fatalf("with 100 MiB free the database file holds %q: the checkpointer copied", got)
+	}
+	if b := bound(); b != tightPages {
+		t.Fatalf("with 100 MiB free the writer's bound is %d pages, want %d", b, tightPages)
+	}
+
+	free.Store(2 << 30)
+	for range 3 {
+		put("roomy") // the first wakes the checkpointer, which looks again
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for got := fileAlone(ctx, t, path); got != "roomy"; got = fileAlone(ctx, t, path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("with 2 GiB free the database file holds %q, not the committed value, 10 s after the commit", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	put("roomy") // a transaction after the look takes the new bound
+	if b := bound(); b != roomyPages {
+		t.Fatalf("with 2 GiB free the writer's bound is %d pages, want %d", b, roomyPages)
+	}
+}
+
+// fileAlone reads meta "probe" from a copy of the database file made
+// without its WAL; "" if the copy does not hold it.
+func fileAlone(ctx context.Context, t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "alone.db")
+	if err := os.WriteFile(cp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+cp+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v []byte
+	if err := db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'probe'`).Scan(&v); err != nil {
+		return "" // no such table or row: not copied
+	}
+	return string(v)
+}
+
+// TestCloseStopsTheCheckpointer: Close returns with the checkpointer's
+// connection closed, also right after a commit woke it.
+func TestCloseStopsTheCheckpointer(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.PutMeta(ctx, "probe", []byte("x")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.cp.done:
+	default:
+		t.Fatal("the checkpointer still runs after Close")
+	}
+	if err := s.cp.db.PingContext(ctx); err == nil {
+		t.Fatal("the checkpointer's connection is still open after Close")
+	}
+}
