@@ -150,9 +150,8 @@ func (t *Tx) updateDevices(ctx context.Context, ds []*ledger.DeviceRow) error {
 		}
 		fmt.Fprintf(&set, "%s = v.column%d", c, i+2)
 	}
-	const per = 500
-	for lo := 0; lo < len(ds); lo += per {
-		chunk := ds[lo:min(lo+per, len(ds))]
+	for lo, hi := range t.pieces(len(ds), 500) {
+		chunk := ds[lo:hi]
 		var vals strings.Builder
 		args := make([]any, 0, len(chunk)*len(deviceTypes))
 		for i, d := range chunk {

@@ -295,9 +295,8 @@ func (t *Tx) ResolvePayments(ctx context.Context, ps []ledger.PaymentRow) error 
 }
 
 func (t *Tx) resolvePayments(ctx context.Context, ps []ledger.PaymentRow) error {
-	const per = 500
-	for lo := 0; lo < len(ps); lo += per {
-		chunk := ps[lo:min(lo+per, len(ps))]
+	for lo, hi := range t.pieces(len(ps), 500) {
+		chunk := ps[lo:hi]
 		var vals strings.Builder
 		args := make([]any, 0, 5*len(chunk))
 		for i := range chunk {

@@ -6,6 +6,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"iter"
 	"math/big"
 	"strconv"
 	"strings"
@@ -61,13 +62,13 @@ func Wrap(tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d} }
 func (t *Tx) WithCopy(copy CopyFunc) *Tx { t.copy = copy; return t }
 
 // WithPrepared makes statements the store has prepared run without being
-// parsed again, and multi-row inserts use statements of a few fixed sizes:
-// SQLite spends a quarter of a big insert, and half of a small upload's
+// parsed again (multi-row statements on SQLite come in a few fixed sizes
+// whatever the dialect's store: pieces): SQLite spends a quarter of a big insert, and half of a small upload's
 // work, parsing SQL.
 func (t *Tx) WithPrepared(prep PrepFunc) *Tx { t.prep = prep; return t }
 
-// chunkSizes are the row counts of prepared multi-row inserts: any count
-// is a sum of at most one of each below the largest.
+// chunkSizes are the row counts of multi-row statements on SQLite
+// (pieces): any count is a sum of at most one of each below the largest.
 var chunkSizes = []int{256, 128, 64, 32, 16, 8, 4, 2, 1}
 
 // copyMin is the smallest insert worth a COPY's extra round trips.
@@ -212,12 +213,7 @@ func (t *Tx) insertMany(ctx context.Context, head, tail string, cols, n int, row
 		}
 		return t.copy(ctx, table, names, rows)
 	}
-	if t.prep != nil && tail == "" {
-		return t.insertPrepared(ctx, head, cols, n, row)
-	}
-	per := maxParams / cols
-	for lo := 0; lo < n; lo += per {
-		hi := min(lo+per, n)
+	for lo, hi := range t.pieces(n, maxParams/cols) {
 		args := make([]any, 0, (hi-lo)*cols)
 		for i := lo; i < hi; i++ {
 			args = append(args, row(i)...)
@@ -227,6 +223,32 @@ func (t *Tx) insertMany(ctx context.Context, head, tail string, cols, n int, row
 		}
 	}
 	return nil
+}
+
+// pieces yields the rows [lo, hi) of each statement that n rows go in,
+// at most per rows each. On SQLite the sizes are chunkSizes', so that a
+// multi-row statement has one of a few texts and stays prepared (the
+// store's statement cache): with a text for every row count, a crowd's
+// group commits parsed a new text at nearly every batch and filled the
+// cache with statements run once. Elsewhere: per rows, then the rest.
+func (t *Tx) pieces(n, per int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for lo := 0; lo < n; {
+			size := min(n-lo, per)
+			if t.d == SQLite {
+				for _, c := range chunkSizes {
+					if c <= size {
+						size = c
+						break
+					}
+				}
+			}
+			if !yield(lo, lo+size) {
+				return
+			}
+			lo += size
+		}
+	}
 }
 
 // Prepared lists the statements worth preparing ahead for d: the
@@ -244,30 +266,6 @@ func Prepared(d Dialect) []string {
 		}
 	}
 	return out
-}
-
-func (t *Tx) insertPrepared(ctx context.Context, head string, cols, n int, row func(i int) []any) error {
-	for lo := 0; lo < n; {
-		size := chunkSizes[0]
-		for _, c := range chunkSizes {
-			if c <= n-lo {
-				size = c
-				break
-			}
-		}
-		q := head + " VALUES " + t.values(size, cols)
-		args := make([]any, 0, size*cols)
-		for i := lo; i < lo+size; i++ {
-			args = append(args, row(i)...)
-		}
-		var err error
-		_, err = t.exec(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		lo += size
-	}
-	return nil
 }
 
 func id(k protocol.KeyID) []byte { return k[:] }
