@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -12,16 +13,18 @@ import (
 	"github.com/offpay/offpay/ledger"
 )
 
-// TestCommitsReachTheDatabaseFile: with room on the disk, a few small
-// commits, far fewer pages than the writer's own checkpoint waits for,
-// are copied into the database file by the background checkpointer, so
-// the writer's commits do not copy them; with little room nothing is
-// copied but by the writer, at SQLite's default bound, as without the
-// checkpointer. The database file is read alone (a copy without its WAL):
-// it holds a committed value only once a checkpoint copied it.
+// TestCommitsReachTheDatabaseFile: with room on the disk, busy commits
+// (thousands of rows, far fewer pages than the writer's own checkpoint
+// waits for) are copied into the database file by the background
+// checkpointer, so the writer's commits do not copy them; a quiet
+// ledger's few rows are not; with little room nothing is copied but by
+// the writer, at SQLite's default bound, as without the checkpointer,
+// and the disk filling again stops it. The database file is read alone
+// (a copy without its WAL): it holds a committed value only once a
+// checkpoint copied it.
 func TestCommitsReachTheDatabaseFile(t *testing.T) {
 	var free atomic.Uint64
-	free.Store(100 << 20) // 100 MiB: tight
+	free.Store(2 << 30) // 2 GiB: roomy
 	was := diskFree
 	diskFree = func(string) (uint64, error) { return free.Load(), nil }
 	t.Cleanup(func() { diskFree = was })
@@ -33,9 +36,17 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	put := func(v string) {
+	// put commits v as meta "probe", with rows more rows beside it.
+	put := func(v string, rows int) {
 		t.Helper()
-		if err := s.Update(ctx, func(tx ledger.Tx) error { return tx.PutMeta(ctx, "probe", []byte(v)) }); err != nil {
+		if err := s.Update(ctx, func(tx ledger.Tx) error {
+			for i := range rows {
+				if err := tx.PutMeta(ctx, fmt.Sprintf("fill%d", i), []byte(v)); err != nil {
+					return err
+				}
+			}
+			return tx.PutMeta(ctx, "probe", []byte(v))
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -47,21 +58,31 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 		}
 		return pages
 	}
+	notCopied := func(when string, want string) {
+		t.Helper()
+		time.Sleep(200 * time.Millisecond) // ten checkpoint gaps
+		if got := fileAlone(ctx, t, path); got != want {
+			t.Fatalf("%s the database file holds %q, want %q", when, got, want)
+		}
+	}
 
 	for range 3 {
-		put("tight")
+		put("quiet", 0)
 	}
-	time.Sleep(200 * time.Millisecond) // ten checkpoint gaps
-	if got := fileAlone(ctx, t, path); got != "" {
-		t.Fatalf("with 100 MiB free the database file holds %q: the checkpointer copied", got)
+	notCopied("after a quiet ledger's commits", "")
+
+	free.Store(100 << 20) // 100 MiB: tight
+	for range 3 {
+		put("tight", checkpointRows)
 	}
+	notCopied("with 100 MiB free", "")
 	if b := bound(); b != tightPages {
 		t.Fatalf("with 100 MiB free the writer's bound is %d pages, want %d", b, tightPages)
 	}
 
 	free.Store(2 << 30)
 	for range 3 {
-		put("roomy") // the first wakes the checkpointer, which looks again
+		put("roomy", checkpointRows) // the first wakes the checkpointer, which looks again
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for got := fileAlone(ctx, t, path); got != "roomy"; got = fileAlone(ctx, t, path) {
@@ -70,9 +91,20 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	put("roomy") // a transaction after the look takes the new bound
+	put("roomy", 0) // a transaction after the look takes the new bound
 	if b := bound(); b != roomyPages {
 		t.Fatalf("with 2 GiB free the writer's bound is %d pages, want %d", b, roomyPages)
+	}
+
+	// The disk fills again: the checkpointer stops copying, the bound
+	// comes back down.
+	free.Store(100 << 20)
+	put("tight again", checkpointRows) // wakes the checkpointer, which looks first
+	time.Sleep(200 * time.Millisecond)
+	put("tight again", checkpointRows)
+	notCopied("with 100 MiB free again", "roomy")
+	if b := bound(); b != tightPages {
+		t.Fatalf("with 100 MiB free again the writer's bound is %d pages, want %d", b, tightPages)
 	}
 }
 
@@ -101,7 +133,8 @@ func fileAlone(ctx context.Context, t *testing.T, path string) string {
 }
 
 // TestCloseStopsTheCheckpointer: Close returns with the checkpointer's
-// connection closed, also right after a commit woke it.
+// connection closed, also right after a commit woke it, and Close again
+// returns nil.
 func TestCloseStopsTheCheckpointer(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
@@ -121,5 +154,43 @@ func TestCloseStopsTheCheckpointer(t *testing.T) {
 	}
 	if err := s.cp.db.PingContext(ctx); err == nil {
 		t.Fatal("the checkpointer's connection is still open after Close")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close again: %v", err)
+	}
+}
+
+// TestSizesWaitForTheCheckpointer: Sizes, asked right after busy commits
+// while the checkpointer copies them, still reports a database file
+// holding every table (its own checkpoint waits its turn).
+func TestSizesWaitForTheCheckpointer(t *testing.T) {
+	was := diskFree
+	diskFree = func(string) (uint64, error) { return 2 << 30, nil }
+	t.Cleanup(func() { diskFree = was })
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for round := range 20 {
+		if err := s.Update(ctx, func(tx ledger.Tx) error {
+			for i := range checkpointRows {
+				if err := tx.PutMeta(ctx, fmt.Sprintf("r%d-%d", round, i), make([]byte, 100)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(round%4) * time.Millisecond)
+		sz, err := s.Sizes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sz.Disk < sz.Hot() {
+			t.Fatalf("round %d: the file holds %d bytes, its tables %d: Sizes did not checkpoint", round, sz.Disk, sz.Hot())
+		}
 	}
 }

@@ -37,9 +37,9 @@ const floorChunk = 64
 // WriteFloor measures the store's floor: what SQLite alone costs to
 // write the rows that s holds in tables (FloorTables), with nothing read,
 // decided, encoded or verified. It makes a fresh database in dir (the
-// same schema, pragmas and synchronous=FULL commits as Open), copies every
-// other table of s into it untimed (the accounts and devices the rows
-// refer to), then inserts the rows of tables through prepared multi-row
+// same schema, pragmas, checkpoints and synchronous=FULL commits as
+// Open), copies every other table of s into it untimed (the accounts and
+// devices the rows refer to), then inserts the rows of tables through prepared multi-row
 // statements in transactions commits, each with an equal share of every
 // table (the ledger's group commits write each batch's rows so), timed on
 // one thread as the ledger's writer is. The rows go in the order s keeps
@@ -103,8 +103,15 @@ func (s *Store) WriteFloorAfter(ctx context.Context, dir string, tables []string
 	t0 := time.Now()
 	c0, measured := threadcpu.Now()
 	for i := range commits {
+		done := f.Rows
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
+			return f, err
+		}
+		// The bound Update sets, and the checkpointer woken after the
+		// commit, as for the ledger's writes (checkpoint.go).
+		if _, err := tx.ExecContext(ctx, dst.cp.walBound()); err != nil {
+			tx.Rollback()
 			return f, err
 		}
 		for _, t := range tables {
@@ -122,7 +129,9 @@ func (s *Store) WriteFloorAfter(ctx context.Context, dir string, tables []string
 			f.Rows += len(share)
 			f.TableRows[t] += len(share)
 		}
-		if err := tx.Commit(); err != nil {
+		err = tx.Commit()
+		dst.cp.wake(int64(f.Rows - done))
+		if err != nil {
 			return f, err
 		}
 	}

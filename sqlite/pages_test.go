@@ -36,6 +36,7 @@ func TestUploadWritesAsManyPagesInALargeStore(t *testing.T) {
 // store already holding open sales of others.
 func uploadFrames(t *testing.T, others int) int {
 	ctx := context.Background()
+	sqlite.TightDisk(t) // the WAL counts every frame since the TRUNCATE below
 	path, _, svc, a, m := payerAndShopOnSQLite(t, "pages")
 	// The sales of the last minutes (a payer's clock dates each), two
 	// seconds apart; others' sales below are of the same minutes.

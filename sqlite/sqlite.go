@@ -27,9 +27,10 @@ type Store struct {
 	opts Options
 	w, r *sql.DB
 	cp   *checkpointer
-	// walPages is the writer's wal_autocheckpoint: read and set only
-	// inside a write transaction, which holds w's one connection.
-	walPages int
+	// changes is the writer's total_changes() at its last commit: read
+	// and set only inside a write transaction, which holds w's one
+	// connection.
+	changes int64
 
 	ws, rs *stmtCache // statements prepared on w and on r
 }
@@ -127,7 +128,7 @@ func OpenWith(ctx context.Context, path string, o Options) (*Store, error) {
 		r.Close()
 		return nil, err
 	}
-	st := &Store{path: path, opts: o, w: w, r: r, cp: cp, walPages: tightPages, ws: newStmtCache(w), rs: newStmtCache(r)}
+	st := &Store{path: path, opts: o, w: w, r: r, cp: cp, ws: newStmtCache(w), rs: newStmtCache(r)}
 	// Prepared before any transaction: w has one connection, so preparing
 	// during a transaction would wait for it for ever.
 	for _, q := range sqlstore.Prepared(sqlstore.SQLite) {
@@ -167,21 +168,25 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		return unavailable(err)
 	}
 	defer s.ws.prepareWanted(ctx)
-	if want := s.cp.walPages(); want != s.walPages {
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA wal_autocheckpoint(%d)`, want)); err != nil {
-			tx.Rollback()
-			return unavailable(err)
-		}
-		s.walPages = want
+	var rows int64 // the rows this transaction changed, once committed
+	defer func() { s.cp.wake(rows) }()
+	if _, err := tx.ExecContext(ctx, s.cp.walBound()); err != nil {
+		tx.Rollback()
+		return unavailable(err)
 	}
 	if err := fn(sqlstore.Wrap(tx, sqlstore.SQLite).WithPrepared(s.ws.get)); err != nil {
+		tx.Rollback()
+		return unavailable(err)
+	}
+	var total int64
+	if err := tx.QueryRowContext(ctx, `SELECT total_changes()`).Scan(&total); err != nil {
 		tx.Rollback()
 		return unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return unavailable(err)
 	}
-	s.cp.committed()
+	rows, s.changes = total-s.changes, total
 	return nil
 }
 
