@@ -12,9 +12,10 @@ import (
 
 // checkpointer copies committed WAL frames into the database file on a
 // connection of its own, once the writer's commits have changed
-// checkpointRows rows since its last copy, so that the copy (reading the WAL, writing and syncing the database file: a sixth
-// of a crowd's serial upload work when the writer did it) mostly runs
-// beside the next write transaction instead of inside a commit.
+// checkpointRows rows since its last copy, so that the copy (reading the
+// WAL, writing and syncing the database file: a sixth of a crowd's serial
+// upload work when the writer did it) mostly runs beside the next write
+// transaction instead of inside a commit.
 //
 // A PASSIVE checkpoint takes no lock a writer or a reader waits on. But
 // SQLite starts the WAL again from its beginning only when a write

@@ -187,6 +187,9 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		return unavailable(err)
 	}
 	rows, s.changes = total-s.changes, total
+	if rows < 0 { // a new connection counts from 0
+		rows = total
+	}
 	return nil
 }
 
