@@ -183,13 +183,15 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 		tx.Rollback()
 		return unavailable(err)
 	}
+	changed := total - s.changes
+	if changed < 0 { // a new connection counts from 0
+		changed = total
+	}
+	s.changes = total // still inside the transaction: w's one connection is this one's
 	if err := tx.Commit(); err != nil {
 		return unavailable(err)
 	}
-	rows, s.changes = total-s.changes, total
-	if rows < 0 { // a new connection counts from 0
-		rows = total
-	}
+	rows = changed
 	return nil
 }
 
