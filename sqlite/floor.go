@@ -39,10 +39,10 @@ const floorChunk = 64
 // decided, encoded or verified. It makes a fresh database in dir (the
 // same schema, pragmas, checkpoints and synchronous=FULL commits as
 // Open), copies every other table of s into it untimed (the accounts and
-// devices the rows refer to), then inserts the rows of tables through prepared multi-row
-// statements in transactions commits, each with an equal share of every
-// table (the ledger's group commits write each batch's rows so), timed on
-// one thread as the ledger's writer is. The rows go in the order s keeps
+// devices the rows refer to), then inserts the rows of tables through
+// prepared multi-row statements in transactions commits, each with an
+// equal share of every table (the ledger's group commits write each
+// batch's rows so), timed on one thread as the ledger's writer is. The rows go in the order s keeps
 // them, into tables that start empty, and no row is updated (settlement
 // also updates devices and balances): a lower bound on what writing them
 // costs, whatever the ledger decides.

@@ -62,9 +62,9 @@ func Wrap(tx *sql.Tx, d Dialect) *Tx { return &Tx{tx: tx, d: d} }
 func (t *Tx) WithCopy(copy CopyFunc) *Tx { t.copy = copy; return t }
 
 // WithPrepared makes statements the store has prepared run without being
-// parsed again (multi-row statements on SQLite come in a few fixed sizes
-// whatever the dialect's store: pieces): SQLite spends a quarter of a big insert, and half of a small upload's
-// work, parsing SQL.
+// parsed again (on SQLite, multi-row statements come in a few fixed sizes
+// so that they can be: pieces): SQLite spends a quarter of a big insert,
+// and half of a small upload's work, parsing SQL.
 func (t *Tx) WithPrepared(prep PrepFunc) *Tx { t.prep = prep; return t }
 
 // chunkSizes are the row counts of multi-row statements on SQLite
