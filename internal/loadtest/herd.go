@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +36,12 @@ type HerdOptions struct {
 	// CPUProfile, if set, receives a CPU profile of the herd alone (from
 	// the release to the last answer: no set-up).
 	CPUProfile io.Writer
+	// Trace, if set, receives an execution trace (runtime/trace) of the
+	// same span: where the goroutine applying batches waited (for a core,
+	// in a system call, on a lock), which a CPU profile cannot show. `go
+	// tool trace -pprof=sched` (or syscall, sync) turns it into a profile
+	// of those waits.
+	Trace io.Writer
 	// Floor sends the uploads to the floor (floor.go) instead of the
 	// ledger: what any ledger must do for a sync, and nothing kept. The
 	// devices are still enrolled on a real ledger beforehand.
@@ -144,9 +151,20 @@ func Herd(ctx context.Context, o HerdOptions) (*HerdResult, error) {
 			return nil, err
 		}
 	}
+	if o.Trace != nil {
+		if err := trace.Start(o.Trace); err != nil {
+			if o.CPUProfile != nil {
+				pprof.StopCPUProfile()
+			}
+			return nil, err
+		}
+	}
 	t0, cpu0 := time.Now(), bench.CPUTime()
 	close(release)
 	done.Wait()
+	if o.Trace != nil {
+		trace.Stop()
+	}
 	if o.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}

@@ -13,7 +13,8 @@ import (
 // TestHerdProfile runs one herd of OFFPAY_HERD_DEVICES devices (skipped
 // unless set) and, with OFFPAY_HERD_PROFILE, writes a CPU profile of the
 // herd alone (release to last answer) to that file: what to look at
-// before cutting the CPU a sync costs. OFFPAY_HERD_POSTGRES, a
+// before cutting the CPU a sync costs; OFFPAY_HERD_TRACE an execution
+// trace of the same span (HerdOptions.Trace). OFFPAY_HERD_POSTGRES, a
 // PostgreSQL URL, puts the ledger there instead of on SQLite;
 // OFFPAY_HERD_MAXBATCH sets ledger.Options.MaxBatch (uploads a group
 // commit applies together at most).
@@ -32,6 +33,14 @@ func TestHerdProfile(t *testing.T) {
 		}
 		defer f.Close()
 		o.CPUProfile = f
+	}
+	if p := os.Getenv("OFFPAY_HERD_TRACE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		o.Trace = f
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -1,6 +1,7 @@
 package loadtest_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"testing"
@@ -88,6 +89,24 @@ func TestHerd(t *testing.T) {
 					r.ApplyWall, r.ApplyCPU, r.Last, r.SerialCeiling(), r.SyncsPerSecond())
 			}
 		})
+	}
+}
+
+// TestHerdTrace: HerdOptions.Trace receives an execution trace of the
+// herd that names the goroutines applying batches (what a look at the
+// serial part's waits needs), and a CPU profile can be taken beside it.
+func TestHerdTrace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var tr, prof bytes.Buffer
+	if _, err := loadtest.Herd(ctx, loadtest.HerdOptions{Dir: t.TempDir(), Devices: 20, Trace: &tr, CPUProfile: &prof}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(tr.Bytes(), []byte("go 1.")) || !bytes.Contains(tr.Bytes(), []byte("applyBatch")) {
+		t.Fatalf("trace of %d bytes: not a trace of the herd (%q...)", tr.Len(), tr.Bytes()[:min(tr.Len(), 16)])
+	}
+	if prof.Len() == 0 {
+		t.Fatal("no CPU profile beside the trace")
 	}
 }
 
