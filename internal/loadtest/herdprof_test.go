@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"strconv"
 	"testing"
@@ -26,22 +27,20 @@ func TestHerdProfile(t *testing.T) {
 	o := loadtest.HerdOptions{Dir: t.TempDir(), Devices: n, Postgres: os.Getenv("OFFPAY_HERD_POSTGRES"),
 		Floor: os.Getenv("OFFPAY_HERD_FLOOR") != "", StoreFloor: os.Getenv("OFFPAY_HERD_STORE_FLOOR") != ""}
 	o.MaxBatch, _ = strconv.Atoi(os.Getenv("OFFPAY_HERD_MAXBATCH"))
-	if p := os.Getenv("OFFPAY_HERD_PROFILE"); p != "" {
+	// out creates the file env names, if it is set.
+	out := func(env string) io.Writer {
+		p := os.Getenv(env)
+		if p == "" {
+			return nil
+		}
 		f, err := os.Create(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer f.Close()
-		o.CPUProfile = f
+		t.Cleanup(func() { f.Close() })
+		return f
 	}
-	if p := os.Getenv("OFFPAY_HERD_TRACE"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		o.Trace = f
-	}
+	o.CPUProfile, o.Trace = out("OFFPAY_HERD_PROFILE"), out("OFFPAY_HERD_TRACE")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	r, err := loadtest.Herd(ctx, o)
