@@ -106,8 +106,9 @@
 // request naming one account's device signed by another's
 // (online-foreign-request). After a regression the world gives the
 // ledger back every online receipt, as wallets do after their next sync
-// (reenterOnline; TestRegressGivesOnlinePaymentsBack); the generator still
-// places no checkpoint before an online payment or a revocation.
+// (reenterOnline; TestRegressGivesOnlinePaymentsBack), so the generator
+// places checkpoints before online payments too (never before a
+// revocation: nothing gives the ledger back an operator's revocation).
 // KnownHoles lists the ledger holes the
 // catalogue finds on the main branch today (none: the six it found are
 // fixed); Config.SkipKnown leaves them out so that CI can hold everything

@@ -69,13 +69,13 @@ const maxRegress = 30
 // regressions places checkpoint and regression pairs among the steps
 // after the setup. A checkpoint never comes before an enrolment its
 // regression would take (the ledger cannot give back a certificate it
-// lost: ledger/README.md), nor an online payment or a revocation (nothing
-// gives the ledger back an online payment it lost: the payee holds a
-// receipt, the payer's wallet does not pay an expired request again;
-// README "Simulator"), nor more than the claim window of ledger time
-// before its regression: the SEs keep acknowledged entries that long
+// lost: ledger/README.md), nor a revocation (nothing gives the ledger
+// back an operator's revocation it lost), nor more than the claim window
+// of ledger time before its regression: the SEs keep acknowledged entries that long
 // (vse.ArchiveFor), and the design heals a ledger restored to any moment
-// within it, no further.
+// within it, no further. It may come before online payments: the world
+// gives the ledger their receipts back after the regression, as wallets
+// do after their next sync (reenterOnline).
 func (g *gen) regressions(steps []Step) []Step {
 	if g.cfg.Regress <= 0 {
 		return steps
@@ -84,7 +84,7 @@ func (g *gen) regressions(steps []Step) []Step {
 	floor := 0 // no checkpoint before the last regression or enrolment
 	for _, s := range steps {
 		out = append(out, s)
-		if s.Op == opEnrol || s.Op == opOnline || s.Op == opRevoke {
+		if s.Op == opEnrol || s.Op == opRevoke {
 			floor = len(out)
 		}
 		if g.r.Float64() >= g.cfg.Regress {
