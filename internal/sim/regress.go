@@ -81,7 +81,7 @@ func (g *gen) regressions(steps []Step) []Step {
 		return steps
 	}
 	out := make([]Step, 0, len(steps)+4)
-	floor := 0 // no checkpoint before the last regression or enrolment
+	floor := 0 // no checkpoint before the last regression, enrolment or revocation
 	for _, s := range steps {
 		out = append(out, s)
 		if s.Op == opEnrol || s.Op == opRevoke {
