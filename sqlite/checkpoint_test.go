@@ -58,6 +58,17 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 		}
 		return pages
 	}
+	// looked waits for the checkpointer to have looked at the disk and
+	// found it roomy or not: a transaction begun after that takes the
+	// bound it implies (a fixed sleep flaked once commits got faster).
+	looked := func(roomy bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); s.cp.roomy.Load() != roomy; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the checkpointer has not looked 10 s after a commit woke it")
+			}
+		}
+	}
 	notCopied := func(when string, want string) {
 		t.Helper()
 		time.Sleep(200 * time.Millisecond) // ten checkpoint gaps
@@ -76,6 +87,8 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 		put("tight", checkpointRows)
 	}
 	notCopied("with 100 MiB free", "")
+	looked(false)
+	put("tight", 0) // a transaction after the look takes the new bound
 	if b := bound(); b != tightPages {
 		t.Fatalf("with 100 MiB free the writer's bound is %d pages, want %d", b, tightPages)
 	}
@@ -100,7 +113,7 @@ func TestCommitsReachTheDatabaseFile(t *testing.T) {
 	// comes back down.
 	free.Store(100 << 20)
 	put("tight again", checkpointRows) // wakes the checkpointer, which looks first
-	time.Sleep(200 * time.Millisecond)
+	looked(false)
 	put("tight again", checkpointRows)
 	notCopied("with 100 MiB free again", "roomy")
 	if b := bound(); b != tightPages {
