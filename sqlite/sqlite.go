@@ -171,9 +171,9 @@ func (s *Store) Update(ctx context.Context, fn func(ledger.Tx) error) error {
 	var rows int64 // the rows this transaction changed, once committed
 	defer func() { s.cp.wake(rows) }()
 	// Parsed each time, never prepared: SQLite sets wal_autocheckpoint when
-	// it compiles the PRAGMA, so a prepared one run again sets nothing
-	// unless SQLite happens to compile it again (prepared at Open,
-	// TestCommitsReachTheDatabaseFile failed in 5 of 9 runs).
+	// it compiles the PRAGMA, so a prepared one run again sets the bound
+	// only when SQLite compiles it again (a throwaway check: run alone, it
+	// set nothing; run inside a transaction, it did).
 	if _, err := tx.ExecContext(ctx, s.cp.walBound()); err != nil {
 		tx.Rollback()
 		return unavailable(err)
