@@ -71,11 +71,11 @@ const maxRegress = 30
 // regression would take (the ledger cannot give back a certificate it
 // lost: ledger/README.md), nor a revocation (nothing gives the ledger
 // back an operator's revocation it lost), nor more than the claim window
-// of ledger time before its regression: the SEs keep acknowledged entries that long
-// (vse.ArchiveFor), and the design heals a ledger restored to any moment
-// within it, no further. It may come before online payments: the world
-// gives the ledger their receipts back after the regression, as wallets
-// do after their next sync (reenterOnline).
+// of ledger time before its regression: the SEs keep acknowledged
+// entries that long (vse.ArchiveFor), and the design heals a ledger
+// restored to any moment within it, no further. It may come before
+// online payments: the world gives the ledger their receipts back after
+// the regression, as wallets do after their next sync (reenterOnline).
 func (g *gen) regressions(steps []Step) []Step {
 	if g.cfg.Regress <= 0 {
 		return steps
