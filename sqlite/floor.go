@@ -43,9 +43,9 @@ const floorChunk = 64
 // prepared multi-row statements in transactions commits, each with an
 // equal share of every table (the ledger's group commits write each
 // batch's rows so), timed on one thread as the ledger's writer is. The
-// rows go in the order s keeps them, into tables that start empty, and no row is updated (settlement
-// also updates devices and balances): a lower bound on what writing them
-// costs, whatever the ledger decides.
+// rows go in the order s keeps them, into tables that start empty, and
+// no row is updated (settlement also updates devices and balances): a
+// lower bound on what writing them costs, whatever the ledger decides.
 func (s *Store) WriteFloor(ctx context.Context, dir string, tables []string, commits int) (Floor, error) {
 	return s.WriteFloorAfter(ctx, dir, tables, commits, nil)
 }
